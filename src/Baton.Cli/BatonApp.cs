@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Reflection;
+using Baton.Cli.Commands;
+
+namespace Baton.Cli;
+
+/// <summary>Builds the command tree and runs it with one error policy and one exit-code map.</summary>
+internal static class BatonApp
+{
+    public static string Version =>
+        typeof(BatonApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Baton makes training survive the machine it runs on: checkpoints become verified, deduplicated snapshots in a store.");
+        root.Subcommands.Add(InitCommand.Create());
+        root.Subcommands.Add(PushCommand.Create());
+        root.Subcommands.Add(PullCommand.Create());
+        root.Subcommands.Add(LsCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = Build();
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors.Take(1))
+            {
+                await Console.Error.WriteLineAsync($"baton: {error.Message} (see 'baton --help')");
+            }
+
+            return ExitCodes.Usage;
+        }
+
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The first Ctrl-C cancels gracefully; a second one ends the process at once.
+            if (!interrupt.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                interrupt.Cancel();
+            }
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupt.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>Wraps a command body with the shared error policy.</summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Handler(Func<ParseResult, CancellationToken, Task<int>> body) =>
+        async (result, cancellationToken) =>
+        {
+            try
+            {
+                return await body(result, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                return CommandErrors.Report(e, Console.Error);
+            }
+        };
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Baton.Cli.Rendering;
+using Baton.Repositories;
+
+namespace Baton.Cli.Commands;
+
+internal static class PullCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<string>("DIR") { Description = "Directory to restore into (created if missing)" };
+        var store = CommonOptions.Store();
+        var run = CommonOptions.Run();
+        var step = new Option<long?>("--step") { Description = "Restore the newest snapshot with this step", HelpName = "N" };
+        var snapshotId = new Option<string?>("--snapshot") { Description = "Restore this snapshot (id or id prefix)", HelpName = "ID" };
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("pull", "Restore the newest (or a given) snapshot of a run into a directory, verifying every byte")
+        {
+            directory, store, run, step, snapshotId, quiet,
+        };
+        command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
+        {
+            var id = result.GetValue(snapshotId);
+            var runName = id is null ? CommonOptions.RunFrom(result, run) : CommonOptions.OptionalRunFrom(result, run);
+            if (runName is not null)
+            {
+                RepositoryLayout.ValidateRunName(runName);
+            }
+
+            await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
+            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var stepValue = result.GetValue(step);
+            var snapshot = await repository.FindSnapshotAsync(runName, stepValue, id, cancellationToken)
+                ?? throw new UsageException(stepValue is null
+                    ? $"run '{runName}' has no snapshots in {objects.Location}"
+                    : $"run '{runName}' has no snapshot at step {stepValue} in {objects.Location}");
+            var clock = Stopwatch.StartNew();
+            using var progress = ProgressPrinter.Create("pull", result.GetValue(quiet));
+            var restored = await repository.RestoreAsync(snapshot, result.GetValue(directory)!, new Snapshots.RestoreOptions { Progress = progress }, cancellationToken);
+            progress?.Dispose();
+            if (!result.GetValue(quiet))
+            {
+                await Console.Error.WriteLineAsync(
+                    $"restored snapshot {snapshot.Id} of run '{snapshot.Run}' (#{snapshot.Sequence}{(snapshot.Manifest.Step is { } n ? $", step {n}" : "")}): " +
+                    $"{restored.Files} files, {Units.Bytes(restored.Bytes)} verified in {Units.Duration(clock.Elapsed)}");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json;
+using Baton.Cli.Rendering;
+using Baton.Repositories;
+using Baton.Snapshots;
+
+namespace Baton.Cli.Commands;
+
+internal static class PushCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<string>("DIR") { Description = "Directory to push (a checkpoint directory)" };
+        var store = CommonOptions.Store();
+        var run = CommonOptions.Run();
+        var step = new Option<long?>("--step") { Description = "Training step of this checkpoint", HelpName = "N" };
+        var json = CommonOptions.Json();
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("push", "Push a directory as a new snapshot of a run; prints the snapshot id")
+        {
+            directory, store, run, step, json, quiet,
+        };
+        command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
+        {
+            var dir = result.GetValue(directory)!;
+            var runName = CommonOptions.RunFrom(result, run);
+            RepositoryLayout.ValidateRunName(runName);
+            if (!Directory.Exists(dir))
+            {
+                throw new UsageException(File.Exists(dir) ? $"'{dir}' is a file: push takes a directory" : $"directory '{dir}' does not exist");
+            }
+
+            await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
+            var repository = await Repository.OpenOrInitAsync(objects, cancellationToken: cancellationToken);
+            using var progress = ProgressPrinter.Create("push", result.GetValue(quiet) || result.GetValue(json));
+            var snapshot = await repository.PushAsync(dir, runName, new PushOptions { Step = result.GetValue(step), Progress = progress }, cancellationToken);
+            progress?.Dispose();
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(SnapshotView.From(snapshot), CliJson.Default.SnapshotView));
+            }
+            else
+            {
+                var s = snapshot.Manifest.Stats;
+                Console.WriteLine(snapshot.Id);
+                if (!result.GetValue(quiet))
+                {
+                    await Console.Error.WriteLineAsync(
+                        $"snapshot {snapshot.Id} of run '{snapshot.Run}' (#{snapshot.Sequence}{(snapshot.Manifest.Step is { } n ? $", step {n}" : "")}): " +
+                        $"{s.Files} files, {Units.Bytes(s.Bytes)}; read {Units.Bytes(s.BytesRead)}, new {Units.Bytes(s.BytesNew)}, " +
+                        $"stored {Units.Bytes(s.BytesStored)} in {Units.Duration(TimeSpan.FromSeconds(s.Seconds))}");
+                }
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

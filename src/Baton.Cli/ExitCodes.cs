@@ -1,0 +1,23 @@
+namespace Baton.Cli;
+
+/// <summary>The documented exit codes (README, "Exit codes"). Every error maps to one of these in one place.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+    public const int StoreAccess = 3;
+    public const int Integrity = 4;
+    public const int Conflict = 5;
+    public const int Interrupted = 130;
+    public const int Terminated = 143;
+
+    public static int For(ErrorCategory category) => category switch
+    {
+        ErrorCategory.Usage => Usage,
+        ErrorCategory.Access => StoreAccess,
+        ErrorCategory.Integrity => Integrity,
+        ErrorCategory.Conflict => Conflict,
+        _ => Failure,
+    };
+}

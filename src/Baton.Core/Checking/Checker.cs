@@ -1,0 +1,205 @@
+using System.Buffers;
+using Baton.Compression;
+using Baton.Index;
+using Baton.Packs;
+using Baton.Snapshots;
+using Baton.Repositories;
+using Baton.Storage;
+
+namespace Baton.Checking;
+
+/// <summary>What <see cref="Checker"/> found.</summary>
+public sealed record CheckReport
+{
+    /// <summary>Problems that make data unrestorable: missing or corrupt objects. Each names the object.</summary>
+    public List<string> Errors { get; } = [];
+
+    /// <summary>Harmless findings, such as packs left by an interrupted push.</summary>
+    public List<string> Warnings { get; } = [];
+
+    /// <summary>Snapshots checked.</summary>
+    public int Snapshots { get; set; }
+
+    /// <summary>Packs in the store.</summary>
+    public int Packs { get; set; }
+
+    /// <summary>Blobs in the index.</summary>
+    public int Blobs { get; set; }
+
+    /// <summary>Bytes read and verified with <c>--read-data</c>.</summary>
+    public long BytesVerified { get; set; }
+
+    /// <summary>Whether no error was found.</summary>
+    public bool IsHealthy => Errors.Count == 0;
+}
+
+/// <summary>
+/// Verifies a repository: every index object and manifest parses and matches its checksum, every pack the index
+/// names exists with the right size, every chunk a snapshot names is indexed; with <c>readData</c> every pack is
+/// downloaded, its hash and header checked and every blob decoded and verified.
+/// </summary>
+public sealed class Checker(Repository repository)
+{
+    /// <summary>Runs the check. Never throws for problems in the data: they go into the report.</summary>
+    public async Task<CheckReport> CheckAsync(bool readData, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var report = new CheckReport();
+        var store = repository.Store;
+        var stored = new Dictionary<ContentId, long>();
+        await foreach (var info in store.ListAsync(RepositoryLayout.DataPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (PackFormat.TryParseKey(info.Key, out var id))
+            {
+                stored[id] = info.Size;
+            }
+            else
+            {
+                report.Warnings.Add($"unexpected object '{info.Key}' under data/");
+            }
+        }
+
+        report.Packs = stored.Count;
+        var index = new MasterIndex();
+        var packEntries = new Dictionary<ContentId, IndexedPack>();
+        foreach (var info in (await store.ListAllAsync(RepositoryLayout.IndexPrefix, cancellationToken).ConfigureAwait(false)).OrderBy(i => i.Key, StringComparer.Ordinal))
+        {
+            try
+            {
+                var file = await repository.ReadIndexFileAsync(info.Key, cancellationToken).ConfigureAwait(false);
+                index.Add(file);
+                foreach (var pack in file.Packs)
+                {
+                    packEntries.TryAdd(ContentId.Parse(pack.Id), pack);
+                }
+            }
+            catch (IntegrityException e)
+            {
+                report.Errors.Add(e.Message);
+            }
+        }
+
+        report.Blobs = index.BlobCount;
+        foreach (var (packId, size) in index.Packs)
+        {
+            if (!stored.TryGetValue(packId, out var actual))
+            {
+                report.Errors.Add($"pack {PackFormat.KeyOf(packId)} is named by the index but missing from the store");
+            }
+            else if (actual != size)
+            {
+                report.Errors.Add($"pack {PackFormat.KeyOf(packId)} has {actual} bytes, the index says {size}");
+            }
+        }
+
+        foreach (var packId in stored.Keys.Where(p => !index.Packs.ContainsKey(p)))
+        {
+            report.Warnings.Add($"pack {PackFormat.KeyOf(packId)} is not indexed (left by an interrupted push; prune removes it)");
+        }
+
+        await CheckSnapshotsAsync(index, report, cancellationToken).ConfigureAwait(false);
+        if (readData)
+        {
+            var total = index.Packs.Where(p => stored.ContainsKey(p.Key)).Sum(p => p.Value);
+            foreach (var (packId, pack) in packEntries.Where(p => stored.ContainsKey(p.Key)))
+            {
+                await VerifyPackAsync(packId, pack, report, cancellationToken).ConfigureAwait(false);
+                progress?.Report(new TransferProgress(report.BytesVerified, total, 0, 0));
+            }
+        }
+
+        return report;
+    }
+
+    private async Task CheckSnapshotsAsync(MasterIndex index, CheckReport report, CancellationToken cancellationToken)
+    {
+        var keys = await repository.Store.ListAllAsync(RepositoryLayout.RunsPrefix, cancellationToken).ConfigureAwait(false);
+        foreach (var info in keys.Where(k => k.Key.Contains("/snapshots/", StringComparison.Ordinal)).OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            Snapshot snapshot;
+            try
+            {
+                snapshot = await repository.ReadSnapshotAsync(info.Key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BatonException e) when (e is IntegrityException || e.Category == ErrorCategory.Failure)
+            {
+                report.Errors.Add(e.Message);
+                continue;
+            }
+
+            report.Snapshots++;
+            foreach (var entry in snapshot.Manifest.Entries)
+            {
+                foreach (var chunk in entry.Chunks ?? [])
+                {
+                    if (!ContentId.TryParse(chunk, out var id) || !index.Contains(id))
+                    {
+                        report.Errors.Add($"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence}): file '{entry.Path}' references chunk {chunk}, which is not in the repository");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    private async Task VerifyPackAsync(ContentId packId, IndexedPack indexed, CheckReport report, CancellationToken cancellationToken)
+    {
+        var key = PackFormat.KeyOf(packId);
+        byte[] data;
+        try
+        {
+            data = await repository.Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Reason == StoreErrorReason.NotFound)
+        {
+            return; // already reported as missing
+        }
+
+        report.BytesVerified += data.Length;
+        if (ContentId.Compute(data) != packId)
+        {
+            report.Errors.Add($"pack {key} is corrupt: its content does not match its name");
+        }
+
+        List<PackEntry> header;
+        try
+        {
+            var count = PackFormat.ReadBlobCount(data.AsSpan(data.Length - PackFormat.TrailerSize));
+            var headerStart = data.Length - PackFormat.TrailerSize - (count * PackFormat.RecordSize);
+            header = PackFormat.ReadHeader(data.AsSpan(headerStart, count * PackFormat.RecordSize), data.Length);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException or OverflowException)
+        {
+            report.Errors.Add($"pack {key} is corrupt: {e.Message}");
+            return;
+        }
+
+        var byId = header.ToDictionary(h => h.Id);
+        foreach (var blob in indexed.Blobs)
+        {
+            var id = ContentId.Parse(blob.Id);
+            if (!byId.TryGetValue(id, out var entry) || entry.Offset != blob.Offset || entry.Length != blob.Length)
+            {
+                report.Errors.Add($"pack {key}: blob {id.ToShortString()} is not where the index says");
+                continue;
+            }
+
+            var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
+            try
+            {
+                BlobCompressor.Decode(entry.Codec, data.AsSpan((int)entry.Offset, entry.Length), raw.AsSpan(0, entry.RawLength));
+                if (ContentId.Compute(raw.AsSpan(0, entry.RawLength)) != id)
+                {
+                    report.Errors.Add($"pack {key}: blob {id.ToShortString()} is corrupt (hash mismatch)");
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                report.Errors.Add($"pack {key}: blob {id.ToShortString()} is corrupt ({e.Message})");
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(raw);
+            }
+        }
+    }
+}

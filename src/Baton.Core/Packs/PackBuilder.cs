@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Baton.Compression;
+
+namespace Baton.Packs;
+
+/// <summary>A sealed pack, ready to upload. Return its buffer with <see cref="Dispose"/> once written.</summary>
+public sealed class SealedPack : IDisposable
+{
+    private byte[]? _buffer;
+
+    internal SealedPack(ContentId id, byte[] buffer, int length, IReadOnlyList<PackEntry> entries)
+    {
+        Id = id;
+        _buffer = buffer;
+        Length = length;
+        Entries = entries;
+    }
+
+    /// <summary>SHA-256 of the pack's bytes; also its name in the store.</summary>
+    public ContentId Id { get; }
+
+    /// <summary>The blobs in the pack.</summary>
+    public IReadOnlyList<PackEntry> Entries { get; }
+
+    /// <summary>Size of the pack in bytes.</summary>
+    public int Length { get; }
+
+    /// <summary>The pack's bytes.</summary>
+    public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(SealedPack))).AsMemory(0, Length);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
+
+/// <summary>Appends encoded blobs into one in-memory pack until it reaches its target size. Not thread-safe.</summary>
+public sealed class PackBuilder : IDisposable
+{
+    private readonly List<PackEntry> _entries = [];
+    private byte[] _buffer;
+    private int _length;
+
+    /// <summary>Starts an empty pack with room for about <paramref name="targetSize"/> bytes.</summary>
+    public PackBuilder(int targetSize)
+    {
+        TargetSize = targetSize;
+        _buffer = ArrayPool<byte>.Shared.Rent(targetSize + (targetSize / 4));
+        PackFormat.Magic.CopyTo(_buffer);
+        _length = PackFormat.Magic.Length;
+    }
+
+    /// <summary>The size at which the pack should be sealed.</summary>
+    public int TargetSize { get; }
+
+    /// <summary>Bytes of blob data so far.</summary>
+    public int Length => _length;
+
+    /// <summary>Number of blobs so far.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Whether the pack has reached its target size.</summary>
+    public bool IsFull => _length >= TargetSize;
+
+    /// <summary>Appends one encoded blob.</summary>
+    public void Add(ContentId id, BlobCodec codec, ReadOnlySpan<byte> encoded, int rawLength)
+    {
+        Reserve(encoded.Length);
+        encoded.CopyTo(_buffer.AsSpan(_length));
+        _entries.Add(new PackEntry(id, _length, encoded.Length, rawLength, codec));
+        _length += encoded.Length;
+    }
+
+    /// <summary>Writes the header and trailer and hands the bytes over; the builder is empty afterwards.</summary>
+    public SealedPack Seal()
+    {
+        var headerSize = (_entries.Count * PackFormat.RecordSize) + PackFormat.TrailerSize;
+        Reserve(headerSize);
+        var span = _buffer.AsSpan(_length);
+        foreach (var entry in _entries)
+        {
+            PackFormat.WriteRecord(span, entry);
+            span = span[PackFormat.RecordSize..];
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_entries.Count);
+        PackFormat.Magic.CopyTo(span[4..]);
+        var total = _length + headerSize;
+        var sealedPack = new SealedPack(ContentId.Compute(_buffer.AsSpan(0, total)), _buffer, total, _entries.ToArray());
+
+        _buffer = ArrayPool<byte>.Shared.Rent(TargetSize + (TargetSize / 4));
+        PackFormat.Magic.CopyTo(_buffer);
+        _length = PackFormat.Magic.Length;
+        _entries.Clear();
+        return sealedPack;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+
+    private void Reserve(int extra)
+    {
+        if (_length + extra <= _buffer.Length)
+        {
+            return;
+        }
+
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + extra));
+        _buffer.AsSpan(0, _length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+    }
+}

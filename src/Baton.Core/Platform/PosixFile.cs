@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+
+namespace Baton.Platform;
+
+/// <summary>The few POSIX calls .NET does not expose: directory fsync and inode numbers.</summary>
+internal static partial class PosixFile
+{
+    private const int OpenReadOnly = 0;
+    private const int OpenDirectory = 0x10000; // O_DIRECTORY on Linux
+    private const int AtFdCwd = -100;
+    private const int StatxBasicStats = 0x7ff;
+    private const int AtSymlinkNoFollow = 0x100;
+
+    /// <summary>
+    /// Flushes a directory's entries so that a rename into it survives a power loss. Best effort: file systems
+    /// that cannot sync directories (some FUSE mounts) are not an error.
+    /// </summary>
+    public static void SyncDirectory(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var fd = Open(path, OpenReadOnly | OpenDirectory);
+        if (fd < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _ = Fsync(fd);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>The file's inode number, or 0 where it cannot be read.</summary>
+    public static unsafe ulong GetInode(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        // struct statx has the same layout on every Linux architecture; stx_ino is at offset 32.
+        var buffer = stackalloc byte[256];
+        return Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? *(ulong*)(buffer + 32) : 0;
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int Statx(int dirfd, string path, int flags, int mask, byte* buffer);
+}

@@ -1,0 +1,363 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Baton.Chunking;
+using Baton.Index;
+using Baton.Serialization;
+using Baton.Snapshots;
+using Baton.Storage;
+
+namespace Baton.Repositories;
+
+/// <summary>Settings used when a repository is opened or created.</summary>
+public sealed record RepositoryOptions
+{
+    /// <summary>The clock; tests pass a fake one.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The host name written into snapshots.</summary>
+    public string HostName { get; init; } = Environment.MachineName;
+
+    /// <summary>Chunking parameters for a new repository (an existing one keeps its own).</summary>
+    public ChunkerParameters Chunker { get; init; } = ChunkerParameters.Default;
+
+    /// <summary>Target pack size for a new repository.</summary>
+    public int PackSize { get; init; } = 32 * 1024 * 1024;
+}
+
+/// <summary>
+/// A snapshot repository on a store: config, packs, index and per-run manifests (docs/FORMAT.md). Thread-safe;
+/// the operations that write (push) commit only through create-if-absent of a numbered manifest.
+/// </summary>
+public sealed class Repository
+{
+    private readonly Lazy<Chunker> _chunker;
+
+    private Repository(IObjectStore store, RepositoryConfig config, RepositoryOptions options)
+    {
+        Store = store;
+        Config = config;
+        Options = options;
+        _chunker = new Lazy<Chunker>(() => new Chunker(config.Chunker));
+    }
+
+    /// <summary>The store the repository lives in.</summary>
+    public IObjectStore Store { get; }
+
+    /// <summary>The repository's config object.</summary>
+    public RepositoryConfig Config { get; }
+
+    /// <summary>The options it was opened with.</summary>
+    public RepositoryOptions Options { get; }
+
+    /// <summary>The chunker the config prescribes.</summary>
+    public Chunker Chunker => _chunker.Value;
+
+    /// <summary>Opens an existing repository.</summary>
+    /// <exception cref="UsageException">The store holds no repository, or something that is not one.</exception>
+    /// <exception cref="BatonException">The repository's format is newer than this build knows.</exception>
+    /// <exception cref="StoreException">The store cannot be reached.</exception>
+    public static async Task<Repository> OpenAsync(IObjectStore store, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RepositoryOptions();
+        var config = await TryReadConfigAsync(store, cancellationToken).ConfigureAwait(false);
+        if (config is null)
+        {
+            var empty = await IsEmptyAsync(store, cancellationToken).ConfigureAwait(false);
+            throw new UsageException(empty
+                ? $"no Baton repository at {store.Location}: run 'baton init --store ...' or push to it to create one"
+                : $"{store.Location} is not a Baton repository (it holds other files and no 'config'): choose an empty location");
+        }
+
+        return new Repository(store, config, options);
+    }
+
+    /// <summary>Creates a repository in an empty store.</summary>
+    /// <exception cref="UsageException">The store already holds a repository or other files.</exception>
+    public static async Task<Repository> InitAsync(IObjectStore store, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new RepositoryOptions();
+        if (await TryReadConfigAsync(store, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new UsageException($"{store.Location} already holds a Baton repository");
+        }
+
+        if (!await IsEmptyAsync(store, cancellationToken).ConfigureAwait(false))
+        {
+            throw new UsageException($"{store.Location} is not empty and is not a Baton repository: choose an empty location");
+        }
+
+        var config = new RepositoryConfig
+        {
+            Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            Created = options.TimeProvider.GetUtcNow(),
+            Chunker = options.Chunker,
+            PackSize = options.PackSize,
+        };
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(config, BatonJson.Indented.RepositoryConfig);
+        try
+        {
+            await store.PutAsync(RepositoryLayout.ConfigKey, bytes, PutMode.CreateNew, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Reason == StoreErrorReason.AlreadyExists)
+        {
+            // Another process created it at the same moment: use theirs.
+            return await OpenAsync(store, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new Repository(store, config, options);
+    }
+
+    /// <summary>Opens the repository, creating it first when the store is empty or does not exist yet.</summary>
+    public static async Task<Repository> OpenOrInitAsync(IObjectStore store, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var config = await TryReadConfigAsync(store, cancellationToken).ConfigureAwait(false);
+        return config is not null
+            ? new Repository(store, config, options ?? new RepositoryOptions())
+            : await InitAsync(store, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Pushes a directory as a new snapshot of <paramref name="run"/>.</summary>
+    /// <exception cref="CheckpointChangedException">A file changed while it was read; nothing was committed.</exception>
+    /// <exception cref="ConflictException">Another writer committed the same sequence number first.</exception>
+    public Task<Snapshot> PushAsync(string directory, string run, PushOptions? options = null, CancellationToken cancellationToken = default) =>
+        new Archiver(this, options ?? new PushOptions()).PushAsync(directory, run, cancellationToken);
+
+    /// <summary>Restores a snapshot into <paramref name="directory"/>, verifying every byte.</summary>
+    /// <exception cref="IntegrityException">Data is missing or corrupt, or the snapshot would write outside the directory.</exception>
+    public Task<RestoreResult> RestoreAsync(Snapshot snapshot, string directory, RestoreOptions? options = null, CancellationToken cancellationToken = default) =>
+        new Restorer(this, options ?? new RestoreOptions()).RestoreAsync(snapshot, directory, cancellationToken);
+
+    /// <summary>Reads and merges every index object.</summary>
+    /// <exception cref="IntegrityException">An index object is corrupt.</exception>
+    public async Task<MasterIndex> LoadIndexAsync(CancellationToken cancellationToken = default)
+    {
+        var files = await ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
+        var index = new MasterIndex();
+        foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            index.Add(file);
+        }
+
+        return index;
+    }
+
+    /// <summary>Reads every index object, keyed by object key.</summary>
+    /// <exception cref="IntegrityException">An index object is corrupt.</exception>
+    public async Task<IReadOnlyDictionary<string, IndexFile>> ReadAllIndexFilesAsync(CancellationToken cancellationToken = default)
+    {
+        var keys = await Store.ListAllAsync(RepositoryLayout.IndexPrefix, cancellationToken).ConfigureAwait(false);
+        var result = new ConcurrentDictionary<string, IndexFile>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(keys, ParallelOptions(cancellationToken), async (info, ct) =>
+        {
+            result[info.Key] = await ReadIndexFileAsync(info.Key, ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Reads one index object.</summary>
+    /// <exception cref="IntegrityException">It is corrupt.</exception>
+    public async Task<IndexFile> ReadIndexFileAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var what = $"index object '{key}' in {Store.Location}";
+        var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
+        var (json, _) = MetadataEnvelope.Unwrap(data, what);
+        var file = Deserialize(json, BatonJson.Default.IndexFile, what);
+        foreach (var pack in file.Packs)
+        {
+            if (!ContentId.TryParse(pack.Id, out _) || pack.Blobs.Any(b => !ContentId.TryParse(b.Id, out _)))
+            {
+                throw new IntegrityException($"{what} is corrupt: malformed id");
+            }
+        }
+
+        return file;
+    }
+
+    /// <summary>Names of the runs that have at least one snapshot, sorted.</summary>
+    public async Task<IReadOnlyList<string>> ListRunsAsync(CancellationToken cancellationToken = default)
+    {
+        var runs = new SortedSet<string>(StringComparer.Ordinal);
+        await foreach (var info in Store.ListAsync(RepositoryLayout.RunsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var rest = info.Key[RepositoryLayout.RunsPrefix.Length..];
+            var slash = rest.IndexOf('/', StringComparison.Ordinal);
+            if (slash > 0 && rest[(slash + 1)..].StartsWith("snapshots/", StringComparison.Ordinal))
+            {
+                runs.Add(rest[..slash]);
+            }
+        }
+
+        return [.. runs];
+    }
+
+    /// <summary>The committed snapshots of a run, oldest first.</summary>
+    /// <exception cref="IntegrityException">A manifest is corrupt.</exception>
+    public async Task<IReadOnlyList<Snapshot>> ListSnapshotsAsync(string run, CancellationToken cancellationToken = default)
+    {
+        RepositoryLayout.ValidateRunName(run);
+        var keys = await Store.ListAllAsync(RepositoryLayout.SnapshotPrefix(run), cancellationToken).ConfigureAwait(false);
+        var result = new ConcurrentBag<Snapshot>();
+        await Parallel.ForEachAsync(keys, ParallelOptions(cancellationToken), async (info, ct) =>
+        {
+            result.Add(await ReadSnapshotAsync(info.Key, ct).ConfigureAwait(false));
+        }).ConfigureAwait(false);
+        return [.. result.OrderBy(s => s.Sequence)];
+    }
+
+    /// <summary>The committed snapshots of every run.</summary>
+    public async Task<IReadOnlyList<Snapshot>> ListAllSnapshotsAsync(CancellationToken cancellationToken = default)
+    {
+        var all = new List<Snapshot>();
+        foreach (var run in await ListRunsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            all.AddRange(await ListSnapshotsAsync(run, cancellationToken).ConfigureAwait(false));
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// Finds a snapshot: by id (prefix) when given, else the newest of <paramref name="run"/>, or the newest with
+    /// <paramref name="step"/>. Returns <c>null</c> when the run has no matching snapshot.
+    /// </summary>
+    /// <exception cref="UsageException">The id matches no snapshot or several.</exception>
+    public async Task<Snapshot?> FindSnapshotAsync(string? run, long? step = null, string? id = null, CancellationToken cancellationToken = default)
+    {
+        if (id is not null)
+        {
+            var candidates = run is null
+                ? await ListAllSnapshotsAsync(cancellationToken).ConfigureAwait(false)
+                : await ListSnapshotsAsync(run, cancellationToken).ConfigureAwait(false);
+            var matches = candidates.Where(s => s.Id.StartsWith(id, StringComparison.OrdinalIgnoreCase)).ToList();
+            return matches.Count switch
+            {
+                1 => matches[0],
+                0 => throw new UsageException($"no snapshot with id '{id}' in {Store.Location}: 'baton ls' lists them"),
+                _ => throw new UsageException($"snapshot id '{id}' is ambiguous: give more digits"),
+            };
+        }
+
+        RepositoryLayout.ValidateRunName(run);
+        var snapshots = await ListSnapshotsAsync(run!, cancellationToken).ConfigureAwait(false);
+        return snapshots.LastOrDefault(s => step is null || s.Manifest.Step == step);
+    }
+
+    /// <summary>Reads one manifest.</summary>
+    /// <exception cref="IntegrityException">It is corrupt.</exception>
+    public async Task<Snapshot> ReadSnapshotAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var what = $"snapshot manifest '{key}' in {Store.Location}";
+        var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
+        var (json, digest) = MetadataEnvelope.Unwrap(data, what);
+        var manifest = Deserialize(json, BatonJson.Default.SnapshotManifest, what);
+        if (manifest.Version > 1)
+        {
+            throw new BatonException(ErrorCategory.Failure, $"{what} has manifest version {manifest.Version}: upgrade baton to read it");
+        }
+
+        if (RepositoryLayout.SnapshotKey(manifest.Run, manifest.Sequence) != key)
+        {
+            throw new IntegrityException($"{what} is corrupt: it claims to be snapshot {manifest.Sequence} of run '{manifest.Run}'");
+        }
+
+        return new Snapshot(digest.ToShortString(), manifest);
+    }
+
+    internal async Task<long> WriteIndexAsync(IndexFile file, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(file, BatonJson.Default.IndexFile);
+        var data = MetadataEnvelope.Wrap(json);
+        await Store.PutAsync(RepositoryLayout.IndexKey(ContentId.Compute(data)), data, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+        return data.Length;
+    }
+
+    /// <summary>The commit point: create-if-absent of the numbered manifest.</summary>
+    internal async Task<Snapshot> CommitAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(manifest, BatonJson.Default.SnapshotManifest);
+        var data = MetadataEnvelope.Wrap(json);
+        var key = RepositoryLayout.SnapshotKey(manifest.Run, manifest.Sequence);
+        try
+        {
+            await Store.PutAsync(key, data, PutMode.CreateNew, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Reason == StoreErrorReason.AlreadyExists)
+        {
+            throw new ConflictException(
+                $"another writer committed snapshot {manifest.Sequence} of run '{manifest.Run}' first: nothing was committed by this push", e);
+        }
+
+        return new Snapshot(MetadataEnvelope.Unwrap(data, key).Digest.ToShortString(), manifest);
+    }
+
+    internal ParallelOptions ParallelOptions(CancellationToken cancellationToken) => new()
+    {
+        MaxDegreeOfParallelism = Math.Max(2, Store.Capabilities.Concurrency),
+        CancellationToken = cancellationToken,
+    };
+
+    private static T Deserialize<T>(byte[] json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, type) ?? throw new IntegrityException($"{what} is corrupt: empty");
+        }
+        catch (JsonException e)
+        {
+            throw new IntegrityException($"{what} is corrupt: {e.Message}", e);
+        }
+    }
+
+    private static async Task<RepositoryConfig?> TryReadConfigAsync(IObjectStore store, CancellationToken cancellationToken)
+    {
+        byte[] data;
+        try
+        {
+            data = await store.ReadAllAsync(RepositoryLayout.ConfigKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Reason == StoreErrorReason.NotFound)
+        {
+            return null;
+        }
+
+        RepositoryConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize(data, BatonJson.Default.RepositoryConfig)
+                ?? throw new JsonException("empty");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location", e);
+        }
+
+        if (config.Format != "baton-repository")
+        {
+            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location");
+        }
+
+        if (config.Version > RepositoryConfig.CurrentVersion)
+        {
+            throw new BatonException(ErrorCategory.Failure,
+                $"the repository at {store.Location} has format version {config.Version}, newer than this baton reads ({RepositoryConfig.CurrentVersion}): upgrade baton");
+        }
+
+        if (config.Encryption is not null)
+        {
+            throw new BatonException(ErrorCategory.Failure,
+                $"the repository at {store.Location} is encrypted ({config.Encryption.Cipher}), which this baton cannot read: upgrade baton");
+        }
+
+        return config;
+    }
+
+    private static async Task<bool> IsEmptyAsync(IObjectStore store, CancellationToken cancellationToken)
+    {
+        await foreach (var _ in store.ListAsync("", cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        return true;
+    }
+}

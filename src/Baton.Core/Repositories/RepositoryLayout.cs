@@ -1,0 +1,46 @@
+using System.Text.RegularExpressions;
+
+namespace Baton.Repositories;
+
+/// <summary>Where each kind of object lives in a store (docs/FORMAT.md, "Layout").</summary>
+public static partial class RepositoryLayout
+{
+    /// <summary>The repository config.</summary>
+    public const string ConfigKey = "config";
+
+    /// <summary>Prefix of index objects.</summary>
+    public const string IndexPrefix = "index/";
+
+    /// <summary>Prefix of pack objects.</summary>
+    public const string DataPrefix = "data/";
+
+    /// <summary>Prefix of per-run objects.</summary>
+    public const string RunsPrefix = "runs/";
+
+    /// <summary>The key of an index object.</summary>
+    public static string IndexKey(ContentId id) => IndexPrefix + id;
+
+    /// <summary>Prefix of a run's snapshot manifests.</summary>
+    public static string SnapshotPrefix(string run) => $"{RunsPrefix}{run}/snapshots/";
+
+    /// <summary>The key of a run's numbered snapshot manifest; the number makes create-if-absent a commit point.</summary>
+    public static string SnapshotKey(string run, long sequence) => $"{SnapshotPrefix(run)}{sequence:D10}";
+
+    /// <summary>Throws <see cref="UsageException"/> unless <paramref name="run"/> is a valid run name.</summary>
+    public static void ValidateRunName(string? run)
+    {
+        if (string.IsNullOrEmpty(run))
+        {
+            throw new UsageException("no run name: pass --run NAME or set BATON_RUN");
+        }
+
+        if (!RunName().IsMatch(run))
+        {
+            throw new UsageException(
+                $"invalid run name '{run}': use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    private static partial Regex RunName();
+}

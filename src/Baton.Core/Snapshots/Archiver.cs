@@ -1,0 +1,377 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Baton.Compression;
+using Baton.Index;
+using Baton.Packs;
+using Baton.Repositories;
+using Baton.Storage;
+
+namespace Baton.Snapshots;
+
+/// <summary>
+/// Writes one snapshot: read → chunk → (hash, compress) → pack → upload, with bounded channels between the stages
+/// so memory stays flat whatever the checkpoint size. Commit order: packs, then the index, then the manifest.
+/// </summary>
+internal sealed class Archiver
+{
+    private const int MaxUploadsInFlight = 2;
+
+    private readonly Repository _repository;
+    private readonly PushOptions _options;
+    private readonly BlobCompressor _compressor;
+    private readonly ConcurrentDictionary<ContentId, byte> _claimed = new();
+    private readonly List<SealedPackInfo> _written = [];
+    private long _bytesRead;
+    private long _bytesNew;
+    private long _bytesStored;
+    private long _filesDone;
+    private long _totalBytes;
+    private long _totalFiles;
+
+    public Archiver(Repository repository, PushOptions options)
+    {
+        _repository = repository;
+        _options = options;
+        _compressor = new BlobCompressor(options.CompressionLevel);
+    }
+
+    public async Task<Snapshot> PushAsync(string directory, string run, CancellationToken cancellationToken)
+    {
+        RepositoryLayout.ValidateRunName(run);
+        if (!Directory.Exists(directory))
+        {
+            throw new UsageException(File.Exists(directory)
+                ? $"'{directory}' is a file: push takes a directory"
+                : $"directory '{directory}' does not exist");
+        }
+
+        var clock = Stopwatch.StartNew();
+        var root = Path.GetFullPath(directory);
+        List<ScannedEntry> entries;
+        try
+        {
+            entries = DirectoryScanner.Scan(root, _options.Include);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BatonException(ErrorCategory.Failure, $"cannot read '{directory}': {e.Message}", e);
+        }
+
+        var history = await _repository.ListSnapshotsAsync(run, cancellationToken).ConfigureAwait(false);
+        var parent = history.Count > 0 ? history[^1] : null;
+        var index = await _repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+
+        var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
+        _totalFiles = files.Count;
+        _totalBytes = files.Sum(f => f.Size);
+        var previous = parent?.Manifest.Entries.Where(e => e.Kind == EntryKind.File).ToDictionary(e => e.Path, StringComparer.Ordinal);
+        var work = new List<FileWork>(files.Count);
+        var reused = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (previous is not null && previous.TryGetValue(file.RelativePath, out var old) && IsUnchanged(file, old, index))
+            {
+                reused[file.RelativePath] = old.Chunks!;
+                _filesDone++;
+            }
+            else
+            {
+                work.Add(new FileWork(file));
+            }
+        }
+
+        await RunPipelineAsync(work, index, cancellationToken).ConfigureAwait(false);
+
+        if (_written.Count > 0)
+        {
+            var indexFile = MasterIndex.Describe(_written.Select(p => (p.Id, (long)p.Length, p.Entries)));
+            _bytesStored += await _repository.WriteIndexAsync(indexFile, cancellationToken).ConfigureAwait(false);
+        }
+
+        var byPath = work.ToDictionary(w => w.Entry.RelativePath, StringComparer.Ordinal);
+        var manifest = new SnapshotManifest
+        {
+            Run = run,
+            Sequence = (parent?.Sequence ?? 0) + 1,
+            Step = _options.Step,
+            Created = _repository.Options.TimeProvider.GetUtcNow(),
+            Host = _repository.Options.HostName,
+            Parent = parent?.Id,
+            Epoch = _options.Epoch,
+            Labels = _options.Labels?.ToDictionary(StringComparer.Ordinal),
+            Entries = entries.Select(e => new SnapshotEntry
+            {
+                Path = e.RelativePath,
+                Kind = e.Kind,
+                Size = e.Size,
+                Mode = e.Mode,
+                MTime = e.MTime,
+                Inode = e.Inode,
+                Target = e.Target,
+                Chunks = e.Kind != EntryKind.File ? null
+                    : reused.TryGetValue(e.RelativePath, out var chunks) ? chunks
+                    : byPath[e.RelativePath].Chunks.Select(c => c.Id.ToString()).ToList(),
+            }).ToList(),
+            Stats = new SnapshotStats
+            {
+                Files = files.Count,
+                Bytes = _totalBytes,
+                BytesRead = _bytesRead,
+                BytesNew = _bytesNew,
+                BytesStored = _bytesStored,
+                Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
+            },
+        };
+        return await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsUnchanged(ScannedEntry file, SnapshotEntry old, MasterIndex index) =>
+        file.Inode != 0 && old.Inode == file.Inode && old.Size == file.Size && old.MTime == file.MTime && old.Chunks is not null
+        && old.Chunks.All(c => ContentId.TryParse(c, out var id) && index.Contains(id));
+
+    private async Task RunPipelineAsync(List<FileWork> work, MasterIndex index, CancellationToken cancellationToken)
+    {
+        using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var workers = Math.Max(1, _options.Workers ?? Environment.ProcessorCount);
+        var chunks = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(workers) { SingleWriter = true });
+        var encoded = Channel.CreateBounded<EncodedBlob>(new BoundedChannelOptions(workers) { SingleReader = true });
+
+        var stages = new List<Task>
+        {
+            Guard(ReadAsync(work, chunks.Writer, failure.Token), chunks.Writer, failure),
+            PackAsync(encoded.Reader, failure.Token),
+        };
+        var encoders = Enumerable.Range(0, workers).Select(_ => Task.Run(() => EncodeAsync(chunks.Reader, encoded.Writer, index, failure.Token), failure.Token)).ToArray();
+        stages.Add(Guard(Task.WhenAll(encoders), encoded.Writer, failure));
+
+        try
+        {
+            await Task.WhenAll(stages).ConfigureAwait(false);
+        }
+        catch
+        {
+            await failure.CancelAsync().ConfigureAwait(false);
+            DrainAndReturn(chunks.Reader, encoded.Reader);
+            var real = stages.Select(s => s.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
+            if (real is not null && !cancellationToken.IsCancellationRequested)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(real);
+            }
+
+            throw;
+        }
+    }
+
+    // Completes the stage's output channel when it ends and cancels the other stages when it fails.
+    private static async Task Guard<T>(Task stage, ChannelWriter<T> output, CancellationTokenSource failure)
+    {
+        try
+        {
+            await stage.ConfigureAwait(false);
+            output.TryComplete();
+        }
+        catch (Exception e)
+        {
+            output.TryComplete(e);
+            await failure.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task ReadAsync(List<FileWork> work, ChannelWriter<ChunkJob> output, CancellationToken cancellationToken)
+    {
+        var chunker = _repository.Chunker;
+        var max = chunker.Parameters.MaxSize;
+        var window = ArrayPool<byte>.Shared.Rent(max * 2);
+        try
+        {
+            foreach (var file in work)
+            {
+                await ReadFileAsync(file, chunker, window, max, output, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(window);
+        }
+    }
+
+    private async Task ReadFileAsync(FileWork file, Chunking.Chunker chunker, byte[] window, int max, ChannelWriter<ChunkJob> output, CancellationToken cancellationToken)
+    {
+        var entry = file.Entry;
+        long total = 0;
+        try
+        {
+            await using var stream = new FileStream(entry.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
+                bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            int start = 0, filled = 0;
+            var eof = false;
+            while (true)
+            {
+                // Keep at least MaxSize bytes ahead of the cursor so that every cut sees a full window.
+                if (!eof && filled - start < max)
+                {
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(window, start, window, 0, filled - start);
+                        filled -= start;
+                        start = 0;
+                    }
+
+                    while (!eof && filled < window.Length)
+                    {
+                        var read = await stream.ReadAsync(window.AsMemory(filled, window.Length - filled), cancellationToken).ConfigureAwait(false);
+                        eof = read == 0;
+                        filled += read;
+                        total += read;
+                    }
+                }
+
+                if (filled == start)
+                {
+                    break;
+                }
+
+                var length = chunker.NextCut(window.AsSpan(start, filled - start));
+                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                Buffer.BlockCopy(window, start, buffer, 0, length);
+                var slot = new ChunkSlot();
+                file.Chunks.Add(slot);
+                await output.WriteAsync(new ChunkJob(slot, buffer, length), cancellationToken).ConfigureAwait(false);
+                start += length;
+                Interlocked.Add(ref _bytesRead, length);
+                Report();
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            throw Changed(entry, "was deleted");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BatonException(ErrorCategory.Failure, $"cannot read '{entry.RelativePath}': {e.Message}", e);
+        }
+
+        // A trainer that rewrites the file in place while we read it would give a torn snapshot.
+        var after = new FileInfo(entry.FullPath);
+        if (!after.Exists)
+        {
+            throw Changed(entry, "was deleted");
+        }
+
+        if (total != entry.Size || after.Length != entry.Size || DirectoryScanner.MTimeOf(after) != entry.MTime)
+        {
+            throw Changed(entry, "changed (size or modification time moved)");
+        }
+
+        Interlocked.Increment(ref _filesDone);
+    }
+
+    private static CheckpointChangedException Changed(ScannedEntry entry, string what) =>
+        new(entry.RelativePath, $"'{entry.RelativePath}' {what} while it was being pushed; nothing was committed (push the newer checkpoint)");
+
+    private async Task EncodeAsync(ChannelReader<ChunkJob> input, ChannelWriter<EncodedBlob> output, MasterIndex index, CancellationToken cancellationToken)
+    {
+        await foreach (var job in input.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var id = ContentId.Compute(job.Buffer.AsSpan(0, job.Length));
+            job.Slot.Id = id;
+            if (index.Contains(id) || !_claimed.TryAdd(id, 0))
+            {
+                ArrayPool<byte>.Shared.Return(job.Buffer);
+                continue;
+            }
+
+            var target = ArrayPool<byte>.Shared.Rent(BlobCompressor.MaxEncodedLength(job.Length));
+            var (codec, length) = _compressor.Encode(job.Buffer.AsSpan(0, job.Length), target);
+            ArrayPool<byte>.Shared.Return(job.Buffer);
+            Interlocked.Add(ref _bytesNew, job.Length);
+            await output.WriteAsync(new EncodedBlob(id, codec, target, length, job.Length), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PackAsync(ChannelReader<EncodedBlob> input, CancellationToken cancellationToken)
+    {
+        using var builder = new PackBuilder(_repository.Config.PackSize);
+        using var slots = new SemaphoreSlim(MaxUploadsInFlight);
+        var uploads = new List<Task>();
+        try
+        {
+            await foreach (var blob in input.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                builder.Add(blob.Id, blob.Codec, blob.Buffer.AsSpan(0, blob.Length), blob.RawLength);
+                ArrayPool<byte>.Shared.Return(blob.Buffer);
+                if (builder.IsFull)
+                {
+                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    uploads.Add(UploadAsync(builder.Seal(), slots, cancellationToken));
+                }
+            }
+
+            if (builder.Count > 0)
+            {
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                uploads.Add(UploadAsync(builder.Seal(), slots, cancellationToken));
+            }
+        }
+        finally
+        {
+            // Never leave an upload running behind a failed push.
+            await Task.WhenAll(uploads).ConfigureAwait(false);
+        }
+    }
+
+    private async Task UploadAsync(SealedPack pack, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _repository.Store.PutAsync(PackFormat.KeyOf(pack.Id), pack.Bytes, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+            lock (_written)
+            {
+                _written.Add(new SealedPackInfo(pack.Id, pack.Length, pack.Entries));
+                _bytesStored += pack.Length;
+            }
+        }
+        finally
+        {
+            pack.Dispose();
+            slots.Release();
+        }
+    }
+
+    private void Report() => _options.Progress?.Report(new TransferProgress(
+        Interlocked.Read(ref _bytesRead), _totalBytes, Interlocked.Read(ref _filesDone), _totalFiles));
+
+    private static void DrainAndReturn(ChannelReader<ChunkJob> chunks, ChannelReader<EncodedBlob> encoded)
+    {
+        while (chunks.TryRead(out var job))
+        {
+            ArrayPool<byte>.Shared.Return(job.Buffer);
+        }
+
+        while (encoded.TryRead(out var blob))
+        {
+            ArrayPool<byte>.Shared.Return(blob.Buffer);
+        }
+    }
+
+    private sealed class FileWork(ScannedEntry entry)
+    {
+        public ScannedEntry Entry { get; } = entry;
+
+        public List<ChunkSlot> Chunks { get; } = [];
+    }
+
+    private sealed class ChunkSlot
+    {
+        public ContentId Id { get; set; }
+    }
+
+    private readonly record struct ChunkJob(ChunkSlot Slot, byte[] Buffer, int Length);
+
+    private readonly record struct EncodedBlob(ContentId Id, BlobCodec Codec, byte[] Buffer, int Length, int RawLength);
+
+    private sealed record SealedPackInfo(ContentId Id, int Length, IReadOnlyList<PackEntry> Entries);
+}

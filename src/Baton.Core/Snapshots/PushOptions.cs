@@ -1,0 +1,52 @@
+namespace Baton.Snapshots;
+
+/// <summary>Settings of one push.</summary>
+public sealed record PushOptions
+{
+    /// <summary>The checkpoint's training step, recorded in the manifest.</summary>
+    public long? Step { get; init; }
+
+    /// <summary>Relative paths ('/'-separated) to include; <c>null</c> includes the whole directory.</summary>
+    public IReadOnlyCollection<string>? Include { get; init; }
+
+    /// <summary>Labels recorded in the manifest.</summary>
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>Receives progress; called from worker threads.</summary>
+    public IProgress<TransferProgress>? Progress { get; init; }
+
+    /// <summary>Encoding threads; defaults to the processor count.</summary>
+    public int? Workers { get; init; }
+
+    /// <summary>zstd level.</summary>
+    public int CompressionLevel { get; init; } = 3;
+
+    /// <summary>Writer epoch recorded in the manifest.</summary>
+    public long Epoch { get; init; }
+}
+
+/// <summary>Settings of one restore.</summary>
+public sealed record RestoreOptions
+{
+    /// <summary>Receives progress; called from worker threads.</summary>
+    public IProgress<TransferProgress>? Progress { get; init; }
+
+    /// <summary>Transfers at once; defaults to the store's concurrency.</summary>
+    public int? Concurrency { get; init; }
+}
+
+/// <summary>A progress report: bytes processed out of a total, files done out of a total.</summary>
+public readonly record struct TransferProgress(long Bytes, long TotalBytes, long Files, long TotalFiles);
+
+/// <summary>What a restore did.</summary>
+/// <param name="Files">Files written.</param>
+/// <param name="Bytes">Bytes written, every one verified.</param>
+public sealed record RestoreResult(long Files, long Bytes);
+
+/// <summary>A file changed while it was being pushed; nothing was committed. Push the newer checkpoint instead.</summary>
+public sealed class CheckpointChangedException(string path, string message)
+    : BatonException(ErrorCategory.Failure, message)
+{
+    /// <summary>The file that changed, relative to the pushed directory.</summary>
+    public string Path { get; } = path;
+}

@@ -1,0 +1,222 @@
+using System.Buffers;
+using Baton.Compression;
+using Baton.Index;
+using Baton.Packs;
+using Baton.Repositories;
+using Baton.Storage;
+using Microsoft.Win32.SafeHandles;
+
+namespace Baton.Snapshots;
+
+/// <summary>
+/// Restores a snapshot. Every file is first written into a staging folder inside the target, each chunk verified
+/// against its hash; only when the whole snapshot has been verified are the files moved into place. A failed restore
+/// leaves the target as it was, and a path or link that would escape the target is refused before anything is written.
+/// </summary>
+internal sealed class Restorer(Repository repository, RestoreOptions options)
+{
+    private long _bytesDone;
+    private long _filesDone;
+
+    public async Task<RestoreResult> RestoreAsync(Snapshot snapshot, string directory, CancellationToken cancellationToken)
+    {
+        var what = $"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence})";
+        var entries = snapshot.Manifest.Entries;
+        foreach (var entry in entries)
+        {
+            RestorePaths.CheckEntry(entry, what);
+        }
+
+        if (File.Exists(directory))
+        {
+            throw new UsageException($"restore target '{directory}' is a file: give a directory");
+        }
+
+        var root = Path.GetFullPath(directory);
+        Directory.CreateDirectory(root);
+        var index = await repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
+        var totalBytes = files.Sum(f => f.Size);
+        foreach (var file in files)
+        {
+            foreach (var chunk in file.Chunks ?? [])
+            {
+                if (!ContentId.TryParse(chunk, out var id) || !index.Contains(id))
+                {
+                    throw new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, which is not in the repository");
+                }
+            }
+        }
+
+        var staging = Path.Combine(root, DirectoryScanner.InternalPrefix + "restore-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var concurrency = Math.Max(2, options.Concurrency ?? repository.Store.Capabilities.Concurrency);
+            using var slots = new SemaphoreSlim(concurrency);
+            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                async (file, ct) =>
+                {
+                    await RestoreFileAsync(file, Path.Combine(staging, file.Path), index, slots, what, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref _filesDone);
+                    options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), totalBytes, Interlocked.Read(ref _filesDone), files.Count));
+                }).ConfigureAwait(false);
+
+            MoveIntoPlace(entries, staging, root, what);
+        }
+        finally
+        {
+            TryDeleteDirectory(staging);
+        }
+
+        return new RestoreResult(files.Count, totalBytes);
+    }
+
+    private async Task RestoreFileAsync(SnapshotEntry file, string path, MasterIndex index, SemaphoreSlim slots, string what, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous, preallocationSize: file.Size))
+        {
+            var chunks = file.Chunks ?? [];
+            var offsets = new long[chunks.Count];
+            long offset = 0;
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                offsets[i] = offset;
+                index.TryGet(ContentId.Parse(chunks[i]), out var location);
+                offset += location.Entry.RawLength;
+            }
+
+            if (offset != file.Size)
+            {
+                throw new IntegrityException($"{what}: file '{file.Path}' is recorded as {file.Size} bytes but its chunks add up to {offset}");
+            }
+
+            await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = slots.CurrentCount, CancellationToken = cancellationToken },
+                async (i, ct) =>
+                {
+                    await slots.WaitAsync(ct).ConfigureAwait(false);
+                    try
+                    {
+                        index.TryGet(ContentId.Parse(chunks[i]), out var location);
+                        await RestoreChunkAsync(handle, offsets[i], location, file, what, ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }).ConfigureAwait(false);
+
+            if (RandomAccess.GetLength(handle) != file.Size)
+            {
+                RandomAccess.SetLength(handle, file.Size);
+            }
+
+            RandomAccess.FlushToDisk(handle);
+        }
+
+        if (!OperatingSystem.IsWindows() && file.Mode != 0)
+        {
+            File.SetUnixFileMode(path, (UnixFileMode)(file.Mode & 0xFFF));
+        }
+
+        File.SetLastWriteTimeUtc(path, new DateTime(DateTime.UnixEpoch.Ticks + file.MTime, DateTimeKind.Utc));
+    }
+
+    private async Task RestoreChunkAsync(SafeFileHandle handle, long offset, BlobLocation location, SnapshotEntry file, string what, CancellationToken cancellationToken)
+    {
+        var entry = location.Entry;
+        var key = PackFormat.KeyOf(location.PackId);
+        byte[] encoded;
+        try
+        {
+            encoded = await repository.Store.ReadRangeAsync(key, entry.Offset, entry.Length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Reason is StoreErrorReason.NotFound or StoreErrorReason.Transient)
+        {
+            throw new IntegrityException($"{what}: file '{file.Path}' needs pack {key}, which is missing or short in {repository.Store.Location}", e);
+        }
+
+        var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
+        try
+        {
+            try
+            {
+                BlobCompressor.Decode(entry.Codec, encoded, raw.AsSpan(0, entry.RawLength));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt ({e.Message})", e);
+            }
+
+            if (ContentId.Compute(raw.AsSpan(0, entry.RawLength)) != entry.Id)
+            {
+                throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt (hash mismatch)");
+            }
+
+            await RandomAccess.WriteAsync(handle, raw.AsMemory(0, entry.RawLength), offset, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _bytesDone, entry.RawLength);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+    }
+
+    private static void MoveIntoPlace(List<SnapshotEntry> entries, string staging, string root, string what)
+    {
+        foreach (var entry in entries.Where(e => e.Kind == EntryKind.Directory))
+        {
+            var target = RestorePaths.Resolve(root, entry.Path, what);
+            if (File.Exists(target))
+            {
+                File.Delete(target);
+            }
+
+            Directory.CreateDirectory(target);
+        }
+
+        foreach (var entry in entries.Where(e => e.Kind == EntryKind.File))
+        {
+            var target = RestorePaths.Resolve(root, entry.Path, what);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is null)
+            {
+                Directory.Delete(target, recursive: true);
+            }
+
+            File.Move(Path.Combine(staging, entry.Path), target, overwrite: true);
+        }
+
+        foreach (var entry in entries.Where(e => e.Kind == EntryKind.Link))
+        {
+            var target = RestorePaths.Resolve(root, entry.Path, what);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (File.Exists(target) || new FileInfo(target).LinkTarget is not null)
+            {
+                File.Delete(target);
+            }
+
+            File.CreateSymbolicLink(target, entry.Target!);
+        }
+
+        Platform.PosixFile.SyncDirectory(root);
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

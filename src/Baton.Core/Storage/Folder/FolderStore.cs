@@ -1,0 +1,220 @@
+using System.Runtime.CompilerServices;
+using Baton.Platform;
+
+namespace Baton.Storage.Folder;
+
+/// <summary>
+/// A store in a local or mounted folder (NFS, a Google Drive mount, a Kaggle dataset folder). Writes go to a
+/// temporary name in the target's directory, are flushed to disk and renamed into place, so readers see whole
+/// objects only; create-if-absent uses a rename that refuses to replace an existing file.
+/// </summary>
+public sealed class FolderStore : IObjectStore
+{
+    private const string TempPrefix = ".tmp-";
+    private readonly string _root;
+    private volatile bool _rootReady;
+
+    /// <summary>Creates a store rooted at <paramref name="root"/>; the folder is created on first write.</summary>
+    public FolderStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        _root = Path.GetFullPath(root);
+    }
+
+    /// <inheritdoc />
+    public string Location => _root;
+
+    /// <inheritdoc />
+    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: true, Concurrency: Math.Max(2, Environment.ProcessorCount));
+
+    /// <inheritdoc />
+    public async Task PutAsync(string key, ReadOnlyMemory<byte> data, PutMode mode, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(key);
+        var directory = Path.GetDirectoryName(path)!;
+        var temp = Path.Combine(directory, TempPrefix + Guid.NewGuid().ToString("N"));
+        try
+        {
+            EnsureRoot(key);
+            Directory.CreateDirectory(directory);
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+#pragma warning disable CA1849 // fsync has no asynchronous form
+                file.Flush(flushToDisk: true);
+#pragma warning restore CA1849
+            }
+
+            if (mode == PutMode.CreateNew)
+            {
+                // Without overwrite, .NET links (or renames with RENAME_NOREPLACE) and fails if the target exists.
+                File.Move(temp, path, overwrite: false);
+            }
+            else
+            {
+                File.Move(temp, path, overwrite: true);
+            }
+
+            PosixFile.SyncDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            if (mode == PutMode.CreateNew && File.Exists(path))
+            {
+                throw new StoreException(StoreErrorReason.AlreadyExists, Location, key, $"object '{key}' already exists in {Location}", e);
+            }
+
+            throw Classify(e, key, "write");
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Stream> OpenReadAsync(string key, long offset = 0, long length = -1, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var path = PathOf(key);
+        try
+        {
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
+            if (offset > 0)
+            {
+                file.Seek(offset, SeekOrigin.Begin);
+            }
+
+            Stream stream = length >= 0 ? new BoundedStream(file, length) : file;
+            return Task.FromResult(stream);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Classify(e, key, "read");
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var info = new FileInfo(PathOf(key));
+        return Task.FromResult<ObjectInfo?>(info.Exists ? new ObjectInfo(key, info.Length) : null);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        if (!Directory.Exists(_root))
+        {
+            yield break;
+        }
+
+        // Start at the deepest folder the prefix names, then filter by the full prefix.
+        var slash = prefix.LastIndexOf('/');
+        var start = slash < 0 ? _root : Path.Combine(_root, prefix[..slash]);
+        if (!Directory.Exists(start))
+        {
+            yield break;
+        }
+
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
+        foreach (var file in new DirectoryInfo(start).EnumerateFiles("*", options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var key = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                yield return new ObjectInfo(key, file.Length);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            File.Delete(PathOf(key));
+            return Task.CompletedTask;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Classify(e, key, "delete");
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    // The store folder itself may be created, but not its parent: a missing parent usually means an unmounted
+    // drive, and writing to the local disk underneath would lose every checkpoint with the machine.
+    private void EnsureRoot(string key)
+    {
+        if (_rootReady || Directory.Exists(_root))
+        {
+            _rootReady = true;
+            return;
+        }
+
+        var parent = Path.GetDirectoryName(_root);
+        if (parent is not null && !Directory.Exists(parent))
+        {
+            throw new StoreException(StoreErrorReason.Unreachable, Location, key,
+                $"cannot write to {Location}: its parent folder {parent} does not exist (is the drive mounted?)");
+        }
+
+        Directory.CreateDirectory(_root);
+        _rootReady = true;
+    }
+
+    private string PathOf(string key)
+    {
+        StoreKeys.Validate(key);
+        return Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private StoreException Classify(Exception e, string key, string operation)
+    {
+        const int DiskFull = 28; // ENOSPC
+        const int QuotaExceeded = 122; // EDQUOT
+        var reason = e switch
+        {
+            FileNotFoundException or DirectoryNotFoundException => StoreErrorReason.NotFound,
+            UnauthorizedAccessException => StoreErrorReason.Unauthorized,
+            IOException io when (io.HResult & 0xFFFF) is DiskFull or QuotaExceeded => StoreErrorReason.Full,
+            _ => StoreErrorReason.Permanent,
+        };
+        var what = reason switch
+        {
+            StoreErrorReason.NotFound => "not found",
+            StoreErrorReason.Unauthorized => "permission denied",
+            StoreErrorReason.Full => "no space left",
+            _ => e.Message,
+        };
+        return new StoreException(reason, Location, key, $"cannot {operation} '{key}' in {Location}: {what}", e);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace Baton.Storage.Folder;
+
+/// <summary>Opens folder stores for plain paths and <c>file://</c> URIs.</summary>
+public sealed class FolderStoreProvider : IStoreProvider
+{
+    /// <inheritdoc />
+    public IReadOnlyList<string> Schemes { get; } = ["file"];
+
+    /// <inheritdoc />
+    public IObjectStore Create(StoreUri uri)
+    {
+        var path = uri.Body;
+        if (uri.Original.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!path.StartsWith("//", StringComparison.Ordinal))
+            {
+                throw new UsageException($"malformed folder store '{uri.Redacted}': use file:///absolute/path or a plain path");
+            }
+
+            path = Uri.UnescapeDataString(path[2..]);
+            if (path.Length == 0 || path[0] != '/')
+            {
+                throw new UsageException($"malformed folder store '{uri.Redacted}': use file:///absolute/path (three slashes) or a plain path");
+            }
+        }
+
+        return new FolderStore(path);
+    }
+}

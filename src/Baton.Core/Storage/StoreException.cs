@@ -1,0 +1,57 @@
+namespace Baton.Storage;
+
+/// <summary>Why a store operation failed; read by the retry decorator and by the command line.</summary>
+public enum StoreErrorReason
+{
+    /// <summary>The object does not exist.</summary>
+    NotFound,
+
+    /// <summary>A create-if-absent write found the object already there.</summary>
+    AlreadyExists,
+
+    /// <summary>A passing fault (timeout, throttling, dropped connection): worth retrying.</summary>
+    Transient,
+
+    /// <summary>The store cannot be reached at all (unknown host, refused connection, missing mount).</summary>
+    Unreachable,
+
+    /// <summary>Credentials are missing, wrong or lack permission.</summary>
+    Unauthorized,
+
+    /// <summary>The store is out of space or over quota.</summary>
+    Full,
+
+    /// <summary>Anything else that retrying will not fix.</summary>
+    Permanent,
+}
+
+/// <summary>A store operation failed. The message names the store and the object and never holds secrets.</summary>
+public sealed class StoreException : BatonException
+{
+    public StoreException(StoreErrorReason reason, string location, string? key, string message, Exception? innerException = null)
+        : base(CategoryOf(reason), message, innerException)
+    {
+        Reason = reason;
+        Location = location;
+        Key = key;
+    }
+
+    /// <summary>What kind of failure this is.</summary>
+    public StoreErrorReason Reason { get; }
+
+    /// <summary>The store's location, as <see cref="IObjectStore.Location"/> shows it.</summary>
+    public string Location { get; }
+
+    /// <summary>The object concerned, if any.</summary>
+    public string? Key { get; }
+
+    /// <summary>Whether retrying the same operation may succeed.</summary>
+    public bool IsTransient => Reason == StoreErrorReason.Transient;
+
+    private static ErrorCategory CategoryOf(StoreErrorReason reason) => reason switch
+    {
+        StoreErrorReason.Unreachable or StoreErrorReason.Unauthorized => ErrorCategory.Access,
+        StoreErrorReason.AlreadyExists => ErrorCategory.Conflict,
+        _ => ErrorCategory.Failure,
+    };
+}
