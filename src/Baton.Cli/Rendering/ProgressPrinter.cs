@@ -15,7 +15,7 @@ internal sealed class ProgressPrinter : IProgress<TransferProgress>, IDisposable
     private readonly TimeSpan _interval;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
-    private TimeSpan _last = TimeSpan.MinValue;
+    private TimeSpan _last = TimeSpan.FromDays(-1);
     private TransferProgress _latest;
     private bool _drawn;
 
