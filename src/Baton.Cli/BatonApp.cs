@@ -19,6 +19,9 @@ internal static class BatonApp
         root.Subcommands.Add(LsCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(TrainerCommand.Create());
         return root;
     }
 

@@ -116,12 +116,16 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
         }
     }
 
-    /// <summary>Builds the checkpoint; its fingerprint covers the states this scan saw.</summary>
-    public Checkpoint Found(string format, long? step, string name, IEnumerable<string> files)
+    /// <summary>
+    /// Builds the checkpoint. Its fingerprint covers the states this scan saw of <paramref name="identity"/> (all the
+    /// files when not given): files that merely travel along, such as a configuration the trainer rewrites at each
+    /// start, do not make the same checkpoint look new.
+    /// </summary>
+    public Checkpoint Found(string format, long? step, string name, IEnumerable<string> files, IEnumerable<string>? identity = null)
     {
         var sorted = files.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var text = new StringBuilder();
-        foreach (var file in sorted)
+        foreach (var file in identity?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal) ?? sorted)
         {
             var (size, mtime) = _states.TryGetValue(file, out var s) ? s : (-1, -1);
             text.Append(file).Append('\0').Append(size).Append('\0').Append(mtime).Append('\n');

@@ -63,15 +63,16 @@ public sealed partial class TfDetector : CheckpointDetector
 
         var files = own.Where(n => IsCheckpointFile(n, baseName)).Select(n => Join(prefixDirectory, n)).ToList();
         var sideFiles = names.Where(n => IsSideFile(context, n, Join(prefixDirectory, n))).Select(n => Join(prefixDirectory, n)).ToList();
+
+        // Configuration files beside the checkpoint go along when they have settled; they never hold a checkpoint back.
+        var settledSideFiles = sideFiles.Where(f => context.Settled([f], context.Options.SettlePeriod)).ToList();
         if (!context.Settled([statePath, .. files], context.Options.SettlePeriod))
         {
             return null;
         }
 
-        // Configuration files beside the checkpoint go along when they have settled; they never hold a checkpoint back.
-        var settledSideFiles = sideFiles.Where(f => context.Settled([f], context.Options.SettlePeriod)).ToList();
         var step = StepOf(prefix, p => StepNumbers.FromSuffix(Path.GetFileName(p)));
-        return context.Found(Name, step, prefix, [statePath, .. files, .. settledSideFiles]);
+        return context.Found(Name, step, prefix, [statePath, .. files, .. settledSideFiles], identity: [statePath, .. files]);
     }
 
     private static bool ShardsComplete(List<string> own, string baseName)

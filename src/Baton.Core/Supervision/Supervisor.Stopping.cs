@@ -169,7 +169,6 @@ public sealed partial class Supervisor
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
 
-        _log.Info("trainer finished");
         return await EndAsync(new StopRequest(SupervisorOutcome.Finished, null, LegEndReasons.Finished, "trainer finished"), exit).ConfigureAwait(false);
     }
 
