@@ -125,7 +125,7 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
     {
         var sorted = files.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var text = new StringBuilder();
-        foreach (var file in identity?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal) ?? sorted)
+        foreach (var file in identity?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() ?? sorted)
         {
             var (size, mtime) = _states.TryGetValue(file, out var s) ? s : (-1, -1);
             text.Append(file).Append('\0').Append(size).Append('\0').Append(mtime).Append('\n');
