@@ -5,7 +5,8 @@ namespace Baton.Checkpoints;
 /// <summary>
 /// TensorFlow checkpoints (the seed's layout): a <c>checkpoint</c> state file whose <c>model_checkpoint_path</c>
 /// names a prefix; complete when the prefix's <c>.index</c> and every <c>.data-NNNNN-of-MMMMM</c> shard (and the
-/// <c>.meta</c> when present) exist and have settled. The snapshot holds the state file, the prefix's files and the
+/// <c>.meta</c> when present) exist and have settled (the state file itself is read as soon as it names a prefix:
+/// TensorFlow replaces it atomically after the prefix is written). The snapshot holds the state file, the prefix's files and the
 /// small configuration files beside them (<c>model_config.json</c>) that a trainer needs to resume.
 /// </summary>
 public sealed partial class TfDetector : CheckpointDetector
@@ -66,7 +67,8 @@ public sealed partial class TfDetector : CheckpointDetector
 
         // Configuration files beside the checkpoint go along when they have settled; they never hold a checkpoint back.
         var settledSideFiles = sideFiles.Where(f => context.Settled([f], context.Options.SettlePeriod)).ToList();
-        if (!context.Settled([statePath, .. files], context.Options.SettlePeriod))
+        // The state file is replaced atomically once the prefix is whole; only the prefix's own files must settle.
+        if (!context.Settled(files, context.Options.SettlePeriod))
         {
             return null;
         }
