@@ -10,7 +10,7 @@ namespace Baton.Supervision;
 /// </summary>
 internal sealed class CheckpointWatcher(CheckpointScanner scanner, TimeSpan interval, Action<Checkpoint> found, ISupervisorLog log, TimeProvider timeProvider)
 {
-    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(25);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>Asks for a scan now (e.g. after a push was abandoned, or the trainer exited).</summary>

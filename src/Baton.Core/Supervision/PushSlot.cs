@@ -21,6 +21,7 @@ internal sealed class PushSlot
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    private readonly Queue<string> _committedFingerprints = new();
     private CancellationTokenSource _hurry = new();
     private Task? _running;
     private Checkpoint? _current;
@@ -57,7 +58,12 @@ internal sealed class PushSlot
     {
         lock (_gate)
         {
-            LastCommitted = checkpoint ?? LastCommitted;
+            if (checkpoint is not null)
+            {
+                Remember(checkpoint);
+                LastCommitted = checkpoint;
+            }
+
             NewestCommittedStep = Max(NewestCommittedStep, step);
         }
     }
@@ -68,10 +74,9 @@ internal sealed class PushSlot
         ArgumentNullException.ThrowIfNull(checkpoint);
         lock (_gate)
         {
-            var known = checkpoint.Fingerprint == LastCommitted?.Fingerprint || checkpoint.Fingerprint == _current?.Fingerprint
+            var known = _committedFingerprints.Contains(checkpoint.Fingerprint) || checkpoint.Fingerprint == _current?.Fingerprint
                 || checkpoint.Fingerprint == _pending?.Fingerprint || _changed.Contains(checkpoint.Fingerprint);
-            var older = checkpoint.Step is { } step && NewestCommittedStep is { } newest && step < newest;
-            if (_abort.IsCancellationRequested || known || older)
+            if (_abort.IsCancellationRequested || known || IsOlder(checkpoint, _current?.Step, _pending?.Step))
             {
                 return false;
             }
@@ -150,6 +155,7 @@ internal sealed class PushSlot
                 var snapshot = await _push(current, _abort.Token).ConfigureAwait(false);
                 lock (_gate)
                 {
+                    Remember(current);
                     LastCommitted = current;
                     NewestCommittedStep = Max(NewestCommittedStep, current.Step);
                     Committed++;
@@ -212,6 +218,15 @@ internal sealed class PushSlot
                     attempts = 0;
                 }
 
+                // A newer checkpoint may have been committed since this one was queued.
+                if (IsOlder(_pending))
+                {
+                    _pending = null;
+                    _running = null;
+                    _current = null;
+                    return;
+                }
+
                 current = _pending;
                 _current = current;
                 _pending = null;
@@ -267,6 +282,19 @@ internal sealed class PushSlot
             _running = null;
             _current = null;
             _pending = null;
+        }
+    }
+
+    // Older than what the store holds, or than what is being pushed or waits: pushing it would move history backwards.
+    private bool IsOlder(Checkpoint checkpoint, params long?[] others) =>
+        checkpoint.Step is { } step && others.Append(NewestCommittedStep).Any(other => other is { } newer && step < newer);
+
+    private void Remember(Checkpoint checkpoint)
+    {
+        _committedFingerprints.Enqueue(checkpoint.Fingerprint);
+        while (_committedFingerprints.Count > 16)
+        {
+            _committedFingerprints.Dequeue();
         }
     }
 

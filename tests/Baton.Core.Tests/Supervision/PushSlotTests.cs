@@ -58,6 +58,26 @@ public sealed class PushSlotTests
     }
 
     [Fact(Timeout = 10_000)]
+    public async Task A_checkpoint_older_than_the_one_being_pushed_never_follows_it()
+    {
+        var gate = new TaskCompletionSource();
+        var pushed = new List<long?>();
+        var slot = Slot(async (c, ct) =>
+        {
+            pushed.Add(c.Step);
+            await gate.Task.WaitAsync(ct);
+            return Snapshot(c);
+        });
+
+        Assert.True(slot.Offer(Checkpoint(40)));
+        Assert.False(slot.Offer(Checkpoint(35)));
+        gate.SetResult();
+        await slot.DrainAsync();
+
+        Assert.Equal([40], pushed);
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task A_checkpoint_that_changes_while_pushed_is_abandoned_and_not_retried()
     {
         var attempts = new List<long?>();
