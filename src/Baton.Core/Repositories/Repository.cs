@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Baton.Chunking;
 using Baton.Index;
+using Baton.Maintenance;
 using Baton.Serialization;
 using Baton.Snapshots;
 using Baton.Storage;
@@ -119,8 +120,12 @@ public sealed class Repository
     /// <summary>Pushes a directory as a new snapshot of <paramref name="run"/>.</summary>
     /// <exception cref="CheckpointChangedException">A file changed while it was read; nothing was committed.</exception>
     /// <exception cref="ConflictException">Another writer committed the same sequence number first.</exception>
-    public Task<Snapshot> PushAsync(string directory, string run, PushOptions? options = null, CancellationToken cancellationToken = default) =>
-        new Archiver(this, options ?? new PushOptions()).PushAsync(directory, run, cancellationToken);
+    public async Task<Snapshot> PushAsync(string directory, string run, PushOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        RepositoryLayout.ValidateRunName(run);
+        await using var marker = await InFlightMarker.BeginAsync(this, run, cancellationToken).ConfigureAwait(false);
+        return await new Archiver(this, options ?? new PushOptions()).PushAsync(directory, run, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Restores a snapshot into <paramref name="directory"/>, verifying every byte.</summary>
     /// <exception cref="IntegrityException">Data is missing or corrupt, or the snapshot would write outside the directory.</exception>
@@ -136,6 +141,23 @@ public sealed class Repository
         foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             index.Add(file);
+        }
+
+        return index;
+    }
+
+    /// <summary>
+    /// The index a writer may deduplicate against: packs that garbage collection has marked for deletion are left
+    /// out, so their chunks are stored again instead of being referenced from a pack about to disappear.
+    /// </summary>
+    internal async Task<MasterIndex> LoadIndexForWritingAsync(CancellationToken cancellationToken)
+    {
+        var marked = await new GarbageCollector(this).MarkedPacksAsync(cancellationToken).ConfigureAwait(false);
+        var files = await ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
+        var index = new MasterIndex();
+        foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            index.Add(file with { Packs = file.Packs.Where(p => !marked.Contains(ContentId.Parse(p.Id))).ToList() });
         }
 
         return index;

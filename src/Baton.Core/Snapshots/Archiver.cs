@@ -61,7 +61,7 @@ internal sealed class Archiver
 
         var history = await _repository.ListSnapshotsAsync(run, cancellationToken).ConfigureAwait(false);
         var parent = history.Count > 0 ? history[^1] : null;
-        var index = await _repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        var index = await _repository.LoadIndexForWritingAsync(cancellationToken).ConfigureAwait(false);
 
         var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
         _totalFiles = files.Count;
