@@ -62,6 +62,69 @@ public sealed class CrashTests : IDisposable
         Assert.True(readData.ExitCode == 0, readData.ToString());
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task An_interrupted_push_exits_130_and_commits_nothing()
+    {
+        var source = _temp.Combine("src");
+        var store = _temp.Combine("store");
+        for (var i = 0; i < Files; i++)
+        {
+            TestData.WriteRandomFile(Path.Combine(source, $"shard-{i}.bin"), FileSize, i);
+        }
+
+        using var process = BatonCli.Start(["push", source, "--store", store, "--run", "r"]);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+
+        // The first progress line comes after the first chunk: the push is under way, with most of it still to do.
+        var firstLine = await process.StandardError.ReadLineAsync();
+        Signals.Send(process.Id, Signals.SigInt);
+        var rest = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await stdout;
+
+        Assert.StartsWith("push", firstLine, StringComparison.Ordinal);
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {rest}");
+        Assert.Contains("interrupted", rest, StringComparison.Ordinal);
+        Assert.Empty(await Cli.ListAsync(store));
+        Assert.Equal(0, (await Cli.RunAsync("check", "--store", store, "--quiet")).ExitCode);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_pull_killed_midway_leaves_the_previous_files_whole_and_the_next_pull_completes()
+    {
+        var source = _temp.Combine("src");
+        var store = _temp.Combine("store");
+        for (var i = 0; i < Files; i++)
+        {
+            TestData.WriteRandomFile(Path.Combine(source, $"shard-{i}.bin"), FileSize, i);
+        }
+
+        await Cli.SucceedAsync("push", source, "--store", store, "--run", "r", "--quiet");
+        var target = _temp.Combine("dst");
+        Directory.CreateDirectory(target);
+        await File.WriteAllTextAsync(Path.Combine(target, "shard-0.bin"), "the previous checkpoint");
+
+        using (var process = BatonCli.Start(["pull", target, "--store", store, "--run", "r"]))
+        {
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            await process.StandardError.ReadLineAsync(); // the first progress line: chunks are being written
+            Signals.Send(process.Id, Signals.SigKill);
+            await process.WaitForExitAsync();
+            await stdout;
+        }
+
+        // Files are moved into place only once all are verified: the old file is still the old file.
+        Assert.Equal("the previous checkpoint", await File.ReadAllTextAsync(Path.Combine(target, "shard-0.bin")));
+        Assert.Equal(["shard-0.bin"], Directory.EnumerateFiles(target).Select(Path.GetFileName));
+        Assert.Single(Directory.EnumerateDirectories(target, ".baton-restore-*"));
+        await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--quiet");
+        TestData.AssertSameTree(source, target);
+        Assert.Empty(Directory.EnumerateDirectories(target, ".baton-restore-*")); // the killed pull's staging is gone too
+        await Cli.SucceedAsync("push", target, "--store", store, "--run", "again", "--quiet");
+    }
+
     // Returns whether the push finished by itself before the kill.
     private static async Task<bool> PushKilledAfterAsync(string source, string store, TimeSpan delay)
     {

@@ -92,6 +92,22 @@ public sealed class SelectionTests : IDisposable
         Assert.Single(await Cli.ListAsync(store));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_snapshot_id_finds_its_snapshot_whatever_run_the_environment_names()
+    {
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "a.bin"), 5000, 4);
+        var store = _temp.Combine("store");
+        var id = (await Cli.PushAsync(source, store, "first")).GetProperty("id").GetString()!;
+        var target = _temp.Combine("dst");
+
+        var pull = await Cli.RunWithEnvironmentAsync(new Dictionary<string, string?> { ["BATON_RUN"] = "second" },
+            "pull", target, "--store", store, "--snapshot", id, "--quiet");
+
+        Assert.True(pull.ExitCode == 0, pull.ToString());
+        TestData.AssertSameTree(source, target);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Init_creates_an_empty_repository_once()
     {
