@@ -59,9 +59,8 @@ internal sealed class Archiver
             throw new BatonException(ErrorCategory.Failure, $"cannot read '{directory}': {e.Message}", e);
         }
 
-        var history = await _repository.ListSnapshotsAsync(run, cancellationToken).ConfigureAwait(false);
-        var parent = history.Count > 0 ? history[^1] : null;
-        var index = await _repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        var (lastSequence, parent) = await _repository.ReadHeadAsync(run, cancellationToken).ConfigureAwait(false);
+        var index = await _repository.LoadIndexForWritingAsync(cancellationToken).ConfigureAwait(false);
 
         var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
         _totalFiles = files.Count;
@@ -94,12 +93,12 @@ internal sealed class Archiver
         var manifest = new SnapshotManifest
         {
             Run = run,
-            Sequence = (parent?.Sequence ?? 0) + 1,
+            Sequence = lastSequence + 1,
             Step = _options.Step,
             Created = _repository.Options.TimeProvider.GetUtcNow(),
             Host = _repository.Options.HostName,
             Parent = parent?.Id,
-            Epoch = _options.Epoch,
+            Epoch = _options.Lease?.Epoch ?? 0,
             Labels = _options.Labels?.ToDictionary(StringComparer.Ordinal),
             Entries = entries.Select(e => new SnapshotEntry
             {
@@ -124,6 +123,11 @@ internal sealed class Archiver
                 Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
             },
         };
+        if (_options.Lease is { } lease)
+        {
+            await lease.EnsureCurrentAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
     }
 
