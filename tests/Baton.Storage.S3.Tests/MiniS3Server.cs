@@ -8,18 +8,19 @@ using Baton.Testing;
 namespace Baton.Storage.S3.Tests;
 
 /// <summary>A request as the server saw it.</summary>
-public sealed record SeenRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body);
+public sealed record SeenRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[] Body);
 
 /// <summary>
 /// A small S3 server on a loopback port, written for the tests: path-style buckets, PUT (honouring
 /// <c>If-None-Match: *</c> and <c>x-goog-if-generation-match: 0</c> atomically, which s3rver does not), GET with
-/// ranges, HEAD, DELETE, ListObjects and bucket creation. Signatures are not checked. <see cref="Intercept"/> can
+/// ranges, HEAD, DELETE, multipart uploads, ListObjects and bucket creation. Signatures are not checked. <see cref="Intercept"/> can
 /// answer any request with an error instead, to test how the store classifies failures.
 /// </summary>
 public sealed class MiniS3Server : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly Dictionary<string, SortedDictionary<string, byte[]>> _buckets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Bucket, string Key, SortedDictionary<int, byte[]> Parts)> _uploads = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<SeenRequest> _seen = new();
     private readonly Task _loop;
 
@@ -143,7 +144,7 @@ public sealed class MiniS3Server : IAsyncDisposable
         await request.InputStream.CopyToAsync(body);
         var headers = request.Headers.AllKeys.Where(k => k is not null)
             .ToDictionary(k => k!.ToLowerInvariant(), k => request.Headers[k] ?? "", StringComparer.Ordinal);
-        return new SeenRequest(request.HttpMethod, Uri.UnescapeDataString(request.Url!.AbsolutePath), headers, body.ToArray());
+        return new SeenRequest(request.HttpMethod, Uri.UnescapeDataString(request.Url!.AbsolutePath), request.Url.Query, headers, body.ToArray());
     }
 
     private (int, List<(string, string)>, byte[]) Serve(SeenRequest request, System.Collections.Specialized.NameValueCollection query)
@@ -162,6 +163,11 @@ public sealed class MiniS3Server : IAsyncDisposable
             if (!_buckets.TryGetValue(bucket, out var objects))
             {
                 return Error(404, "NoSuchBucket");
+            }
+
+            if (request.Query.Contains("uploads", StringComparison.Ordinal) || query["uploadId"] is not null)
+            {
+                return ServeMultipart(request, query, bucket, key, objects);
             }
 
             switch (request.Method)
@@ -186,6 +192,61 @@ public sealed class MiniS3Server : IAsyncDisposable
             }
         }
     }
+
+    private (int, List<(string, string)>, byte[]) ServeMultipart(
+        SeenRequest request, System.Collections.Specialized.NameValueCollection query, string bucket, string key, SortedDictionary<string, byte[]> objects)
+    {
+        var uploadId = query["uploadId"];
+        if (uploadId is null)
+        {
+            uploadId = Guid.NewGuid().ToString("N");
+            _uploads[uploadId] = (bucket, key, new SortedDictionary<int, byte[]>());
+            return Xml($"<InitiateMultipartUploadResult><Bucket>{bucket}</Bucket><Key>{SecurityElement.Escape(key)}</Key><UploadId>{uploadId}</UploadId></InitiateMultipartUploadResult>");
+        }
+
+        if (!_uploads.TryGetValue(uploadId, out var upload))
+        {
+            return Error(404, "NoSuchUpload");
+        }
+
+        switch (request.Method)
+        {
+            case "PUT":
+                upload.Parts[int.Parse(query["partNumber"]!, CultureInfo.InvariantCulture)] = request.Body;
+                return (200, [("ETag", ETag(request.Body))], []);
+            case "DELETE":
+                _uploads.Remove(uploadId);
+                return (204, [], []);
+            case "POST":
+                var listed = System.Xml.Linq.XDocument.Parse(Encoding.UTF8.GetString(request.Body)).Descendants()
+                    .Where(e => e.Name.LocalName == "PartNumber").Select(e => int.Parse(e.Value, CultureInfo.InvariantCulture)).ToList();
+                if (request.Headers.GetValueOrDefault("if-none-match") == "*" && objects.ContainsKey(key))
+                {
+                    return Error(412, "PreconditionFailed");
+                }
+
+                objects[key] = [.. listed.SelectMany(n => upload.Parts[n])];
+                _uploads.Remove(uploadId);
+                return Xml($"<CompleteMultipartUploadResult><Bucket>{bucket}</Bucket><Key>{SecurityElement.Escape(key)}</Key><ETag>\"x-{listed.Count}\"</ETag></CompleteMultipartUploadResult>");
+            default:
+                return Error(405, "MethodNotAllowed");
+        }
+    }
+
+    /// <summary>How many multipart uploads were started and neither completed nor aborted.</summary>
+    public int OpenUploads
+    {
+        get
+        {
+            lock (_buckets)
+            {
+                return _uploads.Count;
+            }
+        }
+    }
+
+    private static (int, List<(string, string)>, byte[]) Xml(string body) =>
+        (200, [("Content-Type", "application/xml")], Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + body));
 
     private (int, List<(string, string)>, byte[]) ServeBucket(string method, string bucket, string prefix)
     {

@@ -17,7 +17,6 @@ public sealed class S3StoreOnAnEnforcingServerConformanceTests : ObjectStoreConf
         Task.FromResult<IObjectStore>(new S3Store(S3StoreOnAnEnforcingServerTests.Options(_server, "conformance") with
         {
             Prefix = "t-" + Guid.NewGuid().ToString("N")[..8],
-            MultipartThreshold = int.MaxValue,
         }));
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -82,6 +81,35 @@ public sealed class S3StoreOnAnEnforcingServerTests : IAsyncLifetime
         Assert.False(put.Headers.ContainsKey("if-none-match"));
         Assert.DoesNotContain("STREAMING", put.Headers.GetValueOrDefault("x-amz-content-sha256") ?? "", StringComparison.Ordinal);
         Assert.DoesNotContain("aws-chunked", put.Headers.GetValueOrDefault("content-encoding") ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_large_object_goes_up_in_parts_in_parallel_and_appears_only_when_complete()
+    {
+        await using var store = new S3Store(Options(_server, "bucket") with { PartSize = 5 * 1024 * 1024, MultipartThreshold = 6 * 1024 * 1024 });
+        var data = new byte[17 * 1024 * 1024];
+        new Random(4).NextBytes(data);
+        await store.PutAsync("pack", data, PutMode.Overwrite);
+
+        var parts = _server.Seen.Where(r => r.Method == "PUT" && r.Query.Contains("partNumber", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, parts.Count);
+        Assert.Equal(17 * 1024 * 1024, parts.Sum(p => p.Body.Length));
+        var back = await store.ReadAllAsync("pack");
+        Assert.True(data.AsSpan().SequenceEqual(back));
+        Assert.Equal(0, _server.OpenUploads);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_multipart_upload_with_a_failed_part_is_aborted_and_leaves_no_object()
+    {
+        _server.Intercept = r => r.Method == "PUT" && r.Query.Contains("partNumber=3", StringComparison.Ordinal) ? (500, "InternalError") : null;
+        await using var store = new S3Store(Options(_server, "bucket") with { PartSize = 5 * 1024 * 1024, MultipartThreshold = 6 * 1024 * 1024 });
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.PutAsync("pack", new byte[17 * 1024 * 1024], PutMode.Overwrite));
+
+        Assert.Equal(StoreErrorReason.Transient, error.Reason);
+        Assert.Null(await store.StatAsync("pack"));
+        Assert.Equal(0, _server.OpenUploads);
+        Assert.Contains(_server.Seen, r => r.Method == "DELETE" && r.Query.Contains("uploadId", StringComparison.Ordinal));
     }
 
     [Theory(Timeout = 30_000)]

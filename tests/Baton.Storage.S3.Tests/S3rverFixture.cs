@@ -17,6 +17,9 @@ public sealed class S3rverFixture : IAsyncLifetime
 
     public ServerProcess Server => _server ?? throw new InvalidOperationException("s3rver is not running");
 
+    /// <summary>Where s3rver keeps its files (an object is <c>BUCKET/KEY._S3rver_object</c>).</summary>
+    public string DataPath => _data.Path;
+
     public async Task InitializeAsync()
     {
         var port = FreePort.Next();
