@@ -197,7 +197,7 @@ public sealed class AzureBlobStore : IObjectStore
             var reason = cause.Reason == StoreErrorReason.Transient ? StoreErrorReason.Transient : StoreErrorReason.Unauthorized;
             var code = e is RequestFailedException { ErrorCode: { } errorCode } ? errorCode : e.GetType().Name;
             throw new StoreException(reason, Location, null,
-                $"container '{_options.Container}' does not exist in {_where} and could not be created ({code}): create it, or use credentials that may create containers", e);
+                $"container '{_options.Container}' of {_where} does not exist and could not be created ({code}): create it, or use credentials that may create containers", e);
         }
     }
 

@@ -266,7 +266,7 @@ public sealed class S3Store : IObjectStore
             var cause = Classify(e, null, "create bucket");
             var reason = cause.Reason == StoreErrorReason.Transient ? StoreErrorReason.Transient : StoreErrorReason.Unauthorized;
             throw new StoreException(reason, Location, null,
-                $"bucket '{_options.Bucket}' does not exist at {_where} and could not be created ({CodeOf(e)}): create it, or use credentials that may create buckets", e);
+                $"bucket '{_options.Bucket}' of {_where} does not exist and could not be created ({CodeOf(e)}): create it, or use credentials that may create buckets", e);
         }
     }
 

@@ -170,7 +170,8 @@ public sealed class S3StoreOnAnEnforcingServerTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<StoreException>(() => store.PutAsync("config", new byte[] { 7 }, PutMode.CreateNew));
 
         Assert.Equal(StoreErrorReason.Unauthorized, error.Reason);
-        Assert.Contains("bucket 'fresh-bucket' does not exist", error.Message, StringComparison.Ordinal);
+        Assert.Contains("bucket 'fresh-bucket' of s3://fresh-bucket/runs", error.Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist and could not be created", error.Message, StringComparison.Ordinal);
         Assert.Contains("AccessDenied", error.Message, StringComparison.Ordinal);
         Assert.False(_server.HasBucket("fresh-bucket"));
     }
