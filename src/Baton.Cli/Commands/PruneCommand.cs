@@ -69,13 +69,17 @@ internal sealed class RetentionOptions
         command.Options.Add(_keepWithin);
     }
 
+    /// <summary>The policy from the flags, or from baton.toml's [keep] table when no flag is given.</summary>
     public RetentionPolicy Read(ParseResult result)
     {
+        var file = Configuration.ConfigFile.Current.Keep;
+        var flagged = result.GetResult(_keepLast) is not null || result.GetResult(_keepEvery) is not null || result.GetResult(_keepWithin) is not null;
+        var within = flagged ? result.GetValue(_keepWithin) : file?.Within;
         var policy = new RetentionPolicy
         {
-            KeepLast = result.GetValue(_keepLast),
-            KeepEvery = result.GetValue(_keepEvery),
-            KeepWithin = result.GetValue(_keepWithin) is { } within ? DurationText.Parse(within, "--keep-within") : null,
+            KeepLast = flagged ? result.GetValue(_keepLast) : file?.Last,
+            KeepEvery = flagged ? result.GetValue(_keepEvery) : file?.Every,
+            KeepWithin = within is not null ? DurationText.Parse(within, "--keep-within") : null,
         };
         policy.Validate();
         return policy;

@@ -79,15 +79,16 @@ public sealed class WriterLease : IAsyncDisposable
             var last = beat?.Time ?? claim?.Acquired ?? DateTimeOffset.MinValue;
             var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
             var age = now - last;
+            var gone = claim is not null && Platform.LocalProcess.IsGone(claim.Host, claim.ProcessId, repository.Options.HostName);
             if (beat is not { Released: true })
             {
-                if (age < options.Timeout && !options.TakeOver)
+                if (age < options.Timeout && !options.TakeOver && !gone)
                 {
                     throw new ConflictException(
                         $"run '{run}' is held by {who}, last heartbeat {Age(age)} ago: use --take-over to fence it, or wait until its lease expires ({Age(options.Timeout - age)})");
                 }
 
-                tookOverFrom = $"{who}, last heartbeat {Age(age)} ago";
+                tookOverFrom = gone ? $"{who}, which is no longer running" : $"{who}, last heartbeat {Age(age)} ago";
                 needsFence = true;
             }
         }

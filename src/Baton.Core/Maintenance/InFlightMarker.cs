@@ -68,7 +68,8 @@ public sealed class InFlightMarker : IAsyncDisposable
                 record = null; // a torn marker from a crashed writer on a store without atomic writes
             }
 
-            if (record is not null && now - record.Heartbeat < Timeout)
+            if (record is not null && now - record.Heartbeat < Timeout
+                && !Platform.LocalProcess.IsGone(record.Host, record.ProcessId, repository.Options.HostName))
             {
                 live.Add(record);
             }

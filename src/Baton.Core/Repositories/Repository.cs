@@ -207,6 +207,7 @@ public sealed class Repository
         var what = $"index object '{key}' in {Store.Location}";
         var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
         var (json, _) = MetadataEnvelope.Unwrap(data, what);
+        RefuseNewerVersion(json, 1, what, "index version");
         var file = Deserialize(json, BatonJson.Default.IndexFile, what);
         foreach (var pack in file.Packs)
         {
@@ -342,11 +343,8 @@ public sealed class Repository
         var what = $"snapshot manifest '{key}' in {Store.Location}";
         var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
         var (json, digest) = MetadataEnvelope.Unwrap(data, what);
+        RefuseNewerVersion(json, 1, what, "manifest version");
         var manifest = Deserialize(json, BatonJson.Default.SnapshotManifest, what);
-        if (manifest.Version > 1)
-        {
-            throw new BatonException(ErrorCategory.Failure, $"{what} has manifest version {manifest.Version}: upgrade baton to read it");
-        }
 
         if (RepositoryLayout.SnapshotKey(manifest.Run, manifest.Sequence) != key)
         {
@@ -389,6 +387,30 @@ public sealed class Repository
         CancellationToken = cancellationToken,
     };
 
+    // Read before the whole object: a newer version may have a shape this build cannot bind, and must say "upgrade".
+    private static void RefuseNewerVersion(byte[] json, int newestKnown, string what, string kind)
+    {
+        if (PeekVersion(json) is { } version && version > newestKnown)
+        {
+            throw new BatonException(ErrorCategory.Failure, $"{what} has {kind} {version}, newer than this baton reads ({newestKnown}): upgrade baton");
+        }
+    }
+
+    private static int? PeekVersion(byte[] json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("version", out var version)
+                && version.TryGetInt32(out var number) ? number : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static T Deserialize<T>(byte[] json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
     {
         try
@@ -413,26 +435,28 @@ public sealed class Repository
             return null;
         }
 
+        // Format and version first: a newer config may not bind to this build's type, and must still say "upgrade".
+        if (!IsBatonConfig(data))
+        {
+            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location");
+        }
+
+        if (PeekVersion(data) is { } version && version > RepositoryConfig.CurrentVersion)
+        {
+            throw new BatonException(ErrorCategory.Failure,
+                $"the repository at {store.Location} has format version {version}, newer than this baton reads ({RepositoryConfig.CurrentVersion}): upgrade baton");
+        }
+
         RepositoryConfig config;
         try
         {
             config = JsonSerializer.Deserialize(data, BatonJson.Default.RepositoryConfig)
                 ?? throw new JsonException("empty");
+            config.Chunker.Validate();
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
-            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location", e);
-        }
-
-        if (config.Format != "baton-repository")
-        {
-            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location");
-        }
-
-        if (config.Version > RepositoryConfig.CurrentVersion)
-        {
-            throw new BatonException(ErrorCategory.Failure,
-                $"the repository at {store.Location} has format version {config.Version}, newer than this baton reads ({RepositoryConfig.CurrentVersion}): upgrade baton");
+            throw new IntegrityException($"the repository config at {store.Location} is corrupt: {e.Message}", e);
         }
 
         if (config.Encryption is not null)
@@ -442,6 +466,21 @@ public sealed class Repository
         }
 
         return config;
+    }
+
+    private static bool IsBatonConfig(byte[] data)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("format", out var format)
+                && format.ValueKind == JsonValueKind.String && format.GetString() == "baton-repository";
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static async Task<bool> IsEmptyAsync(IObjectStore store, CancellationToken cancellationToken)
