@@ -1,5 +1,6 @@
 using Baton.Storage;
 using Baton.Storage.Folder;
+using Baton.Storage.Sftp;
 
 namespace Baton.Cli;
 
@@ -7,7 +8,8 @@ namespace Baton.Cli;
 internal static class Stores
 {
     public static StoreRegistry Registry { get; } = new StoreRegistry()
-        .Register(new FolderStoreProvider());
+        .Register(new FolderStoreProvider())
+        .Register(new SftpStoreProvider());
 
     public static IObjectStore Open(string address) => Registry.Open(address);
 }
