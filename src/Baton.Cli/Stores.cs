@@ -1,5 +1,6 @@
 using Baton.Storage;
 using Baton.Storage.Folder;
+using Baton.Storage.Rclone;
 using Baton.Storage.Sftp;
 
 namespace Baton.Cli;
@@ -9,7 +10,8 @@ internal static class Stores
 {
     public static StoreRegistry Registry { get; } = new StoreRegistry()
         .Register(new FolderStoreProvider())
-        .Register(new SftpStoreProvider());
+        .Register(new SftpStoreProvider())
+        .Register(new RcloneStoreProvider());
 
     public static IObjectStore Open(string address) => Registry.Open(address);
 }
