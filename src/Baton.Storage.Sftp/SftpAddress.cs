@@ -52,7 +52,8 @@ public sealed record SftpAddress(string User, string Host, int Port, string Path
             path = path.Length > 3 ? path[3..] : "";
         }
 
-        return new SftpAddress(user, host, port, path.TrimEnd('/'));
+        // "sftp://host/" is the server's root folder, not the login folder.
+        return new SftpAddress(user, host, port, path.Length > 1 ? path.TrimEnd('/') : path);
     }
 
     private static (string Host, int Port) SplitPort(string authority, StoreUri uri)

@@ -9,6 +9,7 @@ public sealed class SftpAddressTests
     [InlineData("sftp://bob@[::1]:2200/x", "bob", "::1", 2200, "/x")]
     [InlineData("sftp://bob@host/~/backups", "bob", "host", 22, "backups")]
     [InlineData("sftp://bob@host/~", "bob", "host", 22, "")]
+    [InlineData("sftp://bob@host/", "bob", "host", 22, "/")]
     [InlineData("sftp://bob@host/with%20space", "bob", "host", 22, "/with space")]
     public void Addresses_parse_into_user_host_port_and_path(string text, string user, string host, int port, string path)
     {
