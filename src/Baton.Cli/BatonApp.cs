@@ -18,6 +18,7 @@ internal static class BatonApp
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(LsCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
