@@ -169,8 +169,8 @@ public sealed class HttpTestServer : IAsyncDisposable
         headers.TryGetValue("range", out var range);
         if (Interlocked.Decrement(ref _failuresLeft) >= 0)
         {
-            await WriteHeadAsync(stream, Volatile.Read(ref _failureStatus), "Injected", [], 0);
             _requests.Enqueue(new SeenRequest(method, target, range, _failureStatus, 0));
+            await WriteHeadAsync(stream, Volatile.Read(ref _failureStatus), "Injected", [], 0);
             return;
         }
 
@@ -178,23 +178,23 @@ public sealed class HttpTestServer : IAsyncDisposable
         if (method == "GET" && target.Contains("?prefix=", StringComparison.Ordinal))
         {
             var listing = Encoding.UTF8.GetBytes(Listing(path, Uri.UnescapeDataString(target[(target.IndexOf("?prefix=", StringComparison.Ordinal) + 8)..].Split('&')[0])));
+            _requests.Enqueue(new SeenRequest(method, target, range, 200, listing.Length));
             await WriteHeadAsync(stream, 200, "OK", [("Content-Type", "application/xml")], listing.Length);
             await stream.WriteAsync(listing);
-            _requests.Enqueue(new SeenRequest(method, target, range, 200, listing.Length));
             return;
         }
 
         if (!_files.TryGetValue(Uri.UnescapeDataString(path), out var file))
         {
-            await WriteHeadAsync(stream, 404, "Not Found", [], 0);
             _requests.Enqueue(new SeenRequest(method, target, range, 404, 0));
+            await WriteHeadAsync(stream, 404, "Not Found", [], 0);
             return;
         }
 
         if (method == "HEAD" && RefuseHead)
         {
-            await WriteHeadAsync(stream, 405, "Method Not Allowed", [], 0);
             _requests.Enqueue(new SeenRequest(method, target, range, 405, 0));
+            await WriteHeadAsync(stream, 405, "Method Not Allowed", [], 0);
             return;
         }
 
@@ -213,15 +213,15 @@ public sealed class HttpTestServer : IAsyncDisposable
         if ((headers.TryGetValue("if-match", out var ifMatch) && ifMatch != file.ETag)
             || (headers.TryGetValue("if-unmodified-since", out var since) && DateTimeOffset.Parse(since, CultureInfo.InvariantCulture) < file.LastModified))
         {
-            await WriteHeadAsync(stream, 412, "Precondition Failed", [], 0);
             _requests.Enqueue(new SeenRequest(method, target, range, 412, 0));
+            await WriteHeadAsync(stream, 412, "Precondition Failed", [], 0);
             return;
         }
 
         if (headers.TryGetValue("if-none-match", out var ifNoneMatch) && ifNoneMatch == file.ETag)
         {
-            await WriteHeadAsync(stream, 304, "Not Modified", common, -1);
             _requests.Enqueue(new SeenRequest(method, target, range, 304, 0));
+            await WriteHeadAsync(stream, 304, "Not Modified", common, -1);
             return;
         }
 
@@ -239,10 +239,10 @@ public sealed class HttpTestServer : IAsyncDisposable
         }
 
         var length = to - from + 1;
-        await WriteHeadAsync(stream, status, status == 206 ? "Partial Content" : "OK", common, length);
         if (method == "HEAD")
         {
             _requests.Enqueue(new SeenRequest(method, target, range, status, 0));
+            await WriteHeadAsync(stream, status, "OK", common, length);
             return;
         }
 
@@ -253,6 +253,10 @@ public sealed class HttpTestServer : IAsyncDisposable
         }
 
         var limit = Interlocked.Decrement(ref _dropsLeft) >= 0 ? Math.Min(Volatile.Read(ref _dropAfter), body.Length) : body.Length;
+
+        // Recorded before answering, so a test that has its answer also sees the request.
+        _requests.Enqueue(new SeenRequest(method, target, range, status, limit));
+        await WriteHeadAsync(stream, status, status == 206 ? "Partial Content" : "OK", common, length);
         var sent = 0L;
         while (sent < limit)
         {
@@ -265,7 +269,6 @@ public sealed class HttpTestServer : IAsyncDisposable
             }
         }
 
-        _requests.Enqueue(new SeenRequest(method, target, range, status, sent));
         // Returning closes the socket: a dropped transfer ends with fewer bytes than Content-Length promised.
     }
 
