@@ -11,7 +11,9 @@ namespace Baton.Staging;
 /// </summary>
 internal sealed class RangeDownloader
 {
-    private const long SaveEvery = 32L << 20;
+    // Progress is saved every 32 MiB or every second, whichever comes first, so a killed process loses little.
+    private const long SaveEveryBytes = 32L << 20;
+    private static readonly TimeSpan SaveEveryInterval = TimeSpan.FromSeconds(1);
     private readonly StageOptions _options;
     private readonly SemaphoreSlim _connections;
     private readonly Action<long> _onBytes;
@@ -97,6 +99,7 @@ internal sealed class RangeDownloader
     {
         var buffer = new byte[256 * 1024];
         var sinceSave = 0L;
+        var lastSave = _options.TimeProvider.GetTimestamp();
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         while (true)
         {
@@ -126,10 +129,11 @@ internal sealed class RangeDownloader
             part.Done += read;
             _onBytes(read);
             sinceSave += read;
-            if (sinceSave >= SaveEvery)
+            if (sinceSave >= SaveEveryBytes || _options.TimeProvider.GetElapsedTime(lastSave) >= SaveEveryInterval)
             {
                 partial.Checkpoint(handle);
                 sinceSave = 0;
+                lastSave = _options.TimeProvider.GetTimestamp();
             }
         }
     }

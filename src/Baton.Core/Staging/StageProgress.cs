@@ -10,6 +10,11 @@ internal sealed class StageProgress(IProgress<TransferProgress>? sink, long tota
 
     public void AddBytes(long count)
     {
+        if (count == 0)
+        {
+            return;
+        }
+
         var bytes = Interlocked.Add(ref _bytes, count);
         sink?.Report(new TransferProgress(bytes, totalBytes, Interlocked.Read(ref _files), totalFiles));
     }

@@ -88,6 +88,37 @@ public sealed class StageCommandTests : IAsyncLifetime
         TestData.AssertSameTree(source, _temp.Combine("dst"));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_stage_killed_mid_download_resumes_with_a_range_request()
+    {
+        var data = Bytes(6_000_000, 8);
+        _server.Serve("/slow.bin", data);
+        _server.ChunkDelay = TimeSpan.FromMilliseconds(30);
+        var dest = _temp.Combine("slow.bin");
+        var cache = _temp.Combine("cache");
+        using (var process = BatonCli.Start(["stage", _server.Url("/slow.bin"), dest, "--quiet"], _temp.Path, new Dictionary<string, string?> { ["BATON_STAGE_CACHE"] = cache }))
+        {
+            // Wait until the saved progress shows bytes on disk, then kill without warning.
+            for (var i = 0; i < 300 && !SavedProgress(cache); i++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(SavedProgress(cache), "no download progress was saved");
+            Signals.Send(process.Id, Signals.SigKill);
+            await process.WaitForExitAsync();
+        }
+
+        Assert.False(File.Exists(dest));
+        _server.ChunkDelay = TimeSpan.Zero;
+        _server.ClearRequests();
+        var resumed = await Baton("stage", _server.Url("/slow.bin"), dest);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(data, await File.ReadAllBytesAsync(dest));
+        var get = Assert.Single(_server.Requests, r => r.Method == "GET");
+        Assert.Matches("^bytes=[1-9][0-9]*-", get.Range);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
@@ -102,6 +133,23 @@ public sealed class StageCommandTests : IAsyncLifetime
     {
         environment["BATON_STAGE_CACHE"] = _temp.Combine("cache");
         return BatonCli.RunAsync(args, _temp.Path, environment);
+    }
+
+    private static bool SavedProgress(string cache)
+    {
+        var partial = Path.Combine(cache, "partial");
+        return Directory.Exists(partial) && Directory.EnumerateFiles(partial, "*.json").Any(f =>
+        {
+            try
+            {
+                using var state = JsonDocument.Parse(File.ReadAllBytes(f));
+                return state.RootElement.GetProperty("parts").EnumerateArray().Sum(p => p.GetProperty("done").GetInt64()) > 0;
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                return false;
+            }
+        });
     }
 
     private static byte[] Bytes(int length, int seed)
