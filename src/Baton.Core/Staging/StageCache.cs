@@ -89,11 +89,10 @@ internal sealed class StageCache
     /// Holds the source's lock, waiting while another process stages the same source (two jobs on a shared home
     /// folder); the lock is released by the operating system even if the holder is killed.
     /// </summary>
-    public async Task<IDisposable> LockAsync(string identity, Action onWait, CancellationToken cancellationToken)
+    public async Task<IDisposable> LockAsync(string identity, CancellationToken cancellationToken)
     {
         var path = Path.Combine(Root, "locks", IdOf(identity));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var told = false;
         while (true)
         {
             try
@@ -102,12 +101,6 @@ internal sealed class StageCache
             }
             catch (IOException) when (!cancellationToken.IsCancellationRequested)
             {
-                if (!told)
-                {
-                    onWait();
-                    told = true;
-                }
-
                 await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
             }
         }

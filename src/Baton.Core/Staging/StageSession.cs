@@ -33,7 +33,7 @@ internal sealed class StageSession
 
     public async Task StageFileAsync(RemoteFile file, string target, CancellationToken cancellationToken)
     {
-        using var held = await _cache.LockAsync(file.Identity, () => { }, cancellationToken).ConfigureAwait(false);
+        using var held = await _cache.LockAsync(file.Identity, cancellationToken).ConfigureAwait(false);
         var record = _cache.ReadRecord(file.Identity);
         var cached = Cached(file, record);
         if (cached is not null)

@@ -67,6 +67,21 @@ public sealed class DataStagerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Two_stages_of_one_source_at_once_download_it_once()
+    {
+        var data = TestBytes(1_500_000, 23);
+        _server.Serve("/shared.bin", data);
+        _server.ChunkDelay = TimeSpan.FromMilliseconds(5);
+        var both = await Task.WhenAll(
+            DataStager.StageAsync(_server.Url("/shared.bin"), _temp.Combine("one.bin"), Options()),
+            DataStager.StageAsync(_server.Url("/shared.bin"), _temp.Combine("two.bin"), Options()));
+        Assert.Equal(data, await File.ReadAllBytesAsync(_temp.Combine("one.bin")));
+        Assert.Equal(data, await File.ReadAllBytesAsync(_temp.Combine("two.bin")));
+        Assert.Single(_server.Requests, r => r.Method == "GET");
+        Assert.Equal(data.Length, both.Sum(r => r.BytesDownloaded));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_dropped_connection_resumes_with_a_range_request()
     {
         var data = TestBytes(2_000_000, 5);
