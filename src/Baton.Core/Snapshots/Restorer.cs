@@ -50,6 +50,12 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             }
         }
 
+        // Staging folders of restores that were killed are debris: one restore per directory at a time.
+        foreach (var stale in Directory.EnumerateDirectories(root, DirectoryScanner.InternalPrefix + "restore-*"))
+        {
+            TryDeleteDirectory(stale);
+        }
+
         var staging = Path.Combine(root, DirectoryScanner.InternalPrefix + "restore-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(staging);
         try
