@@ -43,9 +43,11 @@ public sealed class CrashTests : IDisposable
             Assert.True(check.ExitCode == 0, $"after kill {kill} at {delay.TotalMilliseconds:0} ms: {check}");
             Assert.DoesNotContain("error:", check.StdOut, StringComparison.Ordinal);
 
-            // Only committed snapshots are listed: numbered without gaps, at least every push that finished.
+            // Only committed snapshots are listed: at least every push that finished, in order. (Sequence numbers may
+            // skip: the push after a killed one fences the dead writer's lease with a manifest of its own, not listed.)
             var listed = await Cli.ListAsync(store, "--run", "r");
-            Assert.Equal(Enumerable.Range(1, listed.Count).Select(i => (long)i), listed.Select(s => s.GetProperty("sequence").GetInt64()));
+            var sequences = listed.Select(s => s.GetProperty("sequence").GetInt64()).ToList();
+            Assert.Equal(sequences.Order().Distinct(), sequences);
             Assert.InRange(listed.Count, completed, kill + 2);
         }
 
