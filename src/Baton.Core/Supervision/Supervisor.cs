@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Baton.Checkpoints;
 using Baton.Journal;
+using Baton.Leases;
 using Baton.Repositories;
 using Baton.Snapshots;
 using Baton.Storage;
@@ -30,6 +31,7 @@ public sealed partial class Supervisor
     private PushSlot? _pushes;
     private LegRecorder? _leg;
     private Repository? _repository;
+    private WriterLease? _lease;
     private long? _restoredStep;
     private volatile string? _launchFingerprint;
     private volatile bool _progress;
@@ -67,6 +69,14 @@ public sealed partial class Supervisor
         var detector = Validate();
         var started = _time.GetTimestamp();
         _repository = await Repository.OpenOrInitAsync(_store, new RepositoryOptions { TimeProvider = _time, HostName = _options.HostName }, cancellationToken).ConfigureAwait(false);
+        using var signalsDuringLease = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var earlySignals = PumpSignalsAsync(signalsDuringLease.Token);
+        await using var lease = await AcquireLeaseAsync(cancellationToken).ConfigureAwait(false);
+        await signalsDuringLease.CancelAsync().ConfigureAwait(false);
+        await earlySignals.ConfigureAwait(false);
+        _lease = lease;
+        using var fenced = lease.Lost.Register(() => _ = RequestStopAsync(new StopRequest(SupervisorOutcome.Fenced, null, LegEndReasons.Fenced,
+            "another writer took over this run")));
         _scanner = new CheckpointScanner(detector, _directory, _log);
         _pushes = new PushSlot(PushAsync, OnCommitted, _log, _time);
         var now = _time.GetUtcNow();
@@ -89,6 +99,15 @@ public sealed partial class Supervisor
             }
 
             Leg.Update(l => l with { RestoredStep = _restoredStep, Format = Scanner.Format });
+            try
+            {
+                await StageDataAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                _log.Info("staging interrupted");
+            }
+
             if (_stop.Task.IsCompleted)
             {
                 return await EndAsync(await _stop.Task.ConfigureAwait(false), null).ConfigureAwait(false);
@@ -182,6 +201,18 @@ public sealed partial class Supervisor
         }
     }
 
+    private async Task StageDataAsync(CancellationToken cancellationToken)
+    {
+        using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        foreach (var (source, destination) in _options.Data)
+        {
+            var clock = _time.GetTimestamp();
+            var staged = await Staging.DataStager.StageAsync(source, destination, _options.Staging, stopOrCancel.Token).ConfigureAwait(false);
+            var how = staged.BytesDownloaded > 0 ? $"{Bytes(staged.BytesDownloaded)} downloaded" : "nothing downloaded (cached or unchanged)";
+            _log.Info($"staged {staged.Destination}: {staged.Files} file(s), {Bytes(staged.Bytes)}, {how}, in {Durations.Format(_time.GetElapsedTime(clock))}");
+        }
+    }
+
     private async Task<SupervisorResult> SuperviseAsync(CheckpointWatcher watcher, CancellationToken cancellationToken)
     {
         ChildExit? last = null;
@@ -263,6 +294,8 @@ public sealed partial class Supervisor
         {
             Step = checkpoint.Step,
             Include = checkpoint.Files,
+            Expected = checkpoint.Stamps,
+            Lease = _lease,
             Labels = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["format"] = checkpoint.Format, ["checkpoint"] = checkpoint.Name, ["leg"] = Leg.Current.Id,
@@ -276,6 +309,7 @@ public sealed partial class Supervisor
         Interlocked.Increment(ref _commits);
         var stats = snapshot.Manifest.Stats;
         _log.Info($"pushed {checkpoint.Describe()}: snapshot {snapshot.Id}, {stats.Files} files, {Bytes(stats.Bytes)} ({Bytes(stats.BytesNew)} new) in {Durations.Format(TimeSpan.FromSeconds(stats.Seconds))}");
+        MaybePrune();
         Leg.Update(l => l with
         {
             CheckpointsPushed = l.CheckpointsPushed + 1,
