@@ -1,5 +1,3 @@
-using Baton.Storage;
-
 namespace Baton.Cli;
 
 /// <summary>Turns an exception into the one-line message and exit code a user sees.</summary>
@@ -24,12 +22,6 @@ internal static class CommandErrors
         return code;
     }
 
-    public static string Hint(StoreException e) => e.Reason switch
-    {
-        StoreErrorReason.Unauthorized => "check the store's credentials",
-        StoreErrorReason.Unreachable => "check the address and that the store is reachable",
-        _ => "",
-    };
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }
