@@ -21,6 +21,7 @@ internal static class BatonApp
         root.Subcommands.Add(PruneCommand.Create());
         root.Subcommands.Add(TagCommand.CreateTag());
         root.Subcommands.Add(TagCommand.CreateUntag());
+        root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(KeyCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());

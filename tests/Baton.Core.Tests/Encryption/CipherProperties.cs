@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Baton.Chunking;
 using Baton.Compression;
 using Baton.Encryption;
 using FsCheck;
@@ -85,13 +86,13 @@ public sealed class CipherProperties
         Assert.Equal(0, cipher.Overhead);
         Assert.Equal(data, sealedData);
         Assert.Equal("run-1", cipher.NameInKeys("run-1"));
-        Assert.Equal(42UL, cipher.Chunker(new Chunking.ChunkerParameters(64, 128, 256, 42)).Seed);
+        Assert.Equal(42UL, cipher.Chunker(new ChunkerParameters(64, 128, 256, 42)).Seed);
     }
 
     [Fact]
     public void The_chunker_seed_comes_from_the_key_not_the_config()
     {
-        var stored = new Chunking.ChunkerParameters(64, 128, 256, 0);
+        var stored = new ChunkerParameters(64, 128, 256, 0);
         Assert.NotEqual(0UL, s_cipher.Chunker(stored).Seed);
         Assert.Equal(s_cipher.Chunker(stored).Seed, s_cipher.Chunker(stored with { Seed = 5 }).Seed);
         Assert.NotEqual(s_cipher.Chunker(stored).Seed, TestKeys.NewCipher().Chunker(stored).Seed);
