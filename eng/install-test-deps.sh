@@ -8,6 +8,9 @@ need_apt() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
 # (stores add their tools here)
 need_apt node nodejs
 need_apt npm npm
+[ -x /usr/sbin/sshd ] || apt_packages+=(openssh-server)   # the SFTP store's tests start a real sshd
+need_apt ssh-keygen openssh-client
+need_apt rclone rclone                                     # the rclone store's tests drive the real rclone
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2

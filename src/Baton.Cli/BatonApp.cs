@@ -24,7 +24,11 @@ internal static class BatonApp
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(KeyCommand.Create());
+        root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(TrainerCommand.Create());
         return root;
     }
 

@@ -3,6 +3,8 @@ using Baton.Storage.Azure;
 using Baton.Storage.Decorators;
 using Baton.Storage.Folder;
 using Baton.Storage.S3;
+using Baton.Storage.Rclone;
+using Baton.Storage.Sftp;
 
 namespace Baton.Cli;
 
@@ -12,7 +14,9 @@ internal static class Stores
     public static StoreRegistry Registry { get; } = new StoreRegistry()
         .Register(new FolderStoreProvider())
         .Register(new S3StoreProvider())
-        .Register(new AzureBlobStoreProvider());
+        .Register(new AzureBlobStoreProvider())
+        .Register(new SftpStoreProvider())
+        .Register(new RcloneStoreProvider());
 
     /// <summary>Opens a store with the standard decorators: retries with backoff, and the store's concurrency limit.</summary>
     public static IObjectStore Open(string address) => StoreStack.Wrap(Registry.Open(address));

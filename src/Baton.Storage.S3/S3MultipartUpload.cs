@@ -42,7 +42,7 @@ internal sealed class S3MultipartUpload(IAmazonS3 client, S3StoreOptions options
         {
             var start = index * options.PartSize;
             var slice = data.Slice(start, Math.Min(options.PartSize, data.Length - start));
-            using var body = S3Store.Slice(slice);
+            using var body = S3Store.AsStream(slice);
             var response = await client.UploadPartAsync(new UploadPartRequest
             {
                 BucketName = options.Bucket,

@@ -272,12 +272,11 @@ public sealed class S3Store : IObjectStore
 
     private static string CodeOf(Exception e) => e is AmazonServiceException { ErrorCode: { Length: > 0 } code } ? code : e.GetType().Name;
 
-    private static MemoryStream AsStream(ReadOnlyMemory<byte> data) =>
+    /// <summary>A read-only stream over the bytes, without a copy when they live in an array.</summary>
+    internal static MemoryStream AsStream(ReadOnlyMemory<byte> data) =>
         MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null
             ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(data.ToArray(), writable: false);
-
-    internal static MemoryStream Slice(ReadOnlyMemory<byte> data) => AsStream(data);
 
     private static bool IsStoreFailure(Exception e, CancellationToken cancellationToken) =>
         e is not StoreException and not ArgumentException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested);

@@ -277,17 +277,19 @@ public sealed class StoreProbe(IObjectStore store, StoreProbeOptions? options = 
 
     // A check that gives one verdict, with its store failures turned into a failed verdict.
     private static (string, Func<CancellationToken, Task<ProbeVerdict[]>>) Single(string check, Func<CancellationToken, Task<ProbeVerdict>> run) =>
-        (check, async ct =>
+        (check, ct => OneAsync(check, run, ct));
+
+    private static async Task<ProbeVerdict[]> OneAsync(string check, Func<CancellationToken, Task<ProbeVerdict>> run, CancellationToken cancellationToken)
+    {
+        try
         {
-            try
-            {
-                return [await run(ct).ConfigureAwait(false)];
-            }
-            catch (StoreException e)
-            {
-                return [new ProbeVerdict(check, ProbeOutcome.Failed, e.Message)];
-            }
-        });
+            return [await run(cancellationToken).ConfigureAwait(false)];
+        }
+        catch (StoreException e)
+        {
+            return [new ProbeVerdict(check, ProbeOutcome.Failed, e.Message)];
+        }
+    }
 
     private string Ms(long started) => _options.TimeProvider.GetElapsedTime(started).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture);
 

@@ -59,14 +59,24 @@ public sealed class EncryptedCliTests : IDisposable
         var ls = await Baton(["ls", "--store", _store, "--password-file", _passwordFile]);
         Assert.Contains(run, ls.StdOut, StringComparison.Ordinal);
 
-        var needle = Encoding.UTF8.GetBytes(Marker);
-        var files = Directory.EnumerateFiles(_store, "*", SearchOption.AllDirectories).ToList();
-        Assert.Contains(files, f => f.Contains("/data/", StringComparison.Ordinal));
-        foreach (var file in files)
-        {
-            Assert.DoesNotContain(Marker, file, StringComparison.Ordinal);
-            Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(needle) < 0, $"{file} holds the marker in plaintext");
-        }
+        AssertNoMarkerInStore();
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_supervised_run_seals_its_journal_and_leases_and_status_reads_them_back()
+    {
+        var dir = _temp.Combine($"ckpt-{Marker}");
+        var run = $"run-{Marker}";
+        await Baton(["run", "--store", _store, "--run", run, "--dir", dir, "--password-file", _passwordFile, "--quiet-period", "150ms",
+            "--scan-interval", "300ms", "--", "dotnet", BatonCli.DllPath, "trainer", "--dir", dir, "--steps", "20", "--every", "10"]);
+
+        var status = await Baton(["status", "--store", _store, "--run", run, "--json", "--password-file", _passwordFile]);
+        using var view = JsonDocument.Parse(status.StdOut);
+        Assert.Equal(1, view.RootElement.GetProperty("legs").GetArrayLength());
+        Assert.Equal(20, view.RootElement.GetProperty("newestStep").GetInt64());
+        var ls = await Baton(["ls", "--store", _store, "--password-file", _passwordFile]);
+        Assert.Contains(run, ls.StdOut, StringComparison.Ordinal);
+        AssertNoMarkerInStore();
     }
 
     [Fact(Timeout = 120_000)]
@@ -151,6 +161,19 @@ public sealed class EncryptedCliTests : IDisposable
         var ls = await BatonCli.RunAsync(["ls"], work);
         Assert.True(ls.ExitCode == 0, ls.ToString());
         Assert.Equal(3, (await BatonCli.RunAsync(["ls", "--store", _store])).ExitCode);
+    }
+
+    // Every object key and every byte under the folder store.
+    private void AssertNoMarkerInStore()
+    {
+        var needle = Encoding.UTF8.GetBytes(Marker);
+        var files = Directory.EnumerateFiles(_store, "*", SearchOption.AllDirectories).ToList();
+        Assert.Contains(files, f => f.Contains("/data/", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            Assert.DoesNotContain(Marker, Path.GetRelativePath(_store, file), StringComparison.Ordinal);
+            Assert.True(File.ReadAllBytes(file).AsSpan().IndexOf(needle) < 0, $"{file} holds the marker in plaintext");
+        }
     }
 
     private static async Task<CliResult> Baton(string[] args, IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)

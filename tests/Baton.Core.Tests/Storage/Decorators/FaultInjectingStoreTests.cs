@@ -2,6 +2,7 @@ using Baton.Storage;
 using Baton.Storage.Decorators;
 using Baton.Storage.Folder;
 using Baton.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Tests.Storage.Decorators;
 
@@ -53,6 +54,20 @@ public sealed class FaultInjectingStoreTests : IDisposable
         await Assert.ThrowsAsync<IOException>(() => stream.CopyToAsync(copy));
         Assert.True(copy.Length < data.Length);
         Assert.True(data.AsSpan(0, (int)copy.Length).SequenceEqual(copy.ToArray()));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Latency_delays_each_operation_on_the_injected_clock()
+    {
+        var clock = new FakeTimeProvider();
+        await using var store = new FaultInjectingStore(new FolderStore(_temp.Combine("slow")),
+            new FaultOptions { Seed = 1, MaxLatency = TimeSpan.FromSeconds(10), TimeProvider = clock });
+
+        var stat = store.StatAsync("k");
+        await Task.Delay(50);
+        Assert.False(stat.IsCompleted, "the operation should wait for its latency");
+        clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Null(await stat);
     }
 
     public void Dispose() => _temp.Dispose();
