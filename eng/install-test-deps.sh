@@ -10,6 +10,7 @@ need_apt node nodejs
 need_apt npm npm
 [ -x /usr/sbin/sshd ] || apt_packages+=(openssh-server)   # the SFTP store's tests start a real sshd
 need_apt ssh-keygen openssh-client
+need_apt chromium chromium                                 # baton report is rendered by headless Chromium in its test
 need_apt rclone rclone                                     # the rclone store's tests drive the real rclone
 
 if [ ${#apt_packages[@]} -gt 0 ]; then

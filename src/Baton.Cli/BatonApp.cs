@@ -22,6 +22,7 @@ internal static class BatonApp
         root.Subcommands.Add(TagCommand.CreateTag());
         root.Subcommands.Add(TagCommand.CreateUntag());
         root.Subcommands.Add(DoctorCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(KeyCommand.Create());
         root.Subcommands.Add(StageCommand.Create());

@@ -29,9 +29,17 @@ internal static class CommonOptions
     };
 
     // Flags win over environment variables, which win over baton.toml in the working directory.
-    public static string StoreFrom(ParseResult result, Option<string?> option) =>
-        result.GetValue(option) ?? NonEmpty(Environment.GetEnvironmentVariable("BATON_STORE")) ?? ConfigFile.Current.Store
-        ?? throw new UsageException("no store given: pass --store PATH_OR_URI, set BATON_STORE or put store = \"...\" in baton.toml");
+    public static string StoreFrom(ParseResult result, Option<string?> option)
+    {
+        // Given but empty (--store "", or BATON_STORE=""): an empty address is an error, not an absent one.
+        if (result.GetResult(option) is not null && string.IsNullOrEmpty(result.GetValue(option)))
+        {
+            return "";
+        }
+
+        return result.GetValue(option) ?? Environment.GetEnvironmentVariable("BATON_STORE") ?? ConfigFile.Current.Store
+            ?? throw new UsageException("no store given: pass --store PATH_OR_URI, set BATON_STORE or put store = \"...\" in baton.toml");
+    }
 
     public static string RunFrom(ParseResult result, Option<string?> option) =>
         OptionalRunFrom(result, option)

@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Baton.Cli;
 
 /// <summary>How to start this same baton again as a child process (the demo starts supervisors and trainers).</summary>
@@ -12,8 +10,10 @@ internal static class SelfCommand
     public static IReadOnlyList<string> Prefix()
     {
         var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell where this baton binary is");
-        var assembly = Assembly.GetEntryAssembly()?.Location;
         var underHost = Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
-        return underHost && !string.IsNullOrEmpty(assembly) ? [process, assembly] : [process];
+
+        // Not Assembly.Location: it is empty in a single-file binary, and that is the case that needs no host.
+        var assembly = Path.Combine(AppContext.BaseDirectory, typeof(SelfCommand).Assembly.GetName().Name + ".dll");
+        return underHost ? [process, assembly] : [process];
     }
 }

@@ -29,7 +29,7 @@ public sealed class BadInputTests : IDisposable
     public async Task An_empty_store_address_is_a_usage_error()
     {
         Cli.AssertOneLineError(await Cli.RunAsync("push", _source, "--store", "", "--run", "r"), 2, "store address is empty");
-        Cli.AssertOneLineError(await Cli.RunWithEnvironmentAsync(new Dictionary<string, string?> { ["BATON_STORE"] = "" }, "ls"), 2, "store address is empty");
+        Cli.AssertOneLineError(await Cli.RunWithEnvironmentAsync(new Dictionary<string, string?> { ["BATON_STORE"] = "" }, "ls"), 2, "--store");
         Cli.AssertOneLineError(await Cli.RunAsync("ls"), 2, "--store");
     }
 

@@ -80,7 +80,7 @@ internal sealed class RetentionOptions
         {
             KeepLast = flagged ? result.GetValue(_keepLast) : file?.Last,
             KeepEvery = flagged ? result.GetValue(_keepEvery) : file?.Every,
-            KeepWithin = within is not null ? DurationText.Parse(within, "--keep-within") : null,
+            KeepWithin = within is not null ? Supervision.Durations.Parse(within, "--keep-within") : null,
         };
         policy.Validate();
         return policy;

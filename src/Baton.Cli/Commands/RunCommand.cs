@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using Baton.Checkpoints;
+using Baton.Cli.Configuration;
 using Baton.Cli.Rendering;
+using Baton.Staging;
 using Baton.Supervision;
 using Baton.Supervision.Preemption;
 
@@ -14,8 +16,9 @@ internal static class RunCommand
     {
         var store = CommonOptions.Store();
         var run = CommonOptions.Run();
-        var dir = new Option<string>("--dir", "-d") { Description = "The checkpoint directory the trainer writes (created if missing)", HelpName = "CKPT_DIR", Required = true };
-        var format = new Option<string>("--format") { Description = $"Checkpoint layout: {CheckpointFormats.Names}", HelpName = "FORMAT", DefaultValueFactory = _ => "auto" };
+        var dir = new Option<string?>("--dir", "-d") { Description = "The checkpoint directory the trainer writes (created if missing; default from baton.toml)", HelpName = "CKPT_DIR" };
+        var format = new Option<string?>("--format") { Description = $"Checkpoint layout: {CheckpointFormats.Names} (default auto)", HelpName = "FORMAT" };
+        var data = new Option<string[]>("--data") { Description = "Fetch data before the trainer starts (repeatable; see 'baton stage'): cached, resumed, verified", HelpName = "SRC=DEST" };
         var quiet = new Option<string>("--quiet-period") { Description = "How long files without a completeness marker must stay unchanged", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var stepFrom = new Option<string?>("--step-from") { Description = "Regular expression with one group that reads the step from a checkpoint's path", HelpName = "REGEX" };
         var resumeArgs = new Option<string?>("--resume-args") { Description = "Arguments added to the command only when a checkpoint is there to resume from", HelpName = "ARGS" };
@@ -32,24 +35,35 @@ internal static class RunCommand
         var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
         var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer at once instead of waiting for its lease to expire" };
         var trainer = new Argument<string[]>("COMMAND") { Description = "The training command, after '--'", Arity = ArgumentArity.ZeroOrMore };
+        var retention = new RetentionOptions();
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
-            store, run, dir, format, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
+            store, run, dir, format, data, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
             checkpointSignal, preemption, preemptionInterval, scanInterval, takeOver, trainer,
         };
+        retention.AddTo(command);
         var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, _) =>
         {
+            var file = ConfigFile.Current;
             // Catch the signals first: from here on SIGTERM, SIGINT and SIGHUP start the stop sequence.
             using var signals = new SignalRelay();
             var log = new SupervisorConsoleLog(Console.Error);
             var options = new SupervisorOptions
             {
                 Run = CommonOptions.RunFrom(result, run),
-                Directory = result.GetValue(dir)!,
+                Directory = result.GetValue(dir) ?? file.Dir
+                    ?? throw new UsageException("no checkpoint directory: pass --dir CKPT_DIR or put dir = \"...\" in baton.toml"),
                 Command = result.GetValue(trainer) ?? [],
-                ResumeArguments = result.GetValue(resumeArgs) is { } extra ? ArgumentSplitter.Split(extra) : [],
-                Format = result.GetValue(format)!,
+                ResumeArguments = (result.GetValue(resumeArgs) ?? file.ResumeArgs) is { } extra ? ArgumentSplitter.Split(extra) : [],
+                Format = result.GetValue(format) ?? file.Format ?? "auto",
+                Data = ParseData(result.GetValue(data) is { Length: > 0 } given ? given : file.Data ?? []),
+                Staging = new StageOptions
+                {
+                    Stores = Stores.Registry,
+                    GcsEndpoint = Environment.GetEnvironmentVariable(StageCommand.GcsEndpointVariable) is { Length: > 0 } endpoint ? new Uri(endpoint) : new StageOptions().GcsEndpoint,
+                },
+                Retention = retention.Read(result) is { IsEmpty: false } policy ? policy : null,
                 QuietPeriod = Durations.Parse(result.GetValue(quiet)!, "--quiet-period"),
                 StepFrom = ParseRegex(result.GetValue(stepFrom)),
                 Restart = new RestartOptions
@@ -88,6 +102,15 @@ internal static class RunCommand
         }));
         return command;
     }
+
+    // SRC=DEST, split at the last '=' (a signed URL's query holds '=' too; a destination rarely does).
+    private static List<(string Source, string Destination)> ParseData(IEnumerable<string> values) => values.Select(value =>
+    {
+        var at = value.LastIndexOf('=');
+        return at > 0 && at < value.Length - 1
+            ? (value[..at], value[(at + 1)..])
+            : throw new UsageException($"--data '{Storage.StoreUri.Parse(value).Redacted}' is not SRC=DEST: write e.g. --data https://host/eye.npz=eye.npz");
+    }).ToList();
 
     private static Regex? ParseRegex(string? pattern)
     {

@@ -36,13 +36,16 @@ internal static class StatusCommand
                 throw new UsageException($"run '{runName}' has no snapshots and no legs in {objects.Location}: 'baton ls' lists the runs");
             }
 
+            var analysis = Analyse(view, await new RunJournal(repository, runName).ListLegsAsync(cancellationToken),
+                await repository.ListSnapshotsAsync(runName, cancellationToken));
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(view, StatusJson.Default.StatusView));
+                Console.WriteLine(JsonSerializer.Serialize(view with { Analysis = AnalysisView.From(analysis) }, StatusJson.Default.StatusView));
             }
             else
             {
                 Print(view, Console.Out);
+                PrintAnalysis(analysis, Console.Out);
             }
 
             return ExitCodes.Success;
@@ -59,6 +62,40 @@ internal static class StatusCommand
         var views = legs.Select((leg, i) => LegView.From(leg, i + 1, State(leg, i == legs.Count - 1, now))).ToList();
         return new StatusView(run, snapshots.Count, newest?.Manifest.Step, newest?.Id, newest?.Manifest.Created,
             newest is null ? null : Math.Round((now - newest.Manifest.Created).TotalSeconds, 1), views);
+    }
+
+    /// <summary>Work lost, push cost, machine lifetimes and the Young/Daly interval advice.</summary>
+    public static RunAnalysis Analyse(StatusView view, IReadOnlyList<Leg> legs, IReadOnlyList<Snapshots.Snapshot> snapshots)
+    {
+        var lost = view.Legs.Where(l => l.State == "lost").Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        return RunAnalysis.Of(legs, snapshots, leg => lost.Contains(leg.Id));
+    }
+
+    public static void PrintAnalysis(RunAnalysis analysis, TextWriter output)
+    {
+        output.WriteLine();
+        if (analysis.Losses.Count > 0)
+        {
+            output.WriteLine($"work lost at preemptions: {string.Join(", ", analysis.Losses.Select(l => Units.Duration(l.Lost)))}");
+        }
+
+        if (analysis.PushSeconds is { } cost)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"push cost: {cost:F2}s per checkpoint on average"));
+        }
+
+        output.WriteLine($"store use: {Units.Bytes(analysis.StoredBytes)} stored for {Units.Bytes(analysis.LogicalBytes)} of checkpoints" +
+            (analysis.DedupRatio is { } d ? string.Create(CultureInfo.InvariantCulture, $" (dedup {d:F2}x") : " (") +
+            (analysis.CompressionRatio is { } r ? string.Create(CultureInfo.InvariantCulture, $", compression {r:F2}x)") : ")"));
+        if (analysis.YoungInterval is { } young && analysis.DalyInterval is { } daly)
+        {
+            output.WriteLine($"checkpoint interval: used {(analysis.ActualInterval is { } used ? Units.Duration(used) : "-")}; " +
+                $"optimal for a {Units.Duration(analysis.MeanTimeBetweenFailures!.Value)} mean time between failures: {Units.Duration(young)} (Young), {Units.Duration(daly)} (Daly)");
+        }
+        else if (analysis.ActualInterval is { } used)
+        {
+            output.WriteLine($"checkpoint interval: used {Units.Duration(used)}; no failure seen yet, so no optimum to suggest");
+        }
     }
 
     public static void Print(StatusView view, TextWriter output)
@@ -98,7 +135,20 @@ internal static class StatusCommand
 /// <summary>The JSON shape of <c>baton status --json</c>; stable for tooling.</summary>
 internal sealed record StatusView(
     string Run, int Snapshots, long? NewestStep, string? NewestSnapshot, DateTimeOffset? LastCheckpoint, double? LastCheckpointAgeSeconds,
-    IReadOnlyList<LegView> Legs);
+    IReadOnlyList<LegView> Legs)
+{
+    public AnalysisView? Analysis { get; init; }
+}
+
+/// <summary>The analysis in <c>baton status --json</c>; durations in seconds.</summary>
+internal sealed record AnalysisView(
+    IReadOnlyList<double> LostSeconds, double? PushSeconds, double? MeanTimeBetweenFailuresSeconds, double? IntervalSeconds,
+    double? YoungSeconds, double? DalySeconds, long LogicalBytes, long NewBytes, long StoredBytes)
+{
+    public static AnalysisView From(RunAnalysis a) => new(
+        a.Losses.Select(l => Math.Round(l.Lost.TotalSeconds, 1)).ToList(), a.PushSeconds, a.MeanTimeBetweenFailures?.TotalSeconds,
+        a.ActualInterval?.TotalSeconds, a.YoungInterval?.TotalSeconds, a.DalyInterval?.TotalSeconds, a.LogicalBytes, a.NewBytes, a.StoredBytes);
+}
 
 /// <summary>One leg in <c>baton status --json</c>. <c>state</c> is ended, running or lost (killed without a word).</summary>
 internal sealed record LegView(

@@ -257,6 +257,7 @@ public sealed partial class Supervisor
 
     private async Task<SupervisorResult> EndAsync(StopRequest request, ChildExit? exit)
     {
+        await FinishPruningAsync(final: request.Outcome == SupervisorOutcome.Finished).ConfigureAwait(false);
         var newest = Pushes.NewestCommittedStep;
         var message = $"{request.Message}; {(newest is { } n ? $"newest durable checkpoint: step {n}" : Pushes.LastCommitted is { } c ? $"newest durable checkpoint: {c.Describe()}" : "no checkpoint in the store yet")}";
         Leg.Update(l => l with

@@ -99,6 +99,15 @@ public sealed partial class Supervisor
             }
 
             Leg.Update(l => l with { RestoredStep = _restoredStep, Format = Scanner.Format });
+            try
+            {
+                await StageDataAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                _log.Info("staging interrupted");
+            }
+
             if (_stop.Task.IsCompleted)
             {
                 return await EndAsync(await _stop.Task.ConfigureAwait(false), null).ConfigureAwait(false);
@@ -189,6 +198,18 @@ public sealed partial class Supervisor
         if (after is null)
         {
             _log.Warn($"the restored files hold no complete {Scanner.Format} checkpoint: check --format");
+        }
+    }
+
+    private async Task StageDataAsync(CancellationToken cancellationToken)
+    {
+        using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        foreach (var (source, destination) in _options.Data)
+        {
+            var clock = _time.GetTimestamp();
+            var staged = await Staging.DataStager.StageAsync(source, destination, _options.Staging, stopOrCancel.Token).ConfigureAwait(false);
+            var how = staged.BytesDownloaded > 0 ? $"{Bytes(staged.BytesDownloaded)} downloaded" : "nothing downloaded (cached or unchanged)";
+            _log.Info($"staged {staged.Destination}: {staged.Files} file(s), {Bytes(staged.Bytes)}, {how}, in {Durations.Format(_time.GetElapsedTime(clock))}");
         }
     }
 
@@ -288,6 +309,7 @@ public sealed partial class Supervisor
         Interlocked.Increment(ref _commits);
         var stats = snapshot.Manifest.Stats;
         _log.Info($"pushed {checkpoint.Describe()}: snapshot {snapshot.Id}, {stats.Files} files, {Bytes(stats.Bytes)} ({Bytes(stats.BytesNew)} new) in {Durations.Format(TimeSpan.FromSeconds(stats.Seconds))}");
+        MaybePrune();
         Leg.Update(l => l with
         {
             CheckpointsPushed = l.CheckpointsPushed + 1,

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Baton.Retention;
+using Baton.Staging;
 using Baton.Supervision.Preemption;
 
 namespace Baton.Supervision;
@@ -20,6 +22,15 @@ public sealed record SupervisorOptions
 
     /// <summary>Fence a live writer of the run at start instead of waiting for its lease to expire.</summary>
     public bool TakeOver { get; init; }
+
+    /// <summary>Data to fetch before the trainer starts (<c>--data SRC=DEST</c>): source and destination.</summary>
+    public IReadOnlyList<(string Source, string Destination)> Data { get; init; } = [];
+
+    /// <summary>How data is fetched (cache, stores for remote sources).</summary>
+    public StageOptions? Staging { get; init; }
+
+    /// <summary>A retention policy applied to the run as checkpoints arrive (at most once a minute) and at the end.</summary>
+    public RetentionPolicy? Retention { get; init; }
 
     /// <summary>The checkpoint format (see <see cref="Checkpoints.CheckpointFormats"/>).</summary>
     public string Format { get; init; } = "auto";

@@ -19,7 +19,7 @@ public sealed class CrashConsistencyTests : IDisposable
         _store = _temp.Combine("store");
     }
 
-    [Fact(Timeout = 300_000)]
+    [Fact(Timeout = 900_000)]
     public async Task Pushes_killed_at_random_moments_never_leave_a_partial_snapshot()
     {
         var random = new Random(20261127);
@@ -42,7 +42,7 @@ public sealed class CrashConsistencyTests : IDisposable
         await AssertNewestRestoresAsync(source);
     }
 
-    [Fact(Timeout = 300_000)]
+    [Fact(Timeout = 900_000)]
     public async Task Pulls_killed_at_random_moments_never_leave_a_file_that_looks_complete_but_is_not()
     {
         var random = new Random(7);
@@ -73,7 +73,7 @@ public sealed class CrashConsistencyTests : IDisposable
         Assert.Empty(Directory.EnumerateDirectories(target, ".baton-*"));
     }
 
-    [Fact(Timeout = 300_000)]
+    [Fact(Timeout = 900_000)]
     public async Task Prunes_killed_at_random_moments_leave_the_store_healthy()
     {
         var random = new Random(99);

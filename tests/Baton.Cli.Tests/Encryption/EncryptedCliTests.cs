@@ -76,6 +76,9 @@ public sealed class EncryptedCliTests : IDisposable
         Assert.Equal(20, view.RootElement.GetProperty("newestStep").GetInt64());
         var ls = await Baton(["ls", "--store", _store, "--password-file", _passwordFile]);
         Assert.Contains(run, ls.StdOut, StringComparison.Ordinal);
+        var page = _temp.Combine("report.html");
+        await Baton(["report", "--store", _store, "--run", run, "--output", page, "--password-file", _passwordFile]);
+        Assert.Contains(run, await File.ReadAllTextAsync(page), StringComparison.Ordinal);
         AssertNoMarkerInStore();
     }
 

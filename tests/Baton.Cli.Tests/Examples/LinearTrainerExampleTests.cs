@@ -20,7 +20,8 @@ public sealed class LinearTrainerExampleTests : IDisposable
         {
             var snapshots = Path.Combine(store, "runs", "linear", "snapshots");
             var clock = Stopwatch.StartNew();
-            while (!(Directory.Exists(snapshots) && Directory.EnumerateFiles(snapshots).Any()))
+            // A committed manifest, not the store's temporary file that precedes it.
+            while (!(Directory.Exists(snapshots) && Directory.EnumerateFiles(snapshots).Any(f => !Path.GetFileName(f).StartsWith(".tmp-", StringComparison.Ordinal))))
             {
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60) && !doomed.HasExited, "the trainer committed no snapshot");
                 await Task.Delay(10);

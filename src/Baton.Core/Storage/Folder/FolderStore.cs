@@ -158,6 +158,10 @@ public sealed class FolderStore : IObjectStore
             File.Delete(PathOf(key));
             return Task.CompletedTask;
         }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.CompletedTask; // absent, folder and all: deleting it succeeds (idempotent)
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Classify(e, key, "delete");

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Baton.Cli.Rendering;
+using Baton.Journal;
+using Baton.Repositories;
+
+namespace Baton.Cli.Commands;
+
+/// <summary><c>baton report</c>: a self-contained HTML page about a run.</summary>
+internal static class ReportCommand
+{
+    public static Command Create()
+    {
+        var store = CommonOptions.Store();
+        var run = CommonOptions.Run();
+        var output = new Option<string>("--output", "-o") { Description = "The HTML file to write", HelpName = "FILE", DefaultValueFactory = _ => "report.html" };
+        var command = new Command("report", "Write a self-contained HTML page: timeline of legs, checkpoints and preemptions, bytes and time per push")
+        {
+            store, run, output,
+        };
+        var access = new RepositoryAccess(command);
+        command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
+        {
+            var runName = CommonOptions.RunFrom(result, run);
+            RepositoryLayout.ValidateRunName(runName);
+            await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
+            var repository = await access.OpenAsync(result, objects, cancellationToken);
+            var now = TimeProvider.System.GetUtcNow();
+            var status = await StatusCommand.LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
+            var snapshots = await repository.ListSnapshotsAsync(runName, cancellationToken);
+            var legs = await new RunJournal(repository, runName).ListLegsAsync(cancellationToken);
+            var analysis = StatusCommand.Analyse(status, legs, snapshots);
+            var path = result.GetValue(output)!;
+            await File.WriteAllTextAsync(path, HtmlReport.Render(status, snapshots, analysis, now), cancellationToken);
+            Console.WriteLine($"wrote {path}: {status.Legs.Count} legs, {snapshots.Count} checkpoints");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}
