@@ -16,6 +16,7 @@ public sealed class RunSettingsTests : IDisposable
             ? new HttpReply(200, Convert.ToBase64String(payload))
             : new HttpReply(404));
         var store = _temp.Combine("store");
+        await SeedAsync(store, 3);
         var dir = _temp.Combine("ckpt");
         var staged = _temp.Combine("eye.npz");
         var check = $"test -s '{staged}' || {{ echo 'no data'; exit 9; }}; exec python3 '{RunFixtures.Script}' train --layout tf --dir '{dir}' --steps 30 --every 5 --step-ms 20";
@@ -60,4 +61,17 @@ public sealed class RunSettingsTests : IDisposable
     }
 
     public void Dispose() => _temp.Dispose();
+
+    // Older snapshots of the run, so that retention has something to remove however few checkpoints the run pushes.
+    private async Task SeedAsync(string store, int count)
+    {
+        var source = _temp.Combine("seed");
+        await using var objects = new Baton.Storage.Folder.FolderStore(store);
+        var repository = await Baton.Repositories.Repository.OpenOrInitAsync(objects);
+        for (var step = 1; step <= count; step++)
+        {
+            TestData.WriteRandomFile(Path.Combine(source, "notes.bin"), 1000, step);
+            await repository.PushAsync(source, "r", new Baton.Snapshots.PushOptions { Step = step });
+        }
+    }
 }
