@@ -24,6 +24,7 @@ internal static class BatonApp
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(ConfigCommand.Create());
+        root.Subcommands.Add(KeyCommand.Create());
         root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Baton.Checking;
 using Baton.Cli.Rendering;
-using Baton.Repositories;
 
 namespace Baton.Cli.Commands;
 
@@ -13,10 +12,11 @@ internal static class CheckCommand
         var readData = new Option<bool>("--read-data") { Description = "Download and verify every chunk, not only the structure" };
         var quiet = CommonOptions.Quiet();
         var command = new Command("check", "Verify the repository; exit 4 when anything is missing or corrupt") { store, readData, quiet };
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
-            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var repository = await access.OpenAsync(result, objects, cancellationToken);
             using var progress = ProgressPrinter.Create("check", result.GetValue(quiet));
             var report = await new Checker(repository).CheckAsync(result.GetValue(readData), progress, cancellationToken);
             progress?.Dispose();

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Baton.Cli.Rendering;
-using Baton.Repositories;
 using Baton.Snapshots;
 
 namespace Baton.Cli.Commands;
@@ -15,10 +14,11 @@ internal static class LsCommand
         var run = CommonOptions.Run();
         var json = CommonOptions.Json();
         var command = new Command("ls", "List runs and their snapshots") { store, run, json };
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
-            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var repository = await access.OpenAsync(result, objects, cancellationToken);
             var runName = CommonOptions.OptionalRunFrom(result, run);
             var snapshots = runName is null
                 ? await repository.ListAllSnapshotsAsync(cancellationToken)

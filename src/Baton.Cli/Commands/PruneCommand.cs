@@ -19,13 +19,14 @@ internal static class PruneCommand
             store, run, dryRun,
         };
         retention.AddTo(command);
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             var runName = CommonOptions.RunFrom(result, run);
             RepositoryLayout.ValidateRunName(runName);
             var policy = retention.Read(result);
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
-            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var repository = await access.OpenAsync(result, objects, cancellationToken);
             var pruned = await new Pruner(repository).PruneAsync(runName, policy, result.GetValue(dryRun), cancellationToken);
             Print(pruned, policy);
             return ExitCodes.Success;

@@ -19,6 +19,7 @@ internal static class PullCommand
         {
             directory, store, run, step, snapshotId, quiet,
         };
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             var id = result.GetValue(snapshotId);
@@ -40,7 +41,7 @@ internal static class PullCommand
             }
 
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
-            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var repository = await access.OpenAsync(result, objects, cancellationToken);
             var stepValue = result.GetValue(step);
             var snapshot = await repository.FindSnapshotAsync(runName, stepValue, id, cancellationToken)
                 ?? throw new UsageException(stepValue is null

@@ -21,6 +21,7 @@ internal static class PushCommand
         {
             directory, store, run, step, json, quiet, takeOver,
         };
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             var dir = result.GetValue(directory)!;
@@ -32,7 +33,7 @@ internal static class PushCommand
             }
 
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
-            var repository = await Repository.OpenOrInitAsync(objects, cancellationToken: cancellationToken);
+            var repository = await access.OpenOrInitAsync(result, objects, cancellationToken);
             if (!objects.Capabilities.AtomicCreate && !result.GetValue(quiet))
             {
                 await Console.Error.WriteLineAsync($"baton: warning: {objects.Location} cannot enforce create-if-absent, so one writer per run is advisory there");

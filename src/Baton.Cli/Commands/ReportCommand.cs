@@ -17,12 +17,13 @@ internal static class ReportCommand
         {
             store, run, output,
         };
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             var runName = CommonOptions.RunFrom(result, run);
             RepositoryLayout.ValidateRunName(runName);
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
-            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var repository = await access.OpenAsync(result, objects, cancellationToken);
             var now = TimeProvider.System.GetUtcNow();
             var status = await StatusCommand.LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
             var snapshots = await repository.ListSnapshotsAsync(runName, cancellationToken);

@@ -42,6 +42,7 @@ internal static class RunCommand
             checkpointSignal, preemption, preemptionInterval, scanInterval, takeOver, trainer,
         };
         retention.AddTo(command);
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, _) =>
         {
             var file = ConfigFile.Current;
@@ -81,6 +82,7 @@ internal static class RunCommand
                 Endpoints = PreemptionEndpoints.FromEnvironment(),
                 ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
                 TakeOver = result.GetValue(takeOver),
+                Credentials = access.Credentials(result),
             };
             var storeAddress = CommonOptions.StoreFrom(result, store);
             await using var objects = Stores.Open(storeAddress);

@@ -23,12 +23,13 @@ internal static class StatusCommand
         {
             store, run, json,
         };
+        var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             var runName = CommonOptions.RunFrom(result, run);
             RepositoryLayout.ValidateRunName(runName);
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
-            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var repository = await access.OpenAsync(result, objects, cancellationToken);
             var view = await LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
             if (view.Snapshots == 0 && view.Legs.Count == 0)
             {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Baton.Compression;
 using Baton.Index;
 using Baton.Packs;
 using Baton.Snapshots;
@@ -172,9 +171,7 @@ public sealed class Checker(Repository repository)
         List<PackEntry> header;
         try
         {
-            var count = PackFormat.ReadBlobCount(data.AsSpan(data.Length - PackFormat.TrailerSize));
-            var headerStart = data.Length - PackFormat.TrailerSize - (count * PackFormat.RecordSize);
-            header = PackFormat.ReadHeader(data.AsSpan(headerStart, count * PackFormat.RecordSize), data.Length);
+            header = PackFormat.ReadHeader(data, repository.Cipher);
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException or OverflowException)
         {
@@ -195,8 +192,8 @@ public sealed class Checker(Repository repository)
             var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
             try
             {
-                BlobCompressor.Decode(entry.Codec, data.AsSpan((int)entry.Offset, entry.Length), raw.AsSpan(0, entry.RawLength));
-                if (ContentId.Compute(raw.AsSpan(0, entry.RawLength)) != id)
+                repository.Cipher.DecodeBlob(entry.Codec, data.AsSpan((int)entry.Offset, entry.Length), raw.AsSpan(0, entry.RawLength));
+                if (repository.Cipher.ChunkId(raw.AsSpan(0, entry.RawLength)) != id)
                 {
                     report.Errors.Add($"pack {key}: blob {id.ToShortString()} is corrupt (hash mismatch)");
                 }

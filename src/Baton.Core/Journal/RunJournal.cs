@@ -25,8 +25,8 @@ public sealed class RunJournal
     /// <summary>The run.</summary>
     public string Run { get; }
 
-    /// <summary>The key prefix of the run's legs.</summary>
-    public static string Prefix(string run) => $"{RepositoryLayout.RunsPrefix}{run}/legs/";
+    /// <summary>The key prefix of the run's legs (under the run's folder, whose name is keyed when encrypted).</summary>
+    public string Prefix => _repository.RunPrefix(Run) + "legs/";
 
     /// <summary>A new, sortable leg id.</summary>
     public static string NewLegId(TimeProvider timeProvider)
@@ -40,20 +40,19 @@ public sealed class RunJournal
     public async Task WriteAsync(Leg leg, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(leg);
-        var json = JsonSerializer.SerializeToUtf8Bytes(leg, JournalJson.Default.Leg);
-        await _repository.Store.PutAsync(Prefix(Run) + leg.Id, MetadataEnvelope.Wrap(json), PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+        await MetadataStore.WriteAsync(_repository, Prefix + leg.Id, leg, JournalJson.Default.Leg, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every leg of the run, oldest first.</summary>
     /// <exception cref="IntegrityException">A leg record is corrupt.</exception>
     public async Task<IReadOnlyList<Leg>> ListLegsAsync(CancellationToken cancellationToken = default)
     {
-        var keys = await _repository.Store.ListAllAsync(Prefix(Run), cancellationToken).ConfigureAwait(false);
+        var keys = await _repository.Store.ListAllAsync(Prefix, cancellationToken).ConfigureAwait(false);
         var legs = new List<Leg>();
         foreach (var info in keys)
         {
             var what = $"leg record '{info.Key}' in {_repository.Store.Location}";
-            var (json, _) = MetadataEnvelope.Unwrap(await _repository.Store.ReadAllAsync(info.Key, cancellationToken).ConfigureAwait(false), what);
+            var (json, _) = MetadataEnvelope.Unwrap(await _repository.Store.ReadAllAsync(info.Key, cancellationToken).ConfigureAwait(false), what, _repository.Cipher);
             try
             {
                 legs.Add(JsonSerializer.Deserialize(json, JournalJson.Default.Leg) ?? throw new IntegrityException($"{what} is corrupt: empty"));

@@ -74,8 +74,8 @@ public sealed class WriterLease : IAsyncDisposable
         var needsFence = false;
         if (current > 0)
         {
-            var claim = await MetadataStore.TryReadAsync(store, ClaimKey(run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
-            var beat = await MetadataStore.TryReadAsync(store, HeartbeatKey(run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            var claim = await MetadataStore.TryReadAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            var beat = await MetadataStore.TryReadAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
             var last = beat?.Time ?? claim?.Acquired ?? DateTimeOffset.MinValue;
             var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
             var age = now - last;
@@ -104,14 +104,14 @@ public sealed class WriterLease : IAsyncDisposable
         };
         try
         {
-            await MetadataStore.WriteAsync(store, ClaimKey(run, epoch), record, LeaseJson.Default.LeaseClaim, PutMode.CreateNew, cancellationToken).ConfigureAwait(false);
+            await MetadataStore.WriteAsync(repository, ClaimKey(repository, run, epoch), record, LeaseJson.Default.LeaseClaim, PutMode.CreateNew, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreException e) when (e.Reason == StoreErrorReason.AlreadyExists)
         {
             throw new ConflictException($"another writer claimed run '{run}' (epoch {epoch}) at the same moment: try again", e);
         }
 
-        await MetadataStore.WriteAsync(store, HeartbeatKey(run, epoch), new LeaseHeartbeat { Epoch = epoch, Time = now }, LeaseJson.Default.LeaseHeartbeat,
+        await MetadataStore.WriteAsync(repository, HeartbeatKey(repository, run, epoch), new LeaseHeartbeat { Epoch = epoch, Time = now }, LeaseJson.Default.LeaseHeartbeat,
             PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
         if (needsFence)
         {
@@ -129,7 +129,7 @@ public sealed class WriterLease : IAsyncDisposable
         if (current != Epoch)
         {
             await _lost.CancelAsync().ConfigureAwait(false);
-            var claim = await MetadataStore.TryReadAsync(_repository.Store, ClaimKey(_run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            var claim = await MetadataStore.TryReadAsync(_repository, ClaimKey(_repository, _run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
             throw new ConflictException(
                 $"this writer (epoch {Epoch}) was fenced: run '{_run}' was taken over by {claim?.Holder ?? "another writer"} on {claim?.Host ?? "another host"} (epoch {current}); nothing more is committed from here");
         }
@@ -152,7 +152,7 @@ public sealed class WriterLease : IAsyncDisposable
             _released = true;
             try
             {
-                await MetadataStore.WriteAsync(_repository.Store, HeartbeatKey(_run, Epoch),
+                await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
                     new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Released = true },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, CancellationToken.None).ConfigureAwait(false);
             }
@@ -166,14 +166,14 @@ public sealed class WriterLease : IAsyncDisposable
         _lost.Dispose();
     }
 
-    internal static string ClaimKey(string run, long epoch) => $"{RepositoryLayout.RunsPrefix}{run}/epochs/{epoch:D10}";
+    internal static string ClaimKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}epochs/{epoch:D10}";
 
-    internal static string HeartbeatKey(string run, long epoch) => $"{RepositoryLayout.RunsPrefix}{run}/heartbeats/{epoch:D10}";
+    internal static string HeartbeatKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}heartbeats/{epoch:D10}";
 
     private static async Task<long> CurrentEpochAsync(Repository repository, string run, CancellationToken cancellationToken)
     {
         long current = 0;
-        var prefix = $"{RepositoryLayout.RunsPrefix}{run}/epochs/";
+        var prefix = $"{repository.RunPrefix(run)}epochs/";
         await foreach (var info in repository.Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             if (long.TryParse(info.Key.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
@@ -197,7 +197,7 @@ public sealed class WriterLease : IAsyncDisposable
             try
             {
                 await EnsureCurrentAsync(_stop.Token).ConfigureAwait(false);
-                await MetadataStore.WriteAsync(_repository.Store, HeartbeatKey(_run, Epoch),
+                await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
                     new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow() },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, _stop.Token).ConfigureAwait(false);
             }

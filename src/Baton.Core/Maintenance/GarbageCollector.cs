@@ -80,7 +80,7 @@ public sealed class GarbageCollector(Repository repository)
                 Created = repository.Options.TimeProvider.GetUtcNow(),
                 Packs = toMark.Select(p => p.ToString()).ToList(),
             };
-            await MetadataStore.WriteAsync(store, Prefix + newMark.Id, newMark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
+            await MetadataStore.WriteAsync(repository, Prefix + newMark.Id, newMark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
                 .ConfigureAwait(false);
             marks.Add(newMark);
         }
@@ -175,7 +175,7 @@ public sealed class GarbageCollector(Repository repository)
         var marks = new List<CondemnedPacks>();
         foreach (var info in await repository.Store.ListAllAsync(Prefix, cancellationToken).ConfigureAwait(false))
         {
-            var mark = await MetadataStore.TryReadAsync(repository.Store, info.Key, MaintenanceJson.Default.CondemnedPacks, cancellationToken)
+            var mark = await MetadataStore.TryReadAsync(repository, info.Key, MaintenanceJson.Default.CondemnedPacks, cancellationToken)
                 .ConfigureAwait(false);
             if (mark is not null)
             {

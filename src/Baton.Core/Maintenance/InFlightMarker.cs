@@ -17,15 +17,15 @@ public sealed class InFlightMarker : IAsyncDisposable
 
     private static readonly TimeSpan s_heartbeatInterval = TimeSpan.FromMinutes(1);
 
-    private readonly IObjectStore _store;
+    private readonly Repository _repository;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _heartbeat;
     private InFlightRecord _record;
 
-    private InFlightMarker(IObjectStore store, TimeProvider time, InFlightRecord record)
+    private InFlightMarker(Repository repository, TimeProvider time, InFlightRecord record)
     {
-        _store = store;
+        _repository = repository;
         _time = time;
         _record = record;
         _heartbeat = BeatAsync();
@@ -46,9 +46,9 @@ public sealed class InFlightMarker : IAsyncDisposable
             Started = now,
             Heartbeat = now,
         };
-        await MetadataStore.WriteAsync(repository.Store, Prefix + record.Id, record, MaintenanceJson.Default.InFlightRecord, PutMode.Overwrite, cancellationToken)
+        await MetadataStore.WriteAsync(repository, Prefix + record.Id, record, MaintenanceJson.Default.InFlightRecord, PutMode.Overwrite, cancellationToken)
             .ConfigureAwait(false);
-        return new InFlightMarker(repository.Store, repository.Options.TimeProvider, record);
+        return new InFlightMarker(repository, repository.Options.TimeProvider, record);
     }
 
     /// <summary>Lists the markers whose heartbeat is recent.</summary>
@@ -61,7 +61,7 @@ public sealed class InFlightMarker : IAsyncDisposable
             InFlightRecord? record;
             try
             {
-                record = await MetadataStore.TryReadAsync(repository.Store, info.Key, MaintenanceJson.Default.InFlightRecord, cancellationToken).ConfigureAwait(false);
+                record = await MetadataStore.TryReadAsync(repository, info.Key, MaintenanceJson.Default.InFlightRecord, cancellationToken).ConfigureAwait(false);
             }
             catch (IntegrityException)
             {
@@ -92,7 +92,7 @@ public sealed class InFlightMarker : IAsyncDisposable
 
         try
         {
-            await _store.DeleteAsync(Key, CancellationToken.None).ConfigureAwait(false);
+            await _repository.Store.DeleteAsync(Key, CancellationToken.None).ConfigureAwait(false);
         }
         catch (StoreException)
         {
@@ -110,7 +110,7 @@ public sealed class InFlightMarker : IAsyncDisposable
             _record = _record with { Heartbeat = _time.GetUtcNow() };
             try
             {
-                await MetadataStore.WriteAsync(_store, Key, _record, MaintenanceJson.Default.InFlightRecord, PutMode.Overwrite, _stop.Token).ConfigureAwait(false);
+                await MetadataStore.WriteAsync(_repository, Key, _record, MaintenanceJson.Default.InFlightRecord, PutMode.Overwrite, _stop.Token).ConfigureAwait(false);
             }
             catch (StoreException)
             {

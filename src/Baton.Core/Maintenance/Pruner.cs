@@ -38,7 +38,7 @@ public sealed class Pruner(Repository repository)
         // Oldest first, so that a prune killed half-way never leaves a gap before a snapshot it meant to keep.
         foreach (var decision in decisions.Where(d => !d.Keep).OrderBy(d => d.Snapshot.Sequence))
         {
-            await repository.Store.DeleteAsync(RepositoryLayout.SnapshotKey(run, decision.Snapshot.Sequence), cancellationToken).ConfigureAwait(false);
+            await repository.Store.DeleteAsync(repository.SnapshotKey(run, decision.Snapshot.Sequence), cancellationToken).ConfigureAwait(false);
         }
 
         var collection = await collector.CollectAsync(dryRun: false, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Baton.Compression;
+using Baton.Encryption;
 
 namespace Baton.Packs;
 
@@ -40,16 +41,23 @@ public sealed class SealedPack : IDisposable
     }
 }
 
-/// <summary>Appends encoded blobs into one in-memory pack until it reaches its target size. Not thread-safe.</summary>
+/// <summary>
+/// Appends encoded blobs into one in-memory pack until it reaches its target size; in an encrypted repository each
+/// blob and the header are sealed as they go in. Not thread-safe.
+/// </summary>
 public sealed class PackBuilder : IDisposable
 {
     private readonly List<PackEntry> _entries = [];
+    private readonly IRepositoryCipher _cipher;
     private byte[] _buffer;
     private int _length;
 
     /// <summary>Starts an empty pack with room for about <paramref name="targetSize"/> bytes.</summary>
-    public PackBuilder(int targetSize)
+    /// <param name="targetSize">The size at which the pack should be sealed.</param>
+    /// <param name="cipher">The repository's cipher; plaintext when omitted.</param>
+    public PackBuilder(int targetSize, IRepositoryCipher? cipher = null)
     {
+        _cipher = cipher ?? PlaintextCipher.Instance;
         TargetSize = targetSize;
         _buffer = ArrayPool<byte>.Shared.Rent(targetSize + (targetSize / 4));
         PackFormat.Magic.CopyTo(_buffer);
@@ -71,22 +79,30 @@ public sealed class PackBuilder : IDisposable
     /// <summary>Appends one encoded blob.</summary>
     public void Add(ContentId id, BlobCodec codec, ReadOnlySpan<byte> encoded, int rawLength)
     {
-        Reserve(encoded.Length);
-        encoded.CopyTo(_buffer.AsSpan(_length));
-        _entries.Add(new PackEntry(id, _length, encoded.Length, rawLength, codec));
-        _length += encoded.Length;
+        Reserve(encoded.Length + _cipher.Overhead);
+        var stored = _cipher.IsEncrypted ? _cipher.Seal(SealedKind.Blob, encoded, _buffer.AsSpan(_length)) : Copy(encoded, _buffer.AsSpan(_length));
+        _entries.Add(new PackEntry(id, _length, stored, rawLength, codec));
+        _length += stored;
     }
 
     /// <summary>Writes the header and trailer and hands the bytes over; the builder is empty afterwards.</summary>
     public SealedPack Seal()
     {
-        var headerSize = (_entries.Count * PackFormat.RecordSize) + PackFormat.TrailerSize;
+        var recordsSize = _entries.Count * PackFormat.RecordSize;
+        var headerSize = recordsSize + _cipher.Overhead + PackFormat.TrailerSize;
         Reserve(headerSize);
         var span = _buffer.AsSpan(_length);
-        foreach (var entry in _entries)
+        if (_cipher.IsEncrypted)
         {
-            PackFormat.WriteRecord(span, entry);
-            span = span[PackFormat.RecordSize..];
+            var records = ArrayPool<byte>.Shared.Rent(recordsSize);
+            WriteRecords(records);
+            span = span[_cipher.Seal(SealedKind.PackHeader, records.AsSpan(0, recordsSize), span)..];
+            ArrayPool<byte>.Shared.Return(records);
+        }
+        else
+        {
+            WriteRecords(span);
+            span = span[recordsSize..];
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_entries.Count);
@@ -103,6 +119,21 @@ public sealed class PackBuilder : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+
+    private static int Copy(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        source.CopyTo(destination);
+        return source.Length;
+    }
+
+    private void WriteRecords(Span<byte> destination)
+    {
+        foreach (var entry in _entries)
+        {
+            PackFormat.WriteRecord(destination, entry);
+            destination = destination[PackFormat.RecordSize..];
+        }
+    }
 
     private void Reserve(int extra)
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Baton.Compression;
+using Baton.Encryption;
 
 namespace Baton.Packs;
 
@@ -79,6 +80,34 @@ public static class PackFormat
         }
 
         return entries;
+    }
+
+    /// <summary>Reads the header of a whole pack, opening it first when the repository seals headers.</summary>
+    /// <exception cref="InvalidDataException">The pack is malformed, or its sealed header was altered.</exception>
+    public static List<PackEntry> ReadHeader(ReadOnlySpan<byte> pack, IRepositoryCipher cipher)
+    {
+        ArgumentNullException.ThrowIfNull(cipher);
+        if (pack.Length < Magic.Length + TrailerSize || !pack[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new InvalidDataException("not a Baton pack (bad magic)");
+        }
+
+        var count = ReadBlobCount(pack[^TrailerSize..]);
+        var stored = ((long)count * RecordSize) + cipher.Overhead;
+        if (stored > pack.Length - Magic.Length - TrailerSize)
+        {
+            throw new InvalidDataException("pack header is longer than the pack");
+        }
+
+        var header = pack.Slice(pack.Length - TrailerSize - (int)stored, (int)stored);
+        if (!cipher.IsEncrypted)
+        {
+            return ReadHeader(header, pack.Length);
+        }
+
+        var records = new byte[count * RecordSize];
+        cipher.Open(SealedKind.PackHeader, header, records);
+        return ReadHeader(records, pack.Length - cipher.Overhead);
     }
 
     internal static void WriteRecord(Span<byte> destination, in PackEntry entry)

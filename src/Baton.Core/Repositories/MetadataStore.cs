@@ -4,20 +4,24 @@ using Baton.Storage;
 
 namespace Baton.Repositories;
 
-/// <summary>Reads and writes small JSON objects in the metadata envelope (checksummed, compressed).</summary>
+/// <summary>
+/// Reads and writes small JSON objects of a repository in the metadata envelope (checksummed, compressed, and sealed
+/// when the repository is encrypted).
+/// </summary>
 internal static class MetadataStore
 {
-    public static async Task WriteAsync<T>(IObjectStore store, string key, T value, JsonTypeInfo<T> type, PutMode mode, CancellationToken cancellationToken)
+    public static async Task WriteAsync<T>(Repository repository, string key, T value, JsonTypeInfo<T> type, PutMode mode, CancellationToken cancellationToken)
     {
-        var data = MetadataEnvelope.Wrap(JsonSerializer.SerializeToUtf8Bytes(value, type));
-        await store.PutAsync(key, data, mode, cancellationToken).ConfigureAwait(false);
+        var data = MetadataEnvelope.Wrap(JsonSerializer.SerializeToUtf8Bytes(value, type), repository.Cipher);
+        await repository.Store.PutAsync(key, data, mode, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads an object; <c>null</c> when it does not exist.</summary>
     /// <exception cref="IntegrityException">The object is corrupt.</exception>
-    public static async Task<T?> TryReadAsync<T>(IObjectStore store, string key, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    public static async Task<T?> TryReadAsync<T>(Repository repository, string key, JsonTypeInfo<T> type, CancellationToken cancellationToken)
         where T : class
     {
+        var store = repository.Store;
         byte[] data;
         try
         {
@@ -29,7 +33,7 @@ internal static class MetadataStore
         }
 
         var what = $"'{key}' in {store.Location}";
-        var (json, _) = MetadataEnvelope.Unwrap(data, what);
+        var (json, _) = MetadataEnvelope.Unwrap(data, what, repository.Cipher);
         try
         {
             return JsonSerializer.Deserialize(json, type) ?? throw new IntegrityException($"{what} is corrupt: empty");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Baton.Chunking;
+using Baton.Encryption;
 using Baton.Index;
 using Baton.Leases;
 using Baton.Maintenance;
@@ -24,6 +25,13 @@ public sealed record RepositoryOptions
 
     /// <summary>Target pack size for a new repository.</summary>
     public int PackSize { get; init; } = 32 * 1024 * 1024;
+
+    /// <summary>The password or key file of an encrypted repository. Given when a repository is created, it makes the
+    /// repository encrypted; an unencrypted repository refuses them (so that nobody believes it encrypted).</summary>
+    public RepositoryCredentials? Credentials { get; init; }
+
+    /// <summary>Argon2id cost of password keys in a new encrypted repository.</summary>
+    public Argon2Parameters Argon2 { get; init; } = Argon2Parameters.Default;
 }
 
 /// <summary>
@@ -33,13 +41,16 @@ public sealed record RepositoryOptions
 public sealed class Repository
 {
     private readonly Lazy<Chunker> _chunker;
+    private readonly KeyRing? _keys;
 
-    private Repository(IObjectStore store, RepositoryConfig config, RepositoryOptions options)
+    private Repository(IObjectStore store, RepositoryConfig config, RepositoryOptions options, (MasterKey Master, KeySlot Slot)? key = null)
     {
         Store = store;
         Config = config;
         Options = options;
-        _chunker = new Lazy<Chunker>(() => new Chunker(config.Chunker));
+        Cipher = key is { } opened ? new AesGcmCipher(opened.Master) : PlaintextCipher.Instance;
+        _keys = key is { } k ? new KeyRing(this, k.Master, k.Slot) : null;
+        _chunker = new Lazy<Chunker>(() => new Chunker(Cipher.Chunker(config.Chunker)));
     }
 
     /// <summary>The store the repository lives in.</summary>
@@ -53,6 +64,28 @@ public sealed class Repository
 
     /// <summary>The chunker the config prescribes.</summary>
     public Chunker Chunker => _chunker.Value;
+
+    /// <summary>How objects are named and sealed: the identity for an unencrypted repository.</summary>
+    public IRepositoryCipher Cipher { get; }
+
+    /// <summary>The keys of an encrypted repository.</summary>
+    /// <exception cref="UsageException">The repository is not encrypted.</exception>
+    public KeyRing Keys => _keys ?? throw new UsageException(
+        $"the repository at {Store.Location} is not encrypted, so it has no keys: encryption is chosen when a repository is created");
+
+    /// <summary>The folder of a run's objects: <c>runs/NAME/</c>, or <c>runs/KEYED-HASH/</c> when encrypted.</summary>
+    /// <exception cref="UsageException">The run name is invalid.</exception>
+    public string RunPrefix(string run)
+    {
+        RepositoryLayout.ValidateRunName(run);
+        return RepositoryLayout.RunPrefix(Cipher.NameInKeys(run));
+    }
+
+    /// <summary>Prefix of a run's snapshot manifests.</summary>
+    public string SnapshotPrefix(string run) => RunPrefix(run) + "snapshots/";
+
+    /// <summary>The key of a run's numbered snapshot manifest; the number makes create-if-absent a commit point.</summary>
+    public string SnapshotKey(string run, long sequence) => $"{SnapshotPrefix(run)}{sequence:D10}";
 
     /// <summary>Opens an existing repository.</summary>
     /// <exception cref="UsageException">The store holds no repository, or something that is not one.</exception>
@@ -70,7 +103,7 @@ public sealed class Repository
                 : $"{store.Location} is not a Baton repository (it holds other files and no 'config'): choose an empty location");
         }
 
-        return new Repository(store, config, options);
+        return await OpenWithConfigAsync(store, config, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a repository in an empty store.</summary>
@@ -88,13 +121,27 @@ public sealed class Repository
             throw new UsageException($"{store.Location} is not empty and is not a Baton repository: choose an empty location");
         }
 
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var encrypted = options.Credentials is not null;
         var config = new RepositoryConfig
         {
-            Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            Id = id,
             Created = options.TimeProvider.GetUtcNow(),
-            Chunker = options.Chunker,
+            Chunker = encrypted ? options.Chunker with { Seed = 0 } : options.Chunker,
+            Hash = encrypted ? "hmac-sha256" : "sha256",
             PackSize = options.PackSize,
+            Encryption = encrypted ? new EncryptionConfig { Cipher = AesGcmCipher.Name, Kdf = options.Argon2 } : null,
         };
+
+        // The key first, then the config: a repository is never there without a key that opens it.
+        (MasterKey Master, KeySlot Slot)? key = null;
+        if (options.Credentials is { } credentials)
+        {
+            var master = MasterKey.Generate();
+            key = (master, await KeySlotStore.AddAsync(store, id, master, credentials, options.Argon2, options.HostName, config.Created, cancellationToken)
+                .ConfigureAwait(false));
+        }
+
         var bytes = JsonSerializer.SerializeToUtf8Bytes(config, BatonJson.Indented.RepositoryConfig);
         try
         {
@@ -102,11 +149,16 @@ public sealed class Repository
         }
         catch (StoreException e) when (e.Reason == StoreErrorReason.AlreadyExists)
         {
-            // Another process created it at the same moment: use theirs.
+            // Another process created it at the same moment: use theirs (our key belongs to no repository).
+            if (key is { } unused)
+            {
+                await store.DeleteAsync(RepositoryLayout.KeysPrefix + unused.Slot.Id, cancellationToken).ConfigureAwait(false);
+            }
+
             return await OpenAsync(store, options, cancellationToken).ConfigureAwait(false);
         }
 
-        return new Repository(store, config, options);
+        return new Repository(store, config, options, key);
     }
 
     /// <summary>Opens the repository, creating it first when the store is empty or does not exist yet.</summary>
@@ -114,8 +166,28 @@ public sealed class Repository
     {
         var config = await TryReadConfigAsync(store, cancellationToken).ConfigureAwait(false);
         return config is not null
-            ? new Repository(store, config, options ?? new RepositoryOptions())
+            ? await OpenWithConfigAsync(store, config, options ?? new RepositoryOptions(), cancellationToken).ConfigureAwait(false)
             : await InitAsync(store, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Repository> OpenWithConfigAsync(IObjectStore store, RepositoryConfig config, RepositoryOptions options, CancellationToken cancellationToken)
+    {
+        if (config.Encryption is null)
+        {
+            return options.Credentials is { } given
+                ? throw new UsageException(
+                    $"the repository at {store.Location} is not encrypted, yet {given} was given: encryption is chosen when a repository is created; drop the password or key file to use this one")
+                : new Repository(store, config, options);
+        }
+
+        if (options.Credentials is not { } credentials)
+        {
+            throw new BatonException(ErrorCategory.Access,
+                $"the repository at {store.Location} is encrypted: give its password with --password-file FILE or BATON_PASSWORD, or its key with --key-file FILE");
+        }
+
+        var key = await KeySlotStore.UnlockAsync(store, config.Id, credentials, cancellationToken).ConfigureAwait(false);
+        return new Repository(store, config, options, key);
     }
 
     /// <summary>Pushes a directory as a new snapshot of <paramref name="run"/>.</summary>
@@ -206,7 +278,7 @@ public sealed class Repository
     {
         var what = $"index object '{key}' in {Store.Location}";
         var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
-        var (json, _) = MetadataEnvelope.Unwrap(data, what);
+        var (json, _) = MetadataEnvelope.Unwrap(data, what, Cipher);
         RefuseNewerVersion(json, 1, what, "index version");
         var file = Deserialize(json, BatonJson.Default.IndexFile, what);
         foreach (var pack in file.Packs)
@@ -221,28 +293,59 @@ public sealed class Repository
     }
 
     /// <summary>Names of the runs that have at least one snapshot, sorted.</summary>
+    /// <exception cref="IntegrityException">In an encrypted repository, a manifest that names the run is corrupt.</exception>
     public async Task<IReadOnlyList<string>> ListRunsAsync(CancellationToken cancellationToken = default)
     {
-        var runs = new SortedSet<string>(StringComparer.Ordinal);
+        var folders = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         await foreach (var info in Store.ListAsync(RepositoryLayout.RunsPrefix, cancellationToken).ConfigureAwait(false))
         {
             var rest = info.Key[RepositoryLayout.RunsPrefix.Length..];
             var slash = rest.IndexOf('/', StringComparison.Ordinal);
             if (slash > 0 && rest[(slash + 1)..].StartsWith("snapshots/", StringComparison.Ordinal))
             {
-                runs.Add(rest[..slash]);
+                (folders.TryGetValue(rest[..slash], out var keys) ? keys : folders[rest[..slash]] = []).Add(info.Key);
             }
         }
 
-        return [.. runs];
+        if (!Cipher.IsEncrypted)
+        {
+            return [.. folders.Keys];
+        }
+
+        // Encrypted: folders are keyed hashes of the names, and the names are inside the (sealed) manifests.
+        var runs = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(folders.Values, ParallelOptions(cancellationToken), async (keys, ct) =>
+        {
+            if (await ReadAnySnapshotAsync(keys, ct).ConfigureAwait(false) is { } snapshot)
+            {
+                runs.Add(snapshot.Run);
+            }
+        }).ConfigureAwait(false);
+        return [.. runs.Distinct().Order(StringComparer.Ordinal)];
+    }
+
+    // The first of a run's manifests that still exists (a prune may be deleting old ones meanwhile).
+    private async Task<Snapshot?> ReadAnySnapshotAsync(List<string> keys, CancellationToken cancellationToken)
+    {
+        foreach (var key in keys)
+        {
+            try
+            {
+                return await ReadSnapshotAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.Reason == StoreErrorReason.NotFound)
+            {
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The committed snapshots of a run, oldest first.</summary>
     /// <exception cref="IntegrityException">A manifest is corrupt.</exception>
     public async Task<IReadOnlyList<Snapshot>> ListSnapshotsAsync(string run, CancellationToken cancellationToken = default)
     {
-        RepositoryLayout.ValidateRunName(run);
-        var keys = await Store.ListAllAsync(RepositoryLayout.SnapshotPrefix(run), cancellationToken).ConfigureAwait(false);
+        var keys = await Store.ListAllAsync(SnapshotPrefix(run), cancellationToken).ConfigureAwait(false);
         var result = new ConcurrentBag<Snapshot>();
         await Parallel.ForEachAsync(keys, ParallelOptions(cancellationToken), async (info, ct) =>
         {
@@ -254,13 +357,13 @@ public sealed class Repository
     /// <summary>The highest sequence number of a run (fences included) and its newest snapshot, reading one manifest.</summary>
     internal async Task<(long LastSequence, Snapshot? Latest)> ReadHeadAsync(string run, CancellationToken cancellationToken)
     {
-        var prefix = RepositoryLayout.SnapshotPrefix(run);
+        var prefix = SnapshotPrefix(run);
         var sequences = (await Store.ListAllAsync(prefix, cancellationToken).ConfigureAwait(false))
             .Select(i => long.TryParse(i.Key.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0)
             .Where(n => n > 0).OrderDescending().ToList();
         foreach (var sequence in sequences)
         {
-            var snapshot = await ReadSnapshotAsync(RepositoryLayout.SnapshotKey(run, sequence), cancellationToken).ConfigureAwait(false);
+            var snapshot = await ReadSnapshotAsync(SnapshotKey(run, sequence), cancellationToken).ConfigureAwait(false);
             if (!snapshot.Manifest.Fence)
             {
                 return (sequences[0], snapshot);
@@ -342,11 +445,12 @@ public sealed class Repository
     {
         var what = $"snapshot manifest '{key}' in {Store.Location}";
         var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
-        var (json, digest) = MetadataEnvelope.Unwrap(data, what);
+        var (json, digest) = MetadataEnvelope.Unwrap(data, what, Cipher);
         RefuseNewerVersion(json, 1, what, "manifest version");
         var manifest = Deserialize(json, BatonJson.Default.SnapshotManifest, what);
 
-        if (RepositoryLayout.SnapshotKey(manifest.Run, manifest.Sequence) != key)
+        // Not SnapshotKey(): a corrupt manifest's run name is data to compare, not input to validate.
+        if ($"{RepositoryLayout.RunPrefix(Cipher.NameInKeys(manifest.Run ?? ""))}snapshots/{manifest.Sequence:D10}" != key)
         {
             throw new IntegrityException($"{what} is corrupt: it claims to be snapshot {manifest.Sequence} of run '{manifest.Run}'");
         }
@@ -357,7 +461,7 @@ public sealed class Repository
     internal async Task<long> WriteIndexAsync(IndexFile file, CancellationToken cancellationToken)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(file, BatonJson.Default.IndexFile);
-        var data = MetadataEnvelope.Wrap(json);
+        var data = MetadataEnvelope.Wrap(json, Cipher);
         await Store.PutAsync(RepositoryLayout.IndexKey(ContentId.Compute(data)), data, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
         return data.Length;
     }
@@ -366,8 +470,8 @@ public sealed class Repository
     internal async Task<Snapshot> CommitAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(manifest, BatonJson.Default.SnapshotManifest);
-        var data = MetadataEnvelope.Wrap(json);
-        var key = RepositoryLayout.SnapshotKey(manifest.Run, manifest.Sequence);
+        var data = MetadataEnvelope.Wrap(json, Cipher);
+        var key = SnapshotKey(manifest.Run, manifest.Sequence);
         try
         {
             await Store.PutAsync(key, data, PutMode.CreateNew, cancellationToken).ConfigureAwait(false);
@@ -378,7 +482,7 @@ public sealed class Repository
                 $"another writer committed snapshot {manifest.Sequence} of run '{manifest.Run}' first: nothing was committed by this push", e);
         }
 
-        return new Snapshot(MetadataEnvelope.Unwrap(data, key).Digest.ToShortString(), manifest);
+        return new Snapshot(MetadataEnvelope.DigestOf(data).ToShortString(), manifest);
     }
 
     internal ParallelOptions ParallelOptions(CancellationToken cancellationToken) => new()
@@ -459,10 +563,16 @@ public sealed class Repository
             throw new IntegrityException($"the repository config at {store.Location} is corrupt: {e.Message}", e);
         }
 
-        if (config.Encryption is not null)
+        if (config.Encryption is { } encryption && encryption.Cipher != AesGcmCipher.Name)
         {
             throw new BatonException(ErrorCategory.Failure,
-                $"the repository at {store.Location} is encrypted ({config.Encryption.Cipher}), which this baton cannot read: upgrade baton");
+                $"the repository at {store.Location} is encrypted with '{encryption.Cipher}', which this baton cannot read: upgrade baton");
+        }
+
+        if (config.Hash != (config.Encryption is null ? "sha256" : "hmac-sha256"))
+        {
+            throw new BatonException(ErrorCategory.Failure,
+                $"the repository at {store.Location} names chunks with '{config.Hash}', which this baton does not know: upgrade baton");
         }
 
         return config;
@@ -483,11 +593,15 @@ public sealed class Repository
         }
     }
 
+    // Key slots without a config are what an interrupted creation of an encrypted repository leaves: they open nothing.
     private static async Task<bool> IsEmptyAsync(IObjectStore store, CancellationToken cancellationToken)
     {
-        await foreach (var _ in store.ListAsync("", cancellationToken).ConfigureAwait(false))
+        await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false))
         {
-            return false;
+            if (!info.Key.StartsWith(RepositoryLayout.KeysPrefix, StringComparison.Ordinal))
+            {
+                return false;
+            }
         }
 
         return true;

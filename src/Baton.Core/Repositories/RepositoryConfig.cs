@@ -23,19 +23,23 @@ public sealed record RepositoryConfig
     /// <summary>Content-defined chunking parameters, fixed for the repository's life.</summary>
     public required ChunkerParameters Chunker { get; init; }
 
-    /// <summary>Hash naming chunks and packs.</summary>
+    /// <summary>How chunks are named: <c>sha256</c>, or <c>hmac-sha256</c> (keyed) in an encrypted repository. Packs and
+    /// index objects are always named by the SHA-256 of their stored bytes.</summary>
     public string Hash { get; init; } = "sha256";
 
     /// <summary>Target pack size in bytes.</summary>
     public int PackSize { get; init; } = 32 * 1024 * 1024;
 
-    /// <summary>Reserved for client-side encryption; <c>null</c> when the repository is not encrypted.</summary>
+    /// <summary>Client-side encryption; <c>null</c> when the repository is not encrypted.</summary>
     public EncryptionConfig? Encryption { get; init; }
 }
 
-/// <summary>Reserved: how the repository's objects are encrypted.</summary>
+/// <summary>How the repository's objects are encrypted (docs/FORMAT.md, "Encryption"). Holds no secret.</summary>
 public sealed record EncryptionConfig
 {
-    /// <summary>Authenticated cipher name.</summary>
+    /// <summary>Authenticated cipher name: <c>aes-256-gcm</c>.</summary>
     public required string Cipher { get; init; }
+
+    /// <summary>Argon2id cost of new password keys (each key records its own).</summary>
+    public Encryption.Argon2Parameters? Kdf { get; init; }
 }

@@ -20,10 +20,19 @@ public static partial class RepositoryLayout
     /// <summary>The key of an index object.</summary>
     public static string IndexKey(ContentId id) => IndexPrefix + id;
 
-    /// <summary>Prefix of a run's snapshot manifests.</summary>
-    public static string SnapshotPrefix(string run) => $"{RunsPrefix}{run}/snapshots/";
+    /// <summary>Prefix of key slots (encrypted repositories only).</summary>
+    public const string KeysPrefix = "keys/";
 
-    /// <summary>The key of a run's numbered snapshot manifest; the number makes create-if-absent a commit point.</summary>
+    /// <summary>The folder of a run's objects, given the run's name as it appears in keys (the name itself, or in an
+    /// encrypted repository a keyed hash of it: use <see cref="Repository.RunPrefix"/>).</summary>
+    public static string RunPrefix(string runInKeys) => $"{RunsPrefix}{runInKeys}/";
+
+    /// <summary>Prefix of a run's snapshot manifests in an unencrypted repository (any repository:
+    /// <see cref="Repository.SnapshotPrefix"/>).</summary>
+    public static string SnapshotPrefix(string run) => $"{RunPrefix(run)}snapshots/";
+
+    /// <summary>The key of a run's numbered snapshot manifest in an unencrypted repository (any repository:
+    /// <see cref="Repository.SnapshotKey"/>); the number makes create-if-absent a commit point.</summary>
     public static string SnapshotKey(string run, long sequence) => $"{SnapshotPrefix(run)}{sequence:D10}";
 
     /// <summary>Throws <see cref="UsageException"/> unless <paramref name="run"/> is a valid run name.</summary>

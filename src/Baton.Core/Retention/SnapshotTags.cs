@@ -19,7 +19,7 @@ public sealed class SnapshotTags(Repository repository)
             Sequence = snapshot.Sequence,
             Created = repository.Options.TimeProvider.GetUtcNow(),
         };
-        await MetadataStore.WriteAsync(repository.Store, KeyOf(snapshot.Run, name), tag, MaintenanceJson.Default.SnapshotTag, Storage.PutMode.Overwrite, cancellationToken)
+        await MetadataStore.WriteAsync(repository, KeyOf(snapshot.Run, name), tag, MaintenanceJson.Default.SnapshotTag, Storage.PutMode.Overwrite, cancellationToken)
             .ConfigureAwait(false);
         return tag;
     }
@@ -41,11 +41,10 @@ public sealed class SnapshotTags(Repository repository)
     /// <summary>The run's tags.</summary>
     public async Task<IReadOnlyList<SnapshotTag>> ListAsync(string run, CancellationToken cancellationToken = default)
     {
-        RepositoryLayout.ValidateRunName(run);
         var tags = new List<SnapshotTag>();
         foreach (var info in await Storage.ObjectStoreExtensions.ListAllAsync(repository.Store, Prefix(run), cancellationToken).ConfigureAwait(false))
         {
-            var tag = await MetadataStore.TryReadAsync(repository.Store, info.Key, MaintenanceJson.Default.SnapshotTag, cancellationToken).ConfigureAwait(false);
+            var tag = await MetadataStore.TryReadAsync(repository, info.Key, MaintenanceJson.Default.SnapshotTag, cancellationToken).ConfigureAwait(false);
             if (tag is not null)
             {
                 tags.Add(tag);
@@ -55,13 +54,10 @@ public sealed class SnapshotTags(Repository repository)
         return [.. tags.OrderBy(t => t.Name, StringComparer.Ordinal)];
     }
 
-    private static string Prefix(string run) => $"{RepositoryLayout.RunsPrefix}{run}/tags/";
+    private string Prefix(string run) => repository.RunPrefix(run) + "tags/";
 
-    private static string KeyOf(string run, string name)
-    {
-        RepositoryLayout.ValidateRunName(run);
-        return Prefix(run) + name;
-    }
+    // Tag names are the user's words: an encrypted repository keys them by a keyed hash, as it does run names.
+    private string KeyOf(string run, string name) => Prefix(run) + repository.Cipher.NameInKeys(name);
 
     private static void ValidateName(string name)
     {

@@ -340,7 +340,7 @@ internal sealed class Archiver
     {
         await foreach (var job in input.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var id = ContentId.Compute(job.Buffer.AsSpan(0, job.Length));
+            var id = _repository.Cipher.ChunkId(job.Buffer.AsSpan(0, job.Length));
             job.Slot.Id = id;
             if (index.Contains(id) || !_claimed.TryAdd(id, 0))
             {
@@ -358,7 +358,7 @@ internal sealed class Archiver
 
     private async Task PackAsync(ChannelReader<EncodedBlob> input, CancellationToken cancellationToken)
     {
-        using var builder = new PackBuilder(_repository.Config.PackSize);
+        using var builder = new PackBuilder(_repository.Config.PackSize, _repository.Cipher);
         using var slots = new SemaphoreSlim(MaxUploadsInFlight);
         var uploads = new List<Task>();
         try

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Baton.Compression;
 using Baton.Index;
 using Baton.Packs;
 using Baton.Repositories;
@@ -152,14 +151,14 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         {
             try
             {
-                BlobCompressor.Decode(entry.Codec, encoded, raw.AsSpan(0, entry.RawLength));
+                repository.Cipher.DecodeBlob(entry.Codec, encoded, raw.AsSpan(0, entry.RawLength));
             }
             catch (InvalidDataException e)
             {
                 throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt ({e.Message})", e);
             }
 
-            if (ContentId.Compute(raw.AsSpan(0, entry.RawLength)) != entry.Id)
+            if (repository.Cipher.ChunkId(raw.AsSpan(0, entry.RawLength)) != entry.Id)
             {
                 throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt (hash mismatch)");
             }

@@ -68,7 +68,7 @@ public sealed partial class Supervisor
     {
         var detector = Validate();
         var started = _time.GetTimestamp();
-        _repository = await Repository.OpenOrInitAsync(_store, new RepositoryOptions { TimeProvider = _time, HostName = _options.HostName }, cancellationToken).ConfigureAwait(false);
+        _repository = await Repository.OpenOrInitAsync(_store, new RepositoryOptions { TimeProvider = _time, HostName = _options.HostName, Credentials = _options.Credentials }, cancellationToken).ConfigureAwait(false);
         using var signalsDuringLease = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var earlySignals = PumpSignalsAsync(signalsDuringLease.Token);
         await using var lease = await AcquireLeaseAsync(cancellationToken).ConfigureAwait(false);

@@ -74,6 +74,9 @@ public sealed record SupervisorOptions
     /// <summary>The machine's name, recorded in legs and snapshots.</summary>
     public string HostName { get; init; } = Environment.MachineName;
 
+    /// <summary>The password or key file of an encrypted repository (creates one in an empty store).</summary>
+    public Encryption.RepositoryCredentials? Credentials { get; init; }
+
     /// <summary>The clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
