@@ -24,6 +24,9 @@ internal static class ConfigCommand
                 Row("resume_args", null, file.ResumeArgs),
                 Row("data", null, file.Data is { Count: > 0 } data ? string.Join(", ", data) : null),
                 Row("keep", null, file.Keep is { } keep ? Keep(keep) : null),
+                Secret("password", "BATON_PASSWORD", null),
+                Secret("password_file", null, file.PasswordFile),
+                Secret("key_file", null, file.KeyFile),
             };
             Console.WriteLine($"file: {source}");
             Table.Write(Console.Out, ["SETTING", "VALUE", "FROM"], rows);
@@ -41,6 +44,9 @@ internal static class ConfigCommand
             : [name, "-", "unset"];
     }
 
+    // Paths to secret files are shown (they are not secrets); the secrets themselves never are.
+    private static string[] Secret(string name, string? variable, string? fromFile) =>
+        Row(name, variable, fromFile, value => variable is not null ? "(set, hidden)" : value);
 
     private static string Keep(KeepSection keep) => string.Join(", ", new[]
     {

@@ -56,12 +56,6 @@ internal sealed class ConfigFile
         }
 
         config ??= new ConfigFile();
-        if (config.PasswordFile is not null || config.KeyFile is not null)
-        {
-            // Never let a user believe checkpoints are encrypted when they are not.
-            throw new UsageException($"{path}: password_file and key_file need repository encryption, which this baton does not have yet: remove them");
-        }
-
         config.Path = path;
         return config;
     }
