@@ -1,0 +1,127 @@
+using System.Buffers;
+
+namespace Baton.Compression;
+
+/// <summary>What a trial on a sample of a blob suggests.</summary>
+/// <param name="Codec">The codec to use.</param>
+/// <param name="Phase">For the float codecs: where the first whole value starts.</param>
+internal readonly record struct ProbeResult(BlobCodec Codec, int Phase);
+
+/// <summary>
+/// Decides cheaply how to encode a blob by trying a few spread windows of it: the order-0 entropy of the exponent
+/// byte under every float32 and 16-bit alignment (float weights have exponents of 2 to 4 bits of entropy where
+/// other bytes have close to 8) against zstd on the same sample (which wins on runs and repeated text). Data that
+/// neither shrinks is stored raw without spending a full compression pass on it.
+/// </summary>
+internal static class CodecProbe
+{
+    /// <summary>Blobs shorter than this go straight to zstd: the sample would be the whole blob anyway.</summary>
+    public const int MinLength = 16 * 1024;
+
+    private const int Windows = 8;
+    private const int WindowSize = 4 * 1024;
+
+    // Below this estimated ratio a codec is worth running at all.
+    private const double WorthCompressing = 0.97;
+
+    // The float codec must beat zstd's sample ratio by this much: its estimate ignores LZ matches zstd would find.
+    private const double FloatMargin = 0.01;
+
+    public static ProbeResult Run(ReadOnlySpan<byte> raw, int zstdLevel)
+    {
+        var sampleLength = Math.Min(raw.Length, Windows * WindowSize);
+        var sample = ArrayPool<byte>.Shared.Rent(sampleLength + ZstdFrames.MaxLength(sampleLength));
+        try
+        {
+            TakeSample(raw, sample.AsSpan(0, sampleLength));
+            var windowLength = sampleLength == raw.Length ? sampleLength : WindowSize;
+            var (floatRatio, codec, phase) = BestFloatLayout(sample.AsSpan(0, sampleLength), windowLength);
+            var zstdRatio = (double)ZstdFrames.Compress(sample.AsSpan(0, sampleLength), sample.AsSpan(sampleLength), zstdLevel) / sampleLength;
+            if (floatRatio < WorthCompressing && floatRatio < zstdRatio - FloatMargin)
+            {
+                return new ProbeResult(codec, phase);
+            }
+
+            return new ProbeResult(zstdRatio < WorthCompressing ? BlobCodec.Zstd : BlobCodec.None, 0);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sample);
+        }
+    }
+
+    // Windows start at multiples of 4 from the blob's start, so every window sees the same value alignment.
+    private static void TakeSample(ReadOnlySpan<byte> raw, Span<byte> sample)
+    {
+        if (sample.Length == raw.Length)
+        {
+            raw.CopyTo(sample);
+            return;
+        }
+
+        var step = (raw.Length - WindowSize) / (Windows - 1) / 4 * 4;
+        for (var w = 0; w < Windows; w++)
+        {
+            raw.Slice(w * step, WindowSize).CopyTo(sample[(w * WindowSize)..]);
+        }
+    }
+
+    // Picks the alignment whose exponent byte has the least entropy for each width, then estimates the encoded size
+    // over the raw size from the entropy of every plane at that alignment.
+    private static (double Ratio, BlobCodec Codec, int Phase) BestFloatLayout(ReadOnlySpan<byte> sample, int windowLength)
+    {
+        var best = (Ratio: double.MaxValue, Codec: BlobCodec.None, Phase: 0);
+        Span<long> histogram = stackalloc long[256];
+        foreach (var width in (ReadOnlySpan<int>)[4, 2])
+        {
+            var (phase, lowest) = (0, double.MaxValue);
+            for (var candidate = 0; candidate < width; candidate++)
+            {
+                var entropy = PlaneEntropy(sample, windowLength, width, candidate, 0, histogram);
+                if (entropy < lowest)
+                {
+                    (phase, lowest) = (candidate, entropy);
+                }
+            }
+
+            var bitsPerValue = lowest;
+            for (var plane = 1; plane < width; plane++)
+            {
+                bitsPerValue += PlaneEntropy(sample, windowLength, width, phase, plane, histogram);
+            }
+
+            var ratio = bitsPerValue / (8 * width);
+            if (ratio < best.Ratio)
+            {
+                best = (ratio, width == 4 ? BlobCodec.Float32Planes : BlobCodec.Float16Planes, phase);
+            }
+        }
+
+        return best;
+    }
+
+    // Plane numbering as in FloatPlaneCodec: 0 = exponent, 1 = sign and top mantissa bits, 2.. = lower mantissa bytes.
+    private static double PlaneEntropy(ReadOnlySpan<byte> sample, int windowLength, int width, int phase, int plane, Span<long> histogram)
+    {
+        histogram.Clear();
+        long total = 0;
+        for (var start = 0; start + windowLength <= sample.Length; start += windowLength)
+        {
+            var window = sample.Slice(start, windowLength);
+            for (var i = phase; i + width <= window.Length; i += width)
+            {
+                int top = window[i + width - 1], next = window[i + width - 2];
+                var symbol = plane switch
+                {
+                    0 => ((top << 1) | (next >> 7)) & 0xFF,
+                    1 => (top & 0x80) | (next & 0x7F),
+                    _ => window[i + width - 1 - plane],
+                };
+                histogram[symbol]++;
+                total++;
+            }
+        }
+
+        return ByteHistogram.Entropy(histogram, total);
+    }
+}
