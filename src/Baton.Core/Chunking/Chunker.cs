@@ -39,6 +39,7 @@ public sealed class Chunker
     /// Returns the length of the chunk that starts at <paramref name="data"/>[0]. The caller passes at least
     /// <see cref="ChunkerParameters.MaxSize"/> bytes, or everything that is left at the end of the input.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int NextCut(ReadOnlySpan<byte> data)
     {
         var p = Parameters;

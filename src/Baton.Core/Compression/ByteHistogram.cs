@@ -7,6 +7,7 @@ namespace Baton.Compression;
 internal static class ByteHistogram
 {
     /// <summary>Counts every byte of <paramref name="data"/> into <paramref name="histogram"/> (256 entries, cleared first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Count(ReadOnlySpan<byte> data, Span<long> histogram)
     {
         // Four tables so that runs of equal bytes do not serialize on one counter.

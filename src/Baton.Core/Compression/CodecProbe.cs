@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Baton.Compression;
 
@@ -33,10 +34,30 @@ internal static class CodecProbe
         var sample = ArrayPool<byte>.Shared.Rent(sampleLength + ZstdFrames.MaxLength(sampleLength));
         try
         {
-            TakeSample(raw, sample.AsSpan(0, sampleLength));
+            var taken = sample.AsSpan(0, sampleLength);
+            TakeSample(raw, taken);
             var windowLength = sampleLength == raw.Length ? sampleLength : WindowSize;
-            var (floatRatio, codec, phase) = BestFloatLayout(sample.AsSpan(0, sampleLength), windowLength);
-            var zstdRatio = (double)ZstdFrames.Compress(sample.AsSpan(0, sampleLength), sample.AsSpan(sampleLength), zstdLevel) / sampleLength;
+            var (floatRatio, codec, phase) = BestFloatLayout(taken, windowLength);
+            Span<long> histogram = stackalloc long[256];
+            ByteHistogram.Count(taken, histogram);
+            var byteRatio = ByteHistogram.Entropy(histogram, sampleLength) / 8;
+
+            // Dense binary data without repeated words gives zstd nothing to match, so its ratio would be its order-0
+            // entropy: spare the trial compression. Text and sparse data (low byte entropy) get the trial.
+            if (byteRatio >= 0.75 && RepeatedShare(taken) < 0.02)
+            {
+                if (floatRatio < WorthCompressing && floatRatio < byteRatio - FloatMargin)
+                {
+                    return new ProbeResult(codec, phase);
+                }
+
+                if (byteRatio > 0.99)
+                {
+                    return new ProbeResult(BlobCodec.None, 0);
+                }
+            }
+
+            var zstdRatio = (double)ZstdFrames.Compress(taken, sample.AsSpan(sampleLength), zstdLevel) / sampleLength;
             if (floatRatio < WorthCompressing && floatRatio < zstdRatio - FloatMargin)
             {
                 return new ProbeResult(codec, phase);
@@ -48,6 +69,20 @@ internal static class CodecProbe
         {
             ArrayPool<byte>.Shared.Return(sample);
         }
+    }
+
+    // The share of 2-byte words equal to the word before them: runs and repeats that LZ matching would find.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double RepeatedShare(ReadOnlySpan<byte> sample)
+    {
+        var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(sample);
+        var repeats = 0;
+        for (var i = 2; i < words.Length; i++)
+        {
+            repeats += words[i] == words[i - 2] ? 1 : 0;
+        }
+
+        return words.Length > 2 ? (double)repeats / (words.Length - 2) : 0;
     }
 
     // Windows start at multiples of 4 from the blob's start, so every window sees the same value alignment.
@@ -101,6 +136,7 @@ internal static class CodecProbe
     }
 
     // Plane numbering as in FloatPlaneCodec: 0 = exponent, 1 = sign and top mantissa bits, 2.. = lower mantissa bytes.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double PlaneEntropy(ReadOnlySpan<byte> sample, int windowLength, int width, int phase, int plane, Span<long> histogram)
     {
         histogram.Clear();

@@ -2,23 +2,23 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Baton.Compression;
 
 /// <summary>
-/// Lossless coding of IEEE-like floats (float32: width 4; bfloat16/float16: width 2) split into byte planes: plane 0
-/// holds each value's exact 8 exponent bits (float32 bits 30..23, 16-bit bits 14..7), plane 1 the sign and the top 7
-/// mantissa bits, planes 2.. the remaining mantissa bytes, high to low. Each plane is stored raw, as one repeated
-/// byte, Huffman-coded or as a zstd frame, whichever is smallest for the effort. Values start <c>phase</c> bytes
-/// into the blob (chunks are cut anywhere, not on value boundaries); the bytes before and the odd bytes after the
-/// last whole value are stored as they are.
+/// Lossless coding of IEEE-like floats (float32: width 4; bfloat16/float16: width 2) split into planes by
+/// <see cref="PlaneSplitter"/>: the exact exponent, the sign with the top mantissa bits, the lower mantissa bytes.
+/// Each plane is stored raw, as one repeated byte, Huffman-coded or as a zstd frame, whichever is smallest for the
+/// effort; planes that a sample shows to be noise are written raw straight from the split, with no further pass.
+/// Values start <c>phase</c> bytes into the blob (chunks are cut anywhere, not on value boundaries); the bytes
+/// before the first and after the last whole value are kept as they are.
 /// </summary>
 /// <remarks>
 /// Layout: <c>version (u8 = 1) | phase (u8) | XXH3-64 of the raw bytes (u64 LE) | leading bytes | trailing bytes |
-/// plane 0 .. plane width-1</c>; a plane is <c>mode (u8)</c> then: raw: the bytes; constant: one byte;
-/// Huffman or zstd: <c>length (u32 LE) | payload</c>. The count of values follows from the raw length, which the pack
-/// records.
+/// plane table: width x (mode u8, payload length u32 LE) | payloads, last plane first</c>. Modes: 0 raw (the plane's
+/// bytes), 1 constant (one byte), 2 Huffman (<see cref="HuffmanCoder"/>), 3 zstd (one frame). The value count
+/// follows from the raw length, which the pack records. Raw payloads come first so that the split writes them in
+/// place.
 /// </remarks>
 internal static class FloatPlaneCodec
 {
@@ -26,7 +26,11 @@ internal static class FloatPlaneCodec
     public const int HeaderSize = 10;
 
     private const byte Version = 1;
+    private const int TableEntry = 5;
     private const int SampleTarget = 4096;
+
+    // Above this sampled entropy (bits per byte) a plane is stored raw without a full pass over it.
+    private const double NoiseEntropy = 7.8;
 
     private enum PlaneMode : byte
     {
@@ -49,30 +53,65 @@ internal static class FloatPlaneCodec
 
         var count = (raw.Length - phase) / width;
         var tail = raw.Length - phase - (count * width);
-        var planes = ArrayPool<byte>.Shared.Rent(count * width);
-        try
+        var values = raw.Slice(phase, count * width);
+        var table = HeaderSize + phase + tail;
+        var payloads = table + (TableEntry * width);
+        if (payloads + (count * width) > destination.Length)
         {
-            Split(raw.Slice(phase, count * width), width, planes.AsSpan(0, count * width));
-            var position = HeaderSize + phase + tail;
-            if (position + width > destination.Length)
+            return -1;
+        }
+
+        destination[0] = Version;
+        destination[1] = (byte)phase;
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[2..], XxHash3.HashToUInt64(raw));
+        raw[..phase].CopyTo(destination[HeaderSize..]);
+        raw[^tail..].CopyTo(destination[(HeaderSize + phase)..]);
+
+        // Payloads go last plane first: the noise planes (raw, known length) get fixed places the split writes into.
+        Span<bool> analyse = stackalloc bool[width];
+        var position = payloads;
+        var inPlace = width;
+        for (var plane = width - 1; plane >= 0; plane--)
+        {
+            analyse[plane] = plane == 0 || SampledEntropy(values, width, plane) <= NoiseEntropy;
+            if (analyse[plane] || inPlace != plane + 1)
             {
-                return -1;
+                continue;
             }
 
-            destination[0] = Version;
-            destination[1] = (byte)phase;
-            BinaryPrimitives.WriteUInt64LittleEndian(destination[2..], XxHash3.HashToUInt64(raw));
-            raw[..phase].CopyTo(destination[HeaderSize..]);
-            raw[^tail..].CopyTo(destination[(HeaderSize + phase)..]);
-            for (var plane = 0; plane < width; plane++)
+            inPlace = plane;
+            WriteEntry(destination, table, plane, PlaneMode.Raw, count);
+            position += count;
+        }
+
+        var scratch = ArrayPool<byte>.Shared.Rent(Math.Max(1, (inPlace * count) + 16));
+        try
+        {
+            var scratchSpan = scratch.AsSpan();
+            var placed = destination[payloads..];
+            if (width == 4)
             {
-                var written = EncodePlane(planes.AsSpan(plane * count, count), plane < 2, destination[position..], zstdLevel);
-                if (written < 0)
+                PlaneSplitter.Split4(values, Target(0, width, count, inPlace, scratchSpan, placed), Target(1, width, count, inPlace, scratchSpan, placed),
+                    Target(2, width, count, inPlace, scratchSpan, placed), Target(3, width, count, inPlace, scratchSpan, placed));
+            }
+            else
+            {
+                PlaneSplitter.Split2(values, Target(0, width, count, inPlace, scratchSpan, placed), Target(1, width, count, inPlace, scratchSpan, placed));
+            }
+
+            for (var plane = inPlace - 1; plane >= 0; plane--)
+            {
+                var symbols = scratchSpan.Slice(plane * count, count);
+                var (mode, length) = analyse[plane]
+                    ? EncodePlane(symbols, destination[position..], zstdLevel)
+                    : WriteRaw(symbols, destination[position..]);
+                if (length < 0)
                 {
                     return -1;
                 }
 
-                position += written;
+                WriteEntry(destination, table, plane, mode, length);
+                position += length;
                 if (position >= raw.Length)
                 {
                     return -1;
@@ -83,7 +122,7 @@ internal static class FloatPlaneCodec
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(planes);
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
@@ -104,7 +143,8 @@ internal static class FloatPlaneCodec
 
         var count = (destination.Length - phase) / width;
         var tail = destination.Length - phase - (count * width);
-        var position = HeaderSize + phase + tail;
+        var table = HeaderSize + phase + tail;
+        var position = table + (TableEntry * width);
         if (encoded.Length < position)
         {
             throw new InvalidDataException("float plane blob is truncated");
@@ -112,12 +152,23 @@ internal static class FloatPlaneCodec
 
         encoded.Slice(HeaderSize, phase).CopyTo(destination);
         encoded.Slice(HeaderSize + phase, tail).CopyTo(destination[^tail..]);
-        var planes = ArrayPool<byte>.Shared.Rent(count * width);
+        var scratch = ArrayPool<byte>.Shared.Rent(Math.Max(1, count * width));
         try
         {
-            for (var plane = 0; plane < width; plane++)
+            // Raw planes are merged straight from the blob; the others are decoded into scratch first.
+            var planes = new PlaneSource[width];
+            for (var plane = width - 1; plane >= 0; plane--)
             {
-                position += DecodePlane(encoded[position..], planes.AsSpan(plane * count, count));
+                var mode = (PlaneMode)encoded[table + (plane * TableEntry)];
+                var length = BinaryPrimitives.ReadUInt32LittleEndian(encoded[(table + (plane * TableEntry) + 1)..]);
+                if (length > (uint)(encoded.Length - position))
+                {
+                    throw new InvalidDataException("float plane length runs past the blob");
+                }
+
+                planes[plane] = new PlaneSource(mode, position, (int)length);
+                DecodePlane(mode, encoded.Slice(position, (int)length), scratch.AsSpan(plane * count, count));
+                position += (int)length;
             }
 
             if (position != encoded.Length)
@@ -125,11 +176,23 @@ internal static class FloatPlaneCodec
                 throw new InvalidDataException("float plane blob has bytes after its last plane");
             }
 
-            Merge(planes.AsSpan(0, count * width), width, destination.Slice(phase, count * width));
+            ReadOnlySpan<byte> Source(int plane, ReadOnlySpan<byte> blob, byte[] decoded) => planes[plane].Mode == PlaneMode.Raw
+                ? blob.Slice(planes[plane].Offset, count)
+                : decoded.AsSpan(plane * count, count);
+
+            var values = destination.Slice(phase, count * width);
+            if (width == 4)
+            {
+                PlaneSplitter.Merge4(Source(0, encoded, scratch), Source(1, encoded, scratch), Source(2, encoded, scratch), Source(3, encoded, scratch), values);
+            }
+            else
+            {
+                PlaneSplitter.Merge2(Source(0, encoded, scratch), Source(1, encoded, scratch), values);
+            }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(planes);
+            ArrayPool<byte>.Shared.Return(scratch);
         }
 
         if (XxHash3.HashToUInt64(destination) != BinaryPrimitives.ReadUInt64LittleEndian(encoded[2..]))
@@ -138,14 +201,18 @@ internal static class FloatPlaneCodec
         }
     }
 
-    private static int EncodePlane(ReadOnlySpan<byte> plane, bool likelyCompressible, Span<byte> destination, int zstdLevel)
-    {
-        // Mantissa bytes are close to uniform in trained weights: a sample says so before a full pass is spent.
-        if (!likelyCompressible && SampledEntropy(plane) > 7.8)
-        {
-            return WriteRaw(plane, destination);
-        }
+    // Planes below inPlace are split into scratch; the others straight into their place among the payloads.
+    private static Span<byte> Target(int plane, int width, int count, int inPlace, Span<byte> scratch, Span<byte> placed) =>
+        plane < inPlace ? scratch.Slice(plane * count, count) : placed.Slice((width - 1 - plane) * count, count);
 
+    private static void WriteEntry(Span<byte> destination, int table, int plane, PlaneMode mode, int length)
+    {
+        destination[table + (plane * TableEntry)] = (byte)mode;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[(table + (plane * TableEntry) + 1)..], (uint)length);
+    }
+
+    private static (PlaneMode Mode, int Length) EncodePlane(ReadOnlySpan<byte> plane, Span<byte> destination, int zstdLevel)
+    {
         Span<long> histogram = stackalloc long[256];
         ByteHistogram.Count(plane, histogram);
         var distinct = 0;
@@ -158,20 +225,18 @@ internal static class FloatPlaneCodec
 
         if (distinct == 1)
         {
-            if (destination.Length < 2)
+            if (destination.IsEmpty)
             {
-                return -1;
+                return (PlaneMode.Constant, -1);
             }
 
-            destination[0] = (byte)PlaneMode.Constant;
-            destination[1] = plane[0];
-            return 2;
+            destination[0] = plane[0];
+            return (PlaneMode.Constant, 1);
         }
 
         Span<byte> lengths = stackalloc byte[256];
         HuffmanCoder.BuildLengths(histogram, lengths);
-        var bits = HuffmanCoder.CodedBits(histogram, lengths);
-        var huffmanBound = HuffmanCoder.MaxEncodedLength(bits);
+        var huffmanBound = HuffmanCoder.MaxEncodedLength(HuffmanCoder.CodedBits(histogram, lengths));
 
         // A dominant symbol means runs that zstd codes below Huffman's one bit per value.
         if (top > plane.Length / 2)
@@ -179,20 +244,17 @@ internal static class FloatPlaneCodec
             var zstd = TryZstd(plane, destination, zstdLevel, huffmanBound);
             if (zstd > 0)
             {
-                return zstd;
+                return (PlaneMode.Zstd, zstd);
             }
         }
 
         // Huffman is worth its decoding time only when it saves more than about 1.5% of the plane.
-        if (huffmanBound >= plane.Length - (plane.Length / 64) || 5 + huffmanBound > destination.Length)
+        if (huffmanBound >= plane.Length - (plane.Length / 64) || huffmanBound > destination.Length)
         {
             return WriteRaw(plane, destination);
         }
 
-        destination[0] = (byte)PlaneMode.Huffman;
-        var length = HuffmanCoder.Encode(plane, lengths, destination[5..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[1..], (uint)length);
-        return 5 + length;
+        return (PlaneMode.Huffman, HuffmanCoder.Encode(plane, lengths, destination));
     }
 
     private static int TryZstd(ReadOnlySpan<byte> plane, Span<byte> destination, int level, long mustBeat)
@@ -201,15 +263,13 @@ internal static class FloatPlaneCodec
         try
         {
             var length = ZstdFrames.Compress(plane, scratch, level);
-            if (length >= mustBeat || 5 + length > destination.Length)
+            if (length >= mustBeat || length > destination.Length)
             {
                 return -1;
             }
 
-            destination[0] = (byte)PlaneMode.Zstd;
-            BinaryPrimitives.WriteUInt32LittleEndian(destination[1..], (uint)length);
-            scratch.AsSpan(0, length).CopyTo(destination[5..]);
-            return 5 + length;
+            scratch.AsSpan(0, length).CopyTo(destination);
+            return length;
         }
         finally
         {
@@ -217,141 +277,71 @@ internal static class FloatPlaneCodec
         }
     }
 
-    private static int WriteRaw(ReadOnlySpan<byte> plane, Span<byte> destination)
+    private static (PlaneMode Mode, int Length) WriteRaw(ReadOnlySpan<byte> plane, Span<byte> destination)
     {
-        if (1 + plane.Length > destination.Length)
+        if (plane.Length > destination.Length)
         {
-            return -1;
+            return (PlaneMode.Raw, -1);
         }
 
-        destination[0] = (byte)PlaneMode.Raw;
-        plane.CopyTo(destination[1..]);
-        return 1 + plane.Length;
+        plane.CopyTo(destination);
+        return (PlaneMode.Raw, plane.Length);
     }
 
-    private static int DecodePlane(ReadOnlySpan<byte> encoded, Span<byte> plane)
+    private static void DecodePlane(PlaneMode mode, ReadOnlySpan<byte> payload, Span<byte> plane)
     {
-        if (encoded.IsEmpty)
-        {
-            throw new InvalidDataException("float plane blob is truncated");
-        }
-
-        switch ((PlaneMode)encoded[0])
+        switch (mode)
         {
             case PlaneMode.Raw:
-                if (encoded.Length < 1 + plane.Length)
+                if (payload.Length != plane.Length)
                 {
-                    throw new InvalidDataException("float plane blob is truncated");
+                    throw new InvalidDataException("raw float plane has the wrong length");
                 }
 
-                encoded.Slice(1, plane.Length).CopyTo(plane);
-                return 1 + plane.Length;
+                break;
             case PlaneMode.Constant:
-                if (encoded.Length < 2)
+                if (payload.Length != 1)
                 {
-                    throw new InvalidDataException("float plane blob is truncated");
+                    throw new InvalidDataException("constant float plane has the wrong length");
                 }
 
-                plane.Fill(encoded[1]);
-                return 2;
+                plane.Fill(payload[0]);
+                break;
             case PlaneMode.Huffman:
+                HuffmanCoder.Decode(payload, plane);
+                break;
             case PlaneMode.Zstd:
-                if (encoded.Length < 5)
-                {
-                    throw new InvalidDataException("float plane blob is truncated");
-                }
-
-                var length = BinaryPrimitives.ReadUInt32LittleEndian(encoded[1..]);
-                if (length > (uint)(encoded.Length - 5))
-                {
-                    throw new InvalidDataException("float plane length runs past the blob");
-                }
-
-                var payload = encoded.Slice(5, (int)length);
-                if ((PlaneMode)encoded[0] == PlaneMode.Huffman)
-                {
-                    HuffmanCoder.Decode(payload, plane);
-                }
-                else
-                {
-                    ZstdFrames.Decompress(payload, plane);
-                }
-
-                return 5 + (int)length;
+                ZstdFrames.Decompress(payload, plane);
+                break;
             default:
-                throw new InvalidDataException($"float plane has unknown mode {encoded[0]}");
+                throw new InvalidDataException($"float plane has unknown mode {(byte)mode}");
         }
     }
 
-    private static double SampledEntropy(ReadOnlySpan<byte> plane)
+    // Entropy of one plane over about SampleTarget values spread across the blob, read from the values themselves.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SampledEntropy(ReadOnlySpan<byte> values, int width, int plane)
     {
         Span<long> histogram = stackalloc long[256];
-        var stride = Math.Max(1, plane.Length / SampleTarget);
+        var count = values.Length / width;
+        var stride = Math.Max(1, count / SampleTarget);
         long total = 0;
-        for (var i = 0; i < plane.Length; i += stride)
+        for (var i = 0; i < count; i += stride)
         {
-            histogram[plane[i]]++;
+            var value = values.Slice(i * width, width);
+            int top = value[width - 1], next = value[width - 2];
+            var symbol = plane switch
+            {
+                0 => ((top << 1) | (next >> 7)) & 0xFF,
+                1 => (top & 0x80) | (next & 0x7F),
+                _ => value[width - 1 - plane],
+            };
+            histogram[symbol]++;
             total++;
         }
 
         return ByteHistogram.Entropy(histogram, total);
     }
 
-    private static void Split(ReadOnlySpan<byte> values, int width, Span<byte> planes)
-    {
-        var count = values.Length / width;
-        ref var input = ref MemoryMarshal.GetReference(values);
-        ref var output = ref MemoryMarshal.GetReference(planes);
-        if (width == 4)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var v = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref input, i * 4));
-                v = BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
-                Unsafe.Add(ref output, i) = (byte)(v >> 23);
-                Unsafe.Add(ref output, count + i) = (byte)(((v >> 24) & 0x80) | ((v >> 16) & 0x7F));
-                Unsafe.Add(ref output, (2 * count) + i) = (byte)(v >> 8);
-                Unsafe.Add(ref output, (3 * count) + i) = (byte)v;
-            }
-        }
-        else
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var v = (uint)Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref input, i * 2));
-                v = BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness((ushort)v);
-                Unsafe.Add(ref output, i) = (byte)(v >> 7);
-                Unsafe.Add(ref output, count + i) = (byte)(((v >> 8) & 0x80) | (v & 0x7F));
-            }
-        }
-    }
-
-    private static void Merge(ReadOnlySpan<byte> planes, int width, Span<byte> values)
-    {
-        var count = values.Length / width;
-        ref var input = ref MemoryMarshal.GetReference(planes);
-        ref var output = ref MemoryMarshal.GetReference(values);
-        if (width == 4)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                uint e = Unsafe.Add(ref input, i);
-                uint s = Unsafe.Add(ref input, count + i);
-                uint m1 = Unsafe.Add(ref input, (2 * count) + i);
-                uint m0 = Unsafe.Add(ref input, (3 * count) + i);
-                var v = ((s & 0x80) << 24) | (e << 23) | ((s & 0x7F) << 16) | (m1 << 8) | m0;
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, i * 4), BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v));
-            }
-        }
-        else
-        {
-            for (var i = 0; i < count; i++)
-            {
-                uint e = Unsafe.Add(ref input, i);
-                uint s = Unsafe.Add(ref input, count + i);
-                var v = (ushort)(((s & 0x80) << 8) | (e << 7) | (s & 0x7F));
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, i * 2), BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v));
-            }
-        }
-    }
+    private readonly record struct PlaneSource(PlaneMode Mode, int Offset, int Length);
 }

@@ -118,22 +118,24 @@ internal static class HuffmanCoder
 
         starts[Streams] = encoded.Length;
         var segment = SegmentLength(symbols.Length);
-        var decoders = new StreamDecoder[Streams];
+        Span<long> positions = stackalloc long[Streams];
         for (var stream = 0; stream < Streams; stream++)
         {
-            var start = Math.Min(symbols.Length, stream * segment);
-            decoders[stream] = new StreamDecoder(starts[stream], starts[stream + 1], start, Math.Min(symbols.Length, start + segment));
+            positions[stream] = (long)starts[stream] * 8;
         }
 
-        DecodeInterleaved(encoded, table, symbols, decoders);
+        var done = DecodeInterleaved(encoded, table, symbols, positions, starts, segment);
         for (var stream = 0; stream < Streams; stream++)
         {
-            decoders[stream].Finish(encoded, table, symbols);
+            var first = Math.Min(symbols.Length, stream * segment);
+            var last = Math.Min(symbols.Length, first + segment);
+            DecodeRest(encoded, table, symbols, positions[stream], starts[stream + 1], first + done, last);
         }
     }
 
     private static int SegmentLength(int count) => (count + Streams - 1) / Streams;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int EncodeStream(ReadOnlySpan<byte> symbols, ReadOnlySpan<uint> codes, Span<byte> destination)
     {
         ref var output = ref MemoryMarshal.GetReference(destination);
@@ -187,35 +189,94 @@ internal static class HuffmanCoder
         return position;
     }
 
-    private static void DecodeInterleaved(ReadOnlySpan<byte> encoded, ReadOnlySpan<ushort> table, Span<byte> symbols, StreamDecoder[] d)
+    // Decodes the four streams in lockstep, five symbols per stream per step from one unaligned 8-byte read each,
+    // while every stream has 8 readable bytes left and all four have symbols left. Returns symbols done per stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int DecodeInterleaved(ReadOnlySpan<byte> encoded, ReadOnlySpan<ushort> table, Span<byte> symbols, Span<long> positions, ReadOnlySpan<int> starts, int segment)
     {
-        // The fast loop runs while each stream has 8 readable bytes and 4 symbols left; Finish does the rest safely.
-        ref var output = ref MemoryMarshal.GetReference(symbols);
-        ref var lookup = ref MemoryMarshal.GetReference(table);
         ref var input = ref MemoryMarshal.GetReference(encoded);
-        var s0 = d[0];
-        var s1 = d[1];
-        var s2 = d[2];
-        var s3 = d[3];
-        while (s0.CanRunFast && s1.CanRunFast && s2.CanRunFast && s3.CanRunFast)
+        ref var lookup = ref MemoryMarshal.GetReference(table);
+        ref var o0 = ref MemoryMarshal.GetReference(symbols);
+        ref var o1 = ref Unsafe.Add(ref o0, Math.Min(symbols.Length, segment));
+        ref var o2 = ref Unsafe.Add(ref o0, Math.Min(symbols.Length, 2 * segment));
+        ref var o3 = ref Unsafe.Add(ref o0, Math.Min(symbols.Length, 3 * segment));
+        var lockstep = Math.Max(0, symbols.Length - (3 * segment));
+        long p0 = positions[0], p1 = positions[1], p2 = positions[2], p3 = positions[3];
+        long l0 = (starts[1] - 8L) * 8, l1 = (starts[2] - 8L) * 8, l2 = (starts[3] - 8L) * 8, l3 = (starts[4] - 8L) * 8;
+        var i = 0;
+        while (i + 5 <= lockstep && p0 <= l0 && p1 <= l1 && p2 <= l2 && p3 <= l3)
         {
-            s0.Refill(ref input);
-            s1.Refill(ref input);
-            s2.Refill(ref input);
-            s3.Refill(ref input);
-            for (var k = 0; k < 4; k++)
+            var b0 = Read(ref input, p0);
+            var b1 = Read(ref input, p1);
+            var b2 = Read(ref input, p2);
+            var b3 = Read(ref input, p3);
+            for (var k = 0; k < 5; k++, i++)
             {
-                s0.DecodeOne(ref lookup, ref output);
-                s1.DecodeOne(ref lookup, ref output);
-                s2.DecodeOne(ref lookup, ref output);
-                s3.DecodeOne(ref lookup, ref output);
+                var e0 = Unsafe.Add(ref lookup, (int)(b0 & (TableSize - 1)));
+                var e1 = Unsafe.Add(ref lookup, (int)(b1 & (TableSize - 1)));
+                var e2 = Unsafe.Add(ref lookup, (int)(b2 & (TableSize - 1)));
+                var e3 = Unsafe.Add(ref lookup, (int)(b3 & (TableSize - 1)));
+                Unsafe.Add(ref o0, i) = (byte)e0;
+                Unsafe.Add(ref o1, i) = (byte)e1;
+                Unsafe.Add(ref o2, i) = (byte)e2;
+                Unsafe.Add(ref o3, i) = (byte)e3;
+                b0 >>= e0 >> 8;
+                b1 >>= e1 >> 8;
+                b2 >>= e2 >> 8;
+                b3 >>= e3 >> 8;
+                p0 += e0 >> 8;
+                p1 += e1 >> 8;
+                p2 += e2 >> 8;
+                p3 += e3 >> 8;
             }
         }
 
-        d[0] = s0;
-        d[1] = s1;
-        d[2] = s2;
-        d[3] = s3;
+        positions[0] = p0;
+        positions[1] = p1;
+        positions[2] = p2;
+        positions[3] = p3;
+        return i;
+    }
+
+    // 57 or more valid bits starting at bit position p; the caller made sure 8 bytes are readable there.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read(ref byte input, long position)
+    {
+        var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref input, (nint)(position >> 3)));
+        return (BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word)) >> (int)(position & 7);
+    }
+
+    // Decodes one stream's remaining symbols with bounds checks, then checks the stream was used up exactly: what
+    // is left must be the last byte's zero padding.
+    private static void DecodeRest(ReadOnlySpan<byte> encoded, ReadOnlySpan<ushort> table, Span<byte> symbols, long position, int end, int from, int to)
+    {
+        for (var o = from; o < to; o++)
+        {
+            var index = (int)(position >> 3);
+            var available = Math.Min(8, end - index);
+            ulong buffer = 0;
+            for (var j = 0; j < available; j++)
+            {
+                buffer |= (ulong)encoded[index + j] << (8 * j);
+            }
+
+            var shift = (int)(position & 7);
+            var entry = table[(int)((buffer >> shift) & (TableSize - 1))];
+            var length = entry >> 8;
+            if (length > (available * 8) - shift)
+            {
+                throw new InvalidDataException("Huffman stream ends before its last symbol");
+            }
+
+            symbols[o] = (byte)entry;
+            position += length;
+        }
+
+        var used = (int)((position + 7) >> 3);
+        if (used != end || ((position & 7) != 0 && (encoded[end - 1] >> (int)(position & 7)) != 0))
+        {
+            throw new InvalidDataException("Huffman stream has bytes past its last symbol");
+        }
     }
 
     private static bool TryBuildLengths(ReadOnlySpan<long> histogram, Span<byte> lengths)
@@ -375,67 +436,5 @@ internal static class HuffmanCoder
         }
 
         return reversed;
-    }
-
-    /// <summary>The state of one stream: a 64-bit buffer refilled from its slice of the plane.</summary>
-    private struct StreamDecoder(int start, int end, int first, int last)
-    {
-        private readonly int _end = end;
-        private readonly int _last = last;
-        private ulong _buffer;
-        private int _bits;
-        private int _position = start;
-        private int _output = first;
-
-        public readonly bool CanRunFast => _position + 8 <= _end && _output + 4 <= _last;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Refill(ref byte input)
-        {
-            var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref input, _position));
-            _buffer |= (BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word)) << _bits;
-            _position += (63 - _bits) >> 3;
-            _bits |= 56;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void DecodeOne(ref ushort table, ref byte output)
-        {
-            var entry = Unsafe.Add(ref table, (int)(_buffer & (TableSize - 1)));
-            Unsafe.Add(ref output, _output++) = (byte)entry;
-            var length = entry >> 8;
-            _buffer >>= length;
-            _bits -= length;
-        }
-
-        // Decodes what the fast loop left, refilling byte by byte, then checks the stream was used up exactly.
-        public void Finish(ReadOnlySpan<byte> encoded, ReadOnlySpan<ushort> table, Span<byte> symbols)
-        {
-            while (_output < _last)
-            {
-                while (_bits <= 56 && _position < _end)
-                {
-                    _buffer |= (ulong)encoded[_position++] << _bits;
-                    _bits += 8;
-                }
-
-                var entry = table[(int)(_buffer & (TableSize - 1))];
-                var length = entry >> 8;
-                if (length > _bits)
-                {
-                    throw new InvalidDataException("Huffman stream ends before its last symbol");
-                }
-
-                symbols[_output++] = (byte)entry;
-                _buffer >>= length;
-                _bits -= length;
-            }
-
-            // What is left must be the final byte's padding: fewer than 8 bits, and no unread bytes.
-            if (_position != _end || _bits >= 8 || (_buffer & ((1UL << _bits) - 1)) != 0)
-            {
-                throw new InvalidDataException("Huffman stream has bytes past its last symbol");
-            }
-        }
     }
 }

@@ -61,6 +61,52 @@ public sealed class FloatPlaneCodecTests
         }
     }
 
+    [Property(MaxTest = 100)]
+    public void Planes_hold_the_exact_exponent_sign_and_mantissa_bytes_of_each_value(int seed, PositiveInt count)
+    {
+        var n = count.Get % 3000;
+        var raw = new byte[n * 4];
+        new Random(seed).NextBytes(raw);
+        var planes = new byte[n * 4];
+
+        PlaneSplitter.Split4(raw, planes.AsSpan(0, n), planes.AsSpan(n, n), planes.AsSpan(2 * n, n), planes.AsSpan(3 * n, n));
+
+        for (var i = 0; i < n; i++)
+        {
+            var bits = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(i * 4));
+            Assert.Equal((byte)((bits >> 23) & 0xFF), planes[i]);
+            Assert.Equal((byte)((bits >> 31 << 7) | ((bits >> 16) & 0x7F)), planes[n + i]);
+            Assert.Equal((byte)(bits >> 8), planes[(2 * n) + i]);
+            Assert.Equal((byte)bits, planes[(3 * n) + i]);
+        }
+
+        var merged = new byte[n * 4];
+        PlaneSplitter.Merge4(planes.AsSpan(0, n), planes.AsSpan(n, n), planes.AsSpan(2 * n, n), planes.AsSpan(3 * n, n), merged);
+        Assert.Equal(raw, merged);
+    }
+
+    [Property(MaxTest = 100)]
+    public void Sixteen_bit_planes_hold_the_exact_exponent_and_sign_with_mantissa(int seed, PositiveInt count)
+    {
+        var n = count.Get % 3000;
+        var raw = new byte[n * 2];
+        new Random(seed).NextBytes(raw);
+        var planes = new byte[n * 2];
+
+        PlaneSplitter.Split2(raw, planes.AsSpan(0, n), planes.AsSpan(n, n));
+
+        for (var i = 0; i < n; i++)
+        {
+            var bits = BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(i * 2));
+            Assert.Equal((byte)((bits >> 7) & 0xFF), planes[i]);
+            Assert.Equal((byte)((bits >> 15 << 7) | (bits & 0x7F)), planes[n + i]);
+        }
+
+        var merged = new byte[n * 2];
+        PlaneSplitter.Merge2(planes.AsSpan(0, n), planes.AsSpan(n, n), merged);
+        Assert.Equal(raw, merged);
+    }
+
     [Fact]
     public void Only_special_values_round_trip_through_the_blob_compressor()
     {
