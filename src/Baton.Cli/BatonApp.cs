@@ -18,6 +18,10 @@ internal static class BatonApp
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(LsCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(PruneCommand.Create());
+        root.Subcommands.Add(TagCommand.CreateTag());
+        root.Subcommands.Add(TagCommand.CreateUntag());
+        root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         return root;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Baton.Cli.Configuration;
 
 namespace Baton.Cli;
 
@@ -27,14 +28,17 @@ internal static class CommonOptions
         Description = "Print no progress",
     };
 
+    // Flags win over environment variables, which win over baton.toml in the working directory.
     public static string StoreFrom(ParseResult result, Option<string?> option) =>
-        result.GetValue(option) ?? Environment.GetEnvironmentVariable("BATON_STORE")
-        ?? throw new UsageException("no store given: pass --store PATH_OR_URI or set BATON_STORE");
+        result.GetValue(option) ?? NonEmpty(Environment.GetEnvironmentVariable("BATON_STORE")) ?? ConfigFile.Current.Store
+        ?? throw new UsageException("no store given: pass --store PATH_OR_URI, set BATON_STORE or put store = \"...\" in baton.toml");
 
     public static string RunFrom(ParseResult result, Option<string?> option) =>
-        result.GetValue(option) ?? Environment.GetEnvironmentVariable("BATON_RUN")
-        ?? throw new UsageException("no run given: pass --run NAME or set BATON_RUN");
+        OptionalRunFrom(result, option)
+        ?? throw new UsageException("no run given: pass --run NAME, set BATON_RUN or put run = \"...\" in baton.toml");
 
     public static string? OptionalRunFrom(ParseResult result, Option<string?> option) =>
-        result.GetValue(option) ?? Environment.GetEnvironmentVariable("BATON_RUN");
+        result.GetValue(option) ?? NonEmpty(Environment.GetEnvironmentVariable("BATON_RUN")) ?? ConfigFile.Current.Run;
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

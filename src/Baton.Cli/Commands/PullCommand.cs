@@ -22,6 +22,16 @@ internal static class PullCommand
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             var id = result.GetValue(snapshotId);
+            if (id is not null && (id.Length == 0 || !id.All(char.IsAsciiHexDigit)))
+            {
+                throw new UsageException($"invalid snapshot id '{id}': give the hex id (or a prefix of it) that 'baton ls' shows");
+            }
+
+            if (id is not null && result.GetValue(step) is not null)
+            {
+                throw new UsageException("give either --step or --snapshot, not both");
+            }
+
             var runName = id is null ? CommonOptions.RunFrom(result, run) : CommonOptions.OptionalRunFrom(result, run);
             if (runName is not null)
             {

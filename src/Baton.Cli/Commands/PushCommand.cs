@@ -16,9 +16,10 @@ internal static class PushCommand
         var step = new Option<long?>("--step") { Description = "Training step of this checkpoint", HelpName = "N" };
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
+        var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer instead of refusing to push" };
         var command = new Command("push", "Push a directory as a new snapshot of a run; prints the snapshot id")
         {
-            directory, store, run, step, json, quiet,
+            directory, store, run, step, json, quiet, takeOver,
         };
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
@@ -32,8 +33,13 @@ internal static class PushCommand
 
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await Repository.OpenOrInitAsync(objects, cancellationToken: cancellationToken);
+            if (!objects.Capabilities.AtomicCreate && !result.GetValue(quiet))
+            {
+                await Console.Error.WriteLineAsync($"baton: warning: {objects.Location} cannot enforce create-if-absent, so one writer per run is advisory there");
+            }
+
             using var progress = ProgressPrinter.Create("push", result.GetValue(quiet) || result.GetValue(json));
-            var snapshot = await repository.PushAsync(dir, runName, new PushOptions { Step = result.GetValue(step), Progress = progress }, cancellationToken);
+            var snapshot = await repository.PushAsync(dir, runName, new PushOptions { Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver) }, cancellationToken);
             progress?.Dispose();
             if (result.GetValue(json))
             {

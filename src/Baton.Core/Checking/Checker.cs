@@ -127,6 +127,15 @@ public sealed class Checker(Repository repository)
             }
 
             report.Snapshots++;
+            try
+            {
+                RestorePaths.CheckEntries(snapshot.Manifest.Entries, $"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence})");
+            }
+            catch (IntegrityException e)
+            {
+                report.Errors.Add(e.Message);
+            }
+
             foreach (var entry in snapshot.Manifest.Entries)
             {
                 foreach (var chunk in entry.Chunks ?? [])

@@ -39,16 +39,38 @@ internal static partial class PosixFile
     }
 
     /// <summary>The file's inode number, or 0 where it cannot be read.</summary>
-    public static unsafe ulong GetInode(string path)
+    public static ulong GetInode(string path) => Stat(path).Inode;
+
+    /// <summary>
+    /// The entry's type and inode number, without following a final symbolic link. Where the platform gives no
+    /// answer the type is <see cref="PosixFileType.Unknown"/> and the inode 0.
+    /// </summary>
+    public static unsafe (PosixFileType Type, ulong Inode) Stat(string path)
     {
         if (!OperatingSystem.IsLinux())
         {
-            return 0;
+            return (PosixFileType.Unknown, 0);
         }
 
-        // struct statx has the same layout on every Linux architecture; stx_ino is at offset 32.
+        // struct statx has the same layout on every Linux architecture: stx_mode (u16) at 28, stx_ino (u64) at 32.
         var buffer = stackalloc byte[256];
-        return Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer) == 0 ? *(ulong*)(buffer + 32) : 0;
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
+        {
+            return (PosixFileType.Unknown, 0);
+        }
+
+        var type = (*(ushort*)(buffer + 28) & 0xF000) switch
+        {
+            0x8000 => PosixFileType.Regular,
+            0x4000 => PosixFileType.Directory,
+            0xA000 => PosixFileType.SymbolicLink,
+            0x1000 => PosixFileType.Fifo,
+            0xC000 => PosixFileType.Socket,
+            0x2000 => PosixFileType.CharacterDevice,
+            0x6000 => PosixFileType.BlockDevice,
+            _ => PosixFileType.Unknown,
+        };
+        return (type, *(ulong*)(buffer + 32));
     }
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
@@ -62,4 +84,17 @@ internal static partial class PosixFile
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int Statx(int dirfd, string path, int flags, int mask, byte* buffer);
+}
+
+/// <summary>What kind of file system entry a path is (the S_IFMT bits of its mode).</summary>
+internal enum PosixFileType
+{
+    Unknown,
+    Regular,
+    Directory,
+    SymbolicLink,
+    Fifo,
+    Socket,
+    CharacterDevice,
+    BlockDevice,
 }

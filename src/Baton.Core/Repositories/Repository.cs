@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Baton.Chunking;
 using Baton.Index;
+using Baton.Leases;
+using Baton.Maintenance;
 using Baton.Serialization;
 using Baton.Snapshots;
 using Baton.Storage;
@@ -119,8 +121,35 @@ public sealed class Repository
     /// <summary>Pushes a directory as a new snapshot of <paramref name="run"/>.</summary>
     /// <exception cref="CheckpointChangedException">A file changed while it was read; nothing was committed.</exception>
     /// <exception cref="ConflictException">Another writer committed the same sequence number first.</exception>
-    public Task<Snapshot> PushAsync(string directory, string run, PushOptions? options = null, CancellationToken cancellationToken = default) =>
-        new Archiver(this, options ?? new PushOptions()).PushAsync(directory, run, cancellationToken);
+    public async Task<Snapshot> PushAsync(string directory, string run, PushOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        RepositoryLayout.ValidateRunName(run);
+        options ??= new PushOptions();
+        WriterLease? ownLease = null;
+        if (options.Lease is null)
+        {
+            ownLease = await WriterLease.AcquireAsync(this, run, new LeaseOptions { TakeOver = options.TakeOver, Holder = "baton push" }, cancellationToken)
+                .ConfigureAwait(false);
+            options = options with { Lease = ownLease };
+        }
+        else if (options.Lease.Run != run)
+        {
+            throw new ArgumentException($"the lease is for run '{options.Lease.Run}', not '{run}'", nameof(options));
+        }
+
+        try
+        {
+            await using var marker = await InFlightMarker.BeginAsync(this, run, cancellationToken).ConfigureAwait(false);
+            return await new Archiver(this, options).PushAsync(directory, run, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (ownLease is not null)
+            {
+                await ownLease.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>Restores a snapshot into <paramref name="directory"/>, verifying every byte.</summary>
     /// <exception cref="IntegrityException">Data is missing or corrupt, or the snapshot would write outside the directory.</exception>
@@ -136,6 +165,23 @@ public sealed class Repository
         foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             index.Add(file);
+        }
+
+        return index;
+    }
+
+    /// <summary>
+    /// The index a writer may deduplicate against: packs that garbage collection has marked for deletion are left
+    /// out, so their chunks are stored again instead of being referenced from a pack about to disappear.
+    /// </summary>
+    internal async Task<MasterIndex> LoadIndexForWritingAsync(CancellationToken cancellationToken)
+    {
+        var marked = await new GarbageCollector(this).MarkedPacksAsync(cancellationToken).ConfigureAwait(false);
+        var files = await ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
+        var index = new MasterIndex();
+        foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            index.Add(file with { Packs = file.Packs.Where(p => !marked.Contains(ContentId.Parse(p.Id))).ToList() });
         }
 
         return index;
@@ -161,6 +207,7 @@ public sealed class Repository
         var what = $"index object '{key}' in {Store.Location}";
         var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
         var (json, _) = MetadataEnvelope.Unwrap(data, what);
+        RefuseNewerVersion(json, 1, what, "index version");
         var file = Deserialize(json, BatonJson.Default.IndexFile, what);
         foreach (var pack in file.Packs)
         {
@@ -201,7 +248,54 @@ public sealed class Repository
         {
             result.Add(await ReadSnapshotAsync(info.Key, ct).ConfigureAwait(false));
         }).ConfigureAwait(false);
-        return [.. result.OrderBy(s => s.Sequence)];
+        return [.. result.Where(s => !s.Manifest.Fence).OrderBy(s => s.Sequence)];
+    }
+
+    /// <summary>The highest sequence number of a run (fences included) and its newest snapshot, reading one manifest.</summary>
+    internal async Task<(long LastSequence, Snapshot? Latest)> ReadHeadAsync(string run, CancellationToken cancellationToken)
+    {
+        var prefix = RepositoryLayout.SnapshotPrefix(run);
+        var sequences = (await Store.ListAllAsync(prefix, cancellationToken).ConfigureAwait(false))
+            .Select(i => long.TryParse(i.Key.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0)
+            .Where(n => n > 0).OrderDescending().ToList();
+        foreach (var sequence in sequences)
+        {
+            var snapshot = await ReadSnapshotAsync(RepositoryLayout.SnapshotKey(run, sequence), cancellationToken).ConfigureAwait(false);
+            if (!snapshot.Manifest.Fence)
+            {
+                return (sequences[0], snapshot);
+            }
+        }
+
+        return (sequences.Count > 0 ? sequences[0] : 0, null);
+    }
+
+    /// <summary>Writes a fence after the run's last manifest (see <see cref="WriterLease"/>).</summary>
+    internal async Task WriteFenceAsync(string run, long epoch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var (last, _) = await ReadHeadAsync(run, cancellationToken).ConfigureAwait(false);
+            var fence = new SnapshotManifest
+            {
+                Run = run,
+                Sequence = last + 1,
+                Created = Options.TimeProvider.GetUtcNow(),
+                Host = Options.HostName,
+                Epoch = epoch,
+                Fence = true,
+                Entries = [],
+            };
+            try
+            {
+                await CommitAsync(fence, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ConflictException) when (attempt < 20)
+            {
+                // The old writer committed at that very number: its snapshot stands, and the fence goes after it.
+            }
+        }
     }
 
     /// <summary>The committed snapshots of every run.</summary>
@@ -249,11 +343,8 @@ public sealed class Repository
         var what = $"snapshot manifest '{key}' in {Store.Location}";
         var data = await Store.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
         var (json, digest) = MetadataEnvelope.Unwrap(data, what);
+        RefuseNewerVersion(json, 1, what, "manifest version");
         var manifest = Deserialize(json, BatonJson.Default.SnapshotManifest, what);
-        if (manifest.Version > 1)
-        {
-            throw new BatonException(ErrorCategory.Failure, $"{what} has manifest version {manifest.Version}: upgrade baton to read it");
-        }
 
         if (RepositoryLayout.SnapshotKey(manifest.Run, manifest.Sequence) != key)
         {
@@ -296,6 +387,30 @@ public sealed class Repository
         CancellationToken = cancellationToken,
     };
 
+    // Read before the whole object: a newer version may have a shape this build cannot bind, and must say "upgrade".
+    private static void RefuseNewerVersion(byte[] json, int newestKnown, string what, string kind)
+    {
+        if (PeekVersion(json) is { } version && version > newestKnown)
+        {
+            throw new BatonException(ErrorCategory.Failure, $"{what} has {kind} {version}, newer than this baton reads ({newestKnown}): upgrade baton");
+        }
+    }
+
+    private static int? PeekVersion(byte[] json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("version", out var version)
+                && version.TryGetInt32(out var number) ? number : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static T Deserialize<T>(byte[] json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
     {
         try
@@ -320,26 +435,28 @@ public sealed class Repository
             return null;
         }
 
+        // Format and version first: a newer config may not bind to this build's type, and must still say "upgrade".
+        if (!IsBatonConfig(data))
+        {
+            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location");
+        }
+
+        if (PeekVersion(data) is { } version && version > RepositoryConfig.CurrentVersion)
+        {
+            throw new BatonException(ErrorCategory.Failure,
+                $"the repository at {store.Location} has format version {version}, newer than this baton reads ({RepositoryConfig.CurrentVersion}): upgrade baton");
+        }
+
         RepositoryConfig config;
         try
         {
             config = JsonSerializer.Deserialize(data, BatonJson.Default.RepositoryConfig)
                 ?? throw new JsonException("empty");
+            config.Chunker.Validate();
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
-            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location", e);
-        }
-
-        if (config.Format != "baton-repository")
-        {
-            throw new UsageException($"{store.Location} holds a 'config' that is not a Baton repository config: choose another location");
-        }
-
-        if (config.Version > RepositoryConfig.CurrentVersion)
-        {
-            throw new BatonException(ErrorCategory.Failure,
-                $"the repository at {store.Location} has format version {config.Version}, newer than this baton reads ({RepositoryConfig.CurrentVersion}): upgrade baton");
+            throw new IntegrityException($"the repository config at {store.Location} is corrupt: {e.Message}", e);
         }
 
         if (config.Encryption is not null)
@@ -349,6 +466,21 @@ public sealed class Repository
         }
 
         return config;
+    }
+
+    private static bool IsBatonConfig(byte[] data)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(data);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("format", out var format)
+                && format.ValueKind == JsonValueKind.String && format.GetString() == "baton-repository";
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static async Task<bool> IsEmptyAsync(IObjectStore store, CancellationToken cancellationToken)

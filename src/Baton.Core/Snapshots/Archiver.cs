@@ -59,9 +59,9 @@ internal sealed class Archiver
             throw new BatonException(ErrorCategory.Failure, $"cannot read '{directory}': {e.Message}", e);
         }
 
-        var history = await _repository.ListSnapshotsAsync(run, cancellationToken).ConfigureAwait(false);
-        var parent = history.Count > 0 ? history[^1] : null;
-        var index = await _repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+        RefuseUnrestorableLinks(entries, directory);
+        var (lastSequence, parent) = await _repository.ReadHeadAsync(run, cancellationToken).ConfigureAwait(false);
+        var index = await _repository.LoadIndexForWritingAsync(cancellationToken).ConfigureAwait(false);
 
         var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
         _totalFiles = files.Count;
@@ -94,12 +94,12 @@ internal sealed class Archiver
         var manifest = new SnapshotManifest
         {
             Run = run,
-            Sequence = (parent?.Sequence ?? 0) + 1,
+            Sequence = lastSequence + 1,
             Step = _options.Step,
             Created = _repository.Options.TimeProvider.GetUtcNow(),
             Host = _repository.Options.HostName,
             Parent = parent?.Id,
-            Epoch = _options.Epoch,
+            Epoch = _options.Lease?.Epoch ?? 0,
             Labels = _options.Labels?.ToDictionary(StringComparer.Ordinal),
             Entries = entries.Select(e => new SnapshotEntry
             {
@@ -124,7 +124,38 @@ internal sealed class Archiver
                 Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
             },
         };
+        if (_options.Lease is { } lease)
+        {
+            await lease.EnsureCurrentAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A link that restore would refuse makes a snapshot that can never be restored: say so now, not after the machine is gone.
+    private static void RefuseUnrestorableLinks(List<ScannedEntry> entries, string directory)
+    {
+        var links = entries.Where(e => e.Kind == EntryKind.Link).Select(e => new SnapshotEntry { Path = e.RelativePath, Kind = e.Kind, Target = e.Target }).ToList();
+        var map = links.ToDictionary(l => l.Path, l => l.Target!, StringComparer.Ordinal);
+        foreach (var link in links)
+        {
+            bool restorable;
+            try
+            {
+                RestorePaths.CheckEntry(link, directory);
+                restorable = RestorePaths.ResolveLink(link.Path, link.Target!, map) is not null;
+            }
+            catch (IntegrityException)
+            {
+                restorable = false;
+            }
+
+            if (!restorable)
+            {
+                throw new UsageException(
+                    $"cannot push '{link.Path}': it is a symbolic link to '{link.Target}', outside '{directory}', which restore refuses; make it a relative link inside the directory or a copy");
+            }
+        }
     }
 
     private static bool IsUnchanged(ScannedEntry file, SnapshotEntry old, MasterIndex index) =>
@@ -141,7 +172,7 @@ internal sealed class Archiver
         var stages = new List<Task>
         {
             Guard(ReadAsync(work, chunks.Writer, failure.Token), chunks.Writer, failure),
-            PackAsync(encoded.Reader, failure.Token),
+            CancelOthersOnFailure(PackAsync(encoded.Reader, failure.Token), failure),
         };
         var encoders = Enumerable.Range(0, workers).Select(_ => Task.Run(() => EncodeAsync(chunks.Reader, encoded.Writer, index, failure.Token), failure.Token)).ToArray();
         stages.Add(Guard(Task.WhenAll(encoders), encoded.Writer, failure));
@@ -175,6 +206,20 @@ internal sealed class Archiver
         catch (Exception e)
         {
             output.TryComplete(e);
+            await failure.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // The last stage has no channel to complete, but the stages before it must not wait forever on a dead consumer.
+    private static async Task CancelOthersOnFailure(Task stage, CancellationTokenSource failure)
+    {
+        try
+        {
+            await stage.ConfigureAwait(false);
+        }
+        catch
+        {
             await failure.CancelAsync().ConfigureAwait(false);
             throw;
         }
@@ -245,7 +290,7 @@ internal sealed class Archiver
                 Report();
             }
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw Changed(entry, "was deleted");
         }
@@ -264,6 +309,11 @@ internal sealed class Archiver
         if (total != entry.Size || after.Length != entry.Size || DirectoryScanner.MTimeOf(after) != entry.MTime)
         {
             throw Changed(entry, "changed (size or modification time moved)");
+        }
+
+        if (entry.Inode != 0 && Platform.PosixFile.GetInode(entry.FullPath) != entry.Inode)
+        {
+            throw Changed(entry, "was replaced by another file");
         }
 
         Interlocked.Increment(ref _filesDone);
@@ -306,6 +356,7 @@ internal sealed class Archiver
                 if (builder.IsFull)
                 {
                     await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await ThrowIfAnyFailedAsync(uploads).ConfigureAwait(false);
                     uploads.Add(UploadAsync(builder.Seal(), slots, cancellationToken));
                 }
             }
@@ -320,6 +371,15 @@ internal sealed class Archiver
         {
             // Never leave an upload running behind a failed push.
             await Task.WhenAll(uploads).ConfigureAwait(false);
+        }
+    }
+
+    // Stop at the first failed upload instead of packing the rest of the checkpoint for nothing.
+    private static async Task ThrowIfAnyFailedAsync(List<Task> uploads)
+    {
+        if (uploads.Find(u => u.IsFaulted) is { } failed)
+        {
+            await failed.ConfigureAwait(false);
         }
     }
 

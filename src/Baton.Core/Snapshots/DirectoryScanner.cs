@@ -46,8 +46,15 @@ internal static class DirectoryScanner
                 }
                 else if (info is FileInfo file && (wanted is null || wanted.Contains(relative)))
                 {
-                    result.Add(new ScannedEntry(relative, file.FullName, EntryKind.File, file.Length, MTimeOf(file), ModeOf(file),
-                        PosixFile.GetInode(file.FullName), null));
+                    // Opening a pipe blocks until a writer comes and a device may never end: only regular files are pushed.
+                    var (type, inode) = PosixFile.Stat(file.FullName);
+                    if (type is not (PosixFileType.Regular or PosixFileType.Unknown))
+                    {
+                        throw new BatonException(ErrorCategory.Failure,
+                            $"cannot push '{relative}': it is a {Describe(type)}, not a regular file; remove it from the directory");
+                    }
+
+                    result.Add(new ScannedEntry(relative, file.FullName, EntryKind.File, file.Length, MTimeOf(file), ModeOf(file), inode, null));
                 }
             }
         }
@@ -66,6 +73,15 @@ internal static class DirectoryScanner
     }
 
     public static long MTimeOf(FileSystemInfo info) => info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks;
+
+    private static string Describe(PosixFileType type) => type switch
+    {
+        PosixFileType.Fifo => "named pipe",
+        PosixFileType.Socket => "socket",
+        PosixFileType.CharacterDevice => "character device",
+        PosixFileType.BlockDevice => "block device",
+        _ => "special file",
+    };
 
     private static int ModeOf(FileSystemInfo info) => OperatingSystem.IsWindows() ? 0 : (int)info.UnixFileMode;
 }

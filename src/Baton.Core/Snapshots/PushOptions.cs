@@ -21,8 +21,14 @@ public sealed record PushOptions
     /// <summary>zstd level.</summary>
     public int CompressionLevel { get; init; } = 3;
 
-    /// <summary>Writer epoch recorded in the manifest.</summary>
-    public long Epoch { get; init; }
+    /// <summary>
+    /// The writer lease to commit under (a supervisor holds one for its whole life). When null, the push takes a
+    /// lease of its own for its duration, and fails with a conflict when a live writer holds the run.
+    /// </summary>
+    public Leases.WriterLease? Lease { get; init; }
+
+    /// <summary>Fence a live holder of the run when taking a lease of its own.</summary>
+    public bool TakeOver { get; init; }
 }
 
 /// <summary>Settings of one restore.</summary>

@@ -22,17 +22,19 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
     {
         var what = $"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence})";
         var entries = snapshot.Manifest.Entries;
-        foreach (var entry in entries)
-        {
-            RestorePaths.CheckEntry(entry, what);
-        }
-
+        RestorePaths.CheckEntries(entries, what);
         if (File.Exists(directory))
         {
             throw new UsageException($"restore target '{directory}' is a file: give a directory");
         }
 
+        // Refuse a target whose existing folders are links before anything is written, not halfway through the move.
         var root = Path.GetFullPath(directory);
+        foreach (var entry in entries)
+        {
+            RestorePaths.Resolve(root, entry.Path, what);
+        }
+
         Directory.CreateDirectory(root);
         var index = await repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
         var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
@@ -57,7 +59,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
                 async (file, ct) =>
                 {
-                    await RestoreFileAsync(file, Path.Combine(staging, file.Path), index, slots, what, ct).ConfigureAwait(false);
+                    await RestoreFileAsync(file, Path.Combine(staging, file.Path), index, slots, concurrency, what, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref _filesDone);
                     options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), totalBytes, Interlocked.Read(ref _filesDone), files.Count));
                 }).ConfigureAwait(false);
@@ -72,7 +74,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         return new RestoreResult(files.Count, totalBytes);
     }
 
-    private async Task RestoreFileAsync(SnapshotEntry file, string path, MasterIndex index, SemaphoreSlim slots, string what, CancellationToken cancellationToken)
+    private async Task RestoreFileAsync(SnapshotEntry file, string path, MasterIndex index, SemaphoreSlim slots, int concurrency, string what, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous, preallocationSize: file.Size))
@@ -92,7 +94,8 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
                 throw new IntegrityException($"{what}: file '{file.Path}' is recorded as {file.Size} bytes but its chunks add up to {offset}");
             }
 
-            await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = slots.CurrentCount, CancellationToken = cancellationToken },
+            // The shared semaphore bounds transfers across all files; this only bounds the tasks of one file.
+            await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
                 async (i, ct) =>
                 {
                     await slots.WaitAsync(ct).ConfigureAwait(false);
@@ -167,8 +170,9 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
     {
         foreach (var entry in entries.Where(e => e.Kind == EntryKind.Directory))
         {
+            // A file or a link in the way is replaced (deleting a link never touches what it points to).
             var target = RestorePaths.Resolve(root, entry.Path, what);
-            if (File.Exists(target))
+            if (File.Exists(target) || new FileInfo(target).LinkTarget is not null)
             {
                 File.Delete(target);
             }
@@ -198,6 +202,18 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             }
 
             File.CreateSymbolicLink(target, entry.Target!);
+        }
+
+        // Deepest first, once their contents are in place, so that moving files in does not move the times again.
+        foreach (var entry in entries.Where(e => e.Kind == EntryKind.Directory).OrderByDescending(e => e.Path.Count(c => c == '/')))
+        {
+            var target = RestorePaths.Resolve(root, entry.Path, what);
+            if (!OperatingSystem.IsWindows() && entry.Mode != 0)
+            {
+                File.SetUnixFileMode(target, (UnixFileMode)(entry.Mode & 0xFFF));
+            }
+
+            Directory.SetLastWriteTimeUtc(target, new DateTime(DateTime.UnixEpoch.Ticks + entry.MTime, DateTimeKind.Utc));
         }
 
         Platform.PosixFile.SyncDirectory(root);

@@ -30,6 +30,13 @@ public sealed record SnapshotManifest
     /// <summary>Writer epoch of the writer that committed it (0 until writer leases are in use).</summary>
     public long Epoch { get; init; }
 
+    /// <summary>
+    /// A fence: no files, written by a writer that took the run over from one that did not release it, so that the
+    /// old writer can never commit after it. Readers skip fences.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Fence { get; init; }
+
     /// <summary>Free-form labels (e.g. the checkpoint format that was detected).</summary>
     public Dictionary<string, string>? Labels { get; init; }
 

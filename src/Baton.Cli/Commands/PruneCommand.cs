@@ -1,0 +1,87 @@
+using System.CommandLine;
+using Baton.Cli.Rendering;
+using Baton.Maintenance;
+using Baton.Repositories;
+using Baton.Retention;
+
+namespace Baton.Cli.Commands;
+
+internal static class PruneCommand
+{
+    public static Command Create()
+    {
+        var store = CommonOptions.Store();
+        var run = CommonOptions.Run();
+        var retention = new RetentionOptions();
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be removed and freed; change nothing" };
+        var command = new Command("prune", "Remove snapshots a retention policy does not keep, then delete data no snapshot needs")
+        {
+            store, run, dryRun,
+        };
+        retention.AddTo(command);
+        command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
+        {
+            var runName = CommonOptions.RunFrom(result, run);
+            RepositoryLayout.ValidateRunName(runName);
+            var policy = retention.Read(result);
+            await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
+            var repository = await Repository.OpenAsync(objects, cancellationToken: cancellationToken);
+            var pruned = await new Pruner(repository).PruneAsync(runName, policy, result.GetValue(dryRun), cancellationToken);
+            Print(pruned, policy);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static void Print(PruneResult result, RetentionPolicy policy)
+    {
+        var verb = result.DryRun ? "would remove" : "removed";
+        var removed = result.Removed.OrderBy(s => s.Sequence).ToList();
+        Console.WriteLine($"policy: {policy}");
+        foreach (var snapshot in removed)
+        {
+            Console.WriteLine($"{verb} snapshot {snapshot.Id} (#{snapshot.Sequence}, step {snapshot.Manifest.Step?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"})");
+        }
+
+        var kept = result.Decisions.Count - removed.Count;
+        var c = result.Collection;
+        Console.WriteLine(result.DryRun
+            ? $"{removed.Count} snapshot(s) would be removed, {kept} kept; {Units.Bytes(c.BytesPending)} in {c.PacksCondemned} pack(s) would be freed"
+            : $"{removed.Count} snapshot(s) removed, {kept} kept; freed {Units.Bytes(c.BytesFreed)} ({c.PacksDeleted} pack(s))");
+        if (!result.DryRun && c.Deferred is not null && c.PacksCondemned > 0)
+        {
+            Console.WriteLine($"{Units.Bytes(c.BytesPending)} in {c.PacksCondemned} pack(s) marked for deletion: {c.Deferred}");
+        }
+    }
+}
+
+/// <summary>The retention flags, shared by <c>prune</c> and <c>run</c>.</summary>
+internal sealed class RetentionOptions
+{
+    private readonly Option<int?> _keepLast = new("--keep-last") { Description = "Keep the newest N snapshots", HelpName = "N" };
+    private readonly Option<long?> _keepEvery = new("--keep-every") { Description = "Keep the newest snapshot of every span of this many steps", HelpName = "STEPS" };
+    private readonly Option<string?> _keepWithin = new("--keep-within") { Description = "Keep every snapshot younger than this (e.g. 12h, 7d)", HelpName = "DURATION" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_keepLast);
+        command.Options.Add(_keepEvery);
+        command.Options.Add(_keepWithin);
+    }
+
+    /// <summary>The policy from the flags, or from baton.toml's [keep] table when no flag is given.</summary>
+    public RetentionPolicy Read(ParseResult result)
+    {
+        var file = Configuration.ConfigFile.Current.Keep;
+        var flagged = result.GetResult(_keepLast) is not null || result.GetResult(_keepEvery) is not null || result.GetResult(_keepWithin) is not null;
+        var within = flagged ? result.GetValue(_keepWithin) : file?.Within;
+        var policy = new RetentionPolicy
+        {
+            KeepLast = flagged ? result.GetValue(_keepLast) : file?.Last,
+            KeepEvery = flagged ? result.GetValue(_keepEvery) : file?.Every,
+            KeepWithin = within is not null ? DurationText.Parse(within, "--keep-within") : null,
+        };
+        policy.Validate();
+        return policy;
+    }
+}

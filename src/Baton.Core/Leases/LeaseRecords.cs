@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+
+namespace Baton.Leases;
+
+/// <summary>A <c>runs/RUN/epochs/EPOCH</c> object: the claim that made a writer the run's writer for that epoch.</summary>
+public sealed record LeaseClaim
+{
+    public long Epoch { get; init; }
+    public string Host { get; init; } = "";
+    public int ProcessId { get; init; }
+    public string Holder { get; init; } = "";
+    public DateTimeOffset Acquired { get; init; }
+}
+
+/// <summary>A <c>runs/RUN/heartbeats/EPOCH</c> object, rewritten by the holder while it lives.</summary>
+public sealed record LeaseHeartbeat
+{
+    public long Epoch { get; init; }
+    public DateTimeOffset Time { get; init; }
+    public bool Released { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(LeaseClaim))]
+[JsonSerializable(typeof(LeaseHeartbeat))]
+internal sealed partial class LeaseJson : JsonSerializerContext;

@@ -1,0 +1,214 @@
+using System.Globalization;
+using Baton.Repositories;
+using Baton.Storage;
+
+namespace Baton.Leases;
+
+/// <summary>How a writer lease is taken and kept.</summary>
+public sealed record LeaseOptions
+{
+    /// <summary>Fence a live holder instead of giving up.</summary>
+    public bool TakeOver { get; init; }
+
+    /// <summary>A holder whose heartbeat is older than this is presumed dead (a preempted machine never releases).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Who holds the lease, for messages (e.g. "baton run, leg 3").</summary>
+    public string Holder { get; init; } = "baton";
+}
+
+/// <summary>
+/// The right to make history in one run. Each writer claims the next epoch with a create-if-absent write of
+/// <c>runs/RUN/epochs/EPOCH</c>, so two machines cannot both hold the same epoch; every commit carries the epoch, and
+/// a writer whose epoch has been superseded cannot commit (<see cref="ConflictException"/>, exit 5). When the
+/// previous holder did not release its lease (it was preempted, or fenced with take-over), the new holder also
+/// writes a fence into the run's sequence of manifests, so that a paused "zombie" writer that wakes up can never
+/// commit after it.
+/// </summary>
+public sealed class WriterLease : IAsyncDisposable
+{
+    private readonly Repository _repository;
+    private readonly string _run;
+    private readonly LeaseOptions _options;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _lost = new();
+    private readonly Task _heartbeat;
+    private bool _released;
+
+    private WriterLease(Repository repository, string run, long epoch, LeaseOptions options, string? tookOverFrom)
+    {
+        _repository = repository;
+        _run = run;
+        _options = options;
+        Epoch = epoch;
+        TookOverFrom = tookOverFrom;
+        _heartbeat = BeatAsync();
+    }
+
+    /// <summary>This writer's epoch.</summary>
+    public long Epoch { get; }
+
+    /// <summary>The run.</summary>
+    public string Run => _run;
+
+    /// <summary>Whether the store enforces create-if-absent; when false the lease is advisory only.</summary>
+    public bool IsEnforced => _repository.Store.Capabilities.AtomicCreate;
+
+    /// <summary>A description of the holder this lease took over from (stale or fenced), if any.</summary>
+    public string? TookOverFrom { get; }
+
+    /// <summary>Cancelled when another writer fences this one; the holder should stop making history.</summary>
+    public CancellationToken Lost => _lost.Token;
+
+    /// <summary>Claims the next epoch of <paramref name="run"/>.</summary>
+    /// <exception cref="ConflictException">A live writer holds the run (and take-over was not asked for), or another
+    /// machine claimed the same epoch at the same moment.</exception>
+    public static async Task<WriterLease> AcquireAsync(Repository repository, string run, LeaseOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LeaseOptions();
+        RepositoryLayout.ValidateRunName(run);
+        var store = repository.Store;
+        var now = repository.Options.TimeProvider.GetUtcNow();
+        var current = await CurrentEpochAsync(repository, run, cancellationToken).ConfigureAwait(false);
+        string? tookOverFrom = null;
+        var needsFence = false;
+        if (current > 0)
+        {
+            var claim = await MetadataStore.TryReadAsync(store, ClaimKey(run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            var beat = await MetadataStore.TryReadAsync(store, HeartbeatKey(run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            var last = beat?.Time ?? claim?.Acquired ?? DateTimeOffset.MinValue;
+            var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
+            var age = now - last;
+            var gone = claim is not null && Platform.LocalProcess.IsGone(claim.Host, claim.ProcessId, repository.Options.HostName);
+            if (beat is not { Released: true })
+            {
+                if (age < options.Timeout && !options.TakeOver && !gone)
+                {
+                    throw new ConflictException(
+                        $"run '{run}' is held by {who}, last heartbeat {Age(age)} ago: use --take-over to fence it, or wait until its lease expires ({Age(options.Timeout - age)})");
+                }
+
+                tookOverFrom = gone ? $"{who}, which is no longer running" : $"{who}, last heartbeat {Age(age)} ago";
+                needsFence = true;
+            }
+        }
+
+        var epoch = current + 1;
+        var record = new LeaseClaim
+        {
+            Epoch = epoch,
+            Host = repository.Options.HostName,
+            ProcessId = Environment.ProcessId,
+            Holder = options.Holder,
+            Acquired = now,
+        };
+        try
+        {
+            await MetadataStore.WriteAsync(store, ClaimKey(run, epoch), record, LeaseJson.Default.LeaseClaim, PutMode.CreateNew, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Reason == StoreErrorReason.AlreadyExists)
+        {
+            throw new ConflictException($"another writer claimed run '{run}' (epoch {epoch}) at the same moment: try again", e);
+        }
+
+        await MetadataStore.WriteAsync(store, HeartbeatKey(run, epoch), new LeaseHeartbeat { Epoch = epoch, Time = now }, LeaseJson.Default.LeaseHeartbeat,
+            PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+        if (needsFence)
+        {
+            await repository.WriteFenceAsync(run, epoch, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new WriterLease(repository, run, epoch, options, tookOverFrom);
+    }
+
+    /// <summary>Throws when a newer epoch exists: this writer has been fenced and must not commit.</summary>
+    /// <exception cref="ConflictException">This writer was fenced.</exception>
+    public async Task EnsureCurrentAsync(CancellationToken cancellationToken = default)
+    {
+        var current = await CurrentEpochAsync(_repository, _run, cancellationToken).ConfigureAwait(false);
+        if (current != Epoch)
+        {
+            await _lost.CancelAsync().ConfigureAwait(false);
+            var claim = await MetadataStore.TryReadAsync(_repository.Store, ClaimKey(_run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            throw new ConflictException(
+                $"this writer (epoch {Epoch}) was fenced: run '{_run}' was taken over by {claim?.Holder ?? "another writer"} on {claim?.Host ?? "another host"} (epoch {current}); nothing more is committed from here");
+        }
+    }
+
+    /// <summary>Releases the lease so that the next writer need not wait for it to expire.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _heartbeat.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (!_released && !_lost.IsCancellationRequested)
+        {
+            _released = true;
+            try
+            {
+                await MetadataStore.WriteAsync(_repository.Store, HeartbeatKey(_run, Epoch),
+                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Released = true },
+                    LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (StoreException)
+            {
+                // The lease then expires by itself after its timeout.
+            }
+        }
+
+        _stop.Dispose();
+        _lost.Dispose();
+    }
+
+    internal static string ClaimKey(string run, long epoch) => $"{RepositoryLayout.RunsPrefix}{run}/epochs/{epoch:D10}";
+
+    internal static string HeartbeatKey(string run, long epoch) => $"{RepositoryLayout.RunsPrefix}{run}/heartbeats/{epoch:D10}";
+
+    private static async Task<long> CurrentEpochAsync(Repository repository, string run, CancellationToken cancellationToken)
+    {
+        long current = 0;
+        var prefix = $"{RepositoryLayout.RunsPrefix}{run}/epochs/";
+        await foreach (var info in repository.Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (long.TryParse(info.Key.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
+            {
+                current = Math.Max(current, epoch);
+            }
+        }
+
+        return current;
+    }
+
+    private static string Age(TimeSpan age) => age.TotalSeconds < 120
+        ? $"{Math.Max(0, (int)age.TotalSeconds)}s"
+        : age.TotalMinutes < 120 ? $"{(int)age.TotalMinutes}m" : $"{(int)age.TotalHours}h";
+
+    private async Task BeatAsync()
+    {
+        using var timer = new PeriodicTimer(_options.Timeout / 6, _repository.Options.TimeProvider);
+        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        {
+            try
+            {
+                await EnsureCurrentAsync(_stop.Token).ConfigureAwait(false);
+                await MetadataStore.WriteAsync(_repository.Store, HeartbeatKey(_run, Epoch),
+                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow() },
+                    LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, _stop.Token).ConfigureAwait(false);
+            }
+            catch (ConflictException)
+            {
+                return; // fenced: Lost is cancelled; the holder stops.
+            }
+            catch (StoreException)
+            {
+                // A missed heartbeat is harmless: the timeout spans several of them.
+            }
+        }
+    }
+}

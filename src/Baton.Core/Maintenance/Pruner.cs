@@ -1,0 +1,69 @@
+using Baton.Repositories;
+using Baton.Retention;
+using Baton.Snapshots;
+
+namespace Baton.Maintenance;
+
+/// <summary>What a prune removed (or would remove) and what it freed.</summary>
+/// <param name="Decisions">Every snapshot of the run with its fate.</param>
+/// <param name="Collection">The garbage collection that followed.</param>
+/// <param name="DryRun">Whether nothing was changed.</param>
+public sealed record PruneResult(IReadOnlyList<RetentionDecision> Decisions, CollectionResult Collection, bool DryRun)
+{
+    /// <summary>The snapshots removed (or to be removed).</summary>
+    public IEnumerable<Snapshot> Removed => Decisions.Where(d => !d.Keep).Select(d => d.Snapshot);
+}
+
+/// <summary>
+/// Applies a retention policy to a run (deleting the manifests of snapshots it does not keep, never the newest, never
+/// a tagged one) and then collects garbage across the repository.
+/// </summary>
+public sealed class Pruner(Repository repository)
+{
+    /// <summary>Prunes <paramref name="run"/>. With <paramref name="dryRun"/> nothing is changed.</summary>
+    public async Task<PruneResult> PruneAsync(string run, RetentionPolicy policy, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        policy.Validate();
+        var snapshots = await repository.ListSnapshotsAsync(run, cancellationToken).ConfigureAwait(false);
+        var tags = await new SnapshotTags(repository).ListAsync(run, cancellationToken).ConfigureAwait(false);
+        var decisions = RetentionPlanner.Plan(snapshots, policy, tags.Select(t => t.SnapshotId).ToHashSet(StringComparer.Ordinal),
+            repository.Options.TimeProvider.GetUtcNow());
+        var collector = new GarbageCollector(repository);
+        if (dryRun)
+        {
+            var preview = await PreviewAsync(decisions, cancellationToken).ConfigureAwait(false);
+            return new PruneResult(decisions, preview, DryRun: true);
+        }
+
+        // Oldest first, so that a prune killed half-way never leaves a gap before a snapshot it meant to keep.
+        foreach (var decision in decisions.Where(d => !d.Keep).OrderBy(d => d.Snapshot.Sequence))
+        {
+            await repository.Store.DeleteAsync(RepositoryLayout.SnapshotKey(run, decision.Snapshot.Sequence), cancellationToken).ConfigureAwait(false);
+        }
+
+        var collection = await collector.CollectAsync(dryRun: false, cancellationToken).ConfigureAwait(false);
+        return new PruneResult(decisions, collection, DryRun: false);
+    }
+
+    // What collection would free if the removals happened: packs referenced only by removed snapshots.
+    private async Task<CollectionResult> PreviewAsync(IReadOnlyList<RetentionDecision> decisions, CancellationToken cancellationToken)
+    {
+        var removed = decisions.Where(d => !d.Keep).Select(d => (d.Snapshot.Run, d.Snapshot.Sequence)).ToHashSet();
+        var kept = new HashSet<ContentId>();
+        foreach (var snapshot in await repository.ListAllSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!removed.Contains((snapshot.Run, snapshot.Sequence)))
+            {
+                foreach (var chunk in snapshot.Manifest.Entries.SelectMany(e => e.Chunks ?? []))
+                {
+                    kept.Add(ContentId.Parse(chunk));
+                }
+            }
+        }
+
+        var index = await repository.ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
+        var packs = index.Values.SelectMany(f => f.Packs).DistinctBy(p => p.Id).ToList();
+        var freed = packs.Where(p => !p.Blobs.Any(b => kept.Contains(ContentId.Parse(b.Id)))).ToList();
+        return new CollectionResult { PacksCondemned = freed.Count, BytesPending = freed.Sum(p => p.Size), Deferred = "dry run" };
+    }
+}
