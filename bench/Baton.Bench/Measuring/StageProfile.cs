@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Baton.Chunking;
 using Baton.Compression;
 using Baton.Packs;
@@ -67,7 +66,7 @@ internal static class StageProfile
             }
         }
 
-        log.WriteLine($"stage profile over {total / 1048576.0:F0} MiB of {directory} (one thread):");
+        log.WriteLine($"stage profile over {total / 1048576.0:F0} MiB of {directory} (CPU time of one thread):");
         foreach (var (stage, time) in times)
         {
             log.WriteLine($"  {stage,-24} {time.TotalSeconds,7:F3} s  {total / 1048576.0 / time.TotalSeconds,8:F0} MiB/s");
@@ -80,11 +79,12 @@ internal static class StageProfile
 
     }
 
+    // Thread CPU time, not wall time: on a shared machine other processes' load would otherwise be billed here.
     private static T Time<T>(Dictionary<string, TimeSpan> times, string stage, Func<T> action)
     {
-        var start = Stopwatch.GetTimestamp();
+        var start = ThreadCpu.Now();
         var result = action();
-        times[stage] = times.GetValueOrDefault(stage) + Stopwatch.GetElapsedTime(start);
+        times[stage] = times.GetValueOrDefault(stage) + (ThreadCpu.Now() - start);
         return result;
     }
 }

@@ -19,7 +19,7 @@ internal static class CodecProbe
     /// <summary>Blobs shorter than this go straight to zstd: the sample would be the whole blob anyway.</summary>
     public const int MinLength = 16 * 1024;
 
-    private const int Windows = 8;
+    private const int Windows = 4;
     private const int WindowSize = 4 * 1024;
 
     // Below this estimated ratio a codec is worth running at all.
@@ -102,9 +102,30 @@ internal static class CodecProbe
     }
 
     // Picks the alignment whose exponent byte has the least entropy for each width, then estimates the encoded size
-    // over the raw size from the entropy of every plane at that alignment.
+    // over the raw size from the entropy of every plane at that alignment. One pass finds the exponent of the 16-bit
+    // word at every offset, counted by offset mod 4: a float32 at phase p has its exponent in the word at p + 2, a
+    // 16-bit value at phase q in the word at q.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Ratio, BlobCodec Codec, int Phase) BestFloatLayout(ReadOnlySpan<byte> sample, int windowLength)
     {
+        Span<long> byOffset = stackalloc long[4 * 256];
+        for (var start = 0; start + windowLength <= sample.Length; start += windowLength)
+        {
+            var window = sample.Slice(start, windowLength);
+            for (var j = 0; j + 4 <= window.Length; j += 4)
+            {
+                // Exponents of the words at j, j+1, j+2 and j+3 (the last one reads one byte past when it fits).
+                int b0 = window[j], b1 = window[j + 1], b2 = window[j + 2], b3 = window[j + 3];
+                byOffset[((b1 << 1) | (b0 >> 7)) & 0xFF]++;
+                byOffset[256 + (((b2 << 1) | (b1 >> 7)) & 0xFF)]++;
+                byOffset[512 + (((b3 << 1) | (b2 >> 7)) & 0xFF)]++;
+                if (j + 4 < window.Length)
+                {
+                    byOffset[768 + (((window[j + 4] << 1) | (b3 >> 7)) & 0xFF)]++;
+                }
+            }
+        }
+
         var best = (Ratio: double.MaxValue, Codec: BlobCodec.None, Phase: 0);
         Span<long> histogram = stackalloc long[256];
         foreach (var width in (ReadOnlySpan<int>)[4, 2])
@@ -112,7 +133,16 @@ internal static class CodecProbe
             var (phase, lowest) = (0, double.MaxValue);
             for (var candidate = 0; candidate < width; candidate++)
             {
-                var entropy = PlaneEntropy(sample, windowLength, width, candidate, 0, histogram);
+                histogram.Clear();
+                for (var offset = width == 4 ? (candidate + 2) % 4 : candidate; offset < 4; offset += width)
+                {
+                    for (var s = 0; s < 256; s++)
+                    {
+                        histogram[s] += byOffset[(offset * 256) + s];
+                    }
+                }
+
+                var entropy = ByteHistogram.Entropy(histogram, Sum(histogram));
                 if (entropy < lowest)
                 {
                     (phase, lowest) = (candidate, entropy);
@@ -133,6 +163,17 @@ internal static class CodecProbe
         }
 
         return best;
+    }
+
+    private static long Sum(ReadOnlySpan<long> histogram)
+    {
+        long total = 0;
+        foreach (var n in histogram)
+        {
+            total += n;
+        }
+
+        return total;
     }
 
     // Plane numbering as in FloatPlaneCodec: 0 = exponent, 1 = sign and top mantissa bits, 2.. = lower mantissa bytes.

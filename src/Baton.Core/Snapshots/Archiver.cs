@@ -166,8 +166,9 @@ internal sealed class Archiver
     {
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = Math.Max(1, _options.Workers ?? Environment.ProcessorCount);
-        var chunks = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(workers) { SingleWriter = true });
-        var encoded = Channel.CreateBounded<EncodedBlob>(new BoundedChannelOptions(workers) { SingleReader = true });
+        // One waiting item per channel is enough to keep every stage busy; each more costs up to MaxSize of memory.
+        var chunks = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(1) { SingleWriter = true });
+        var encoded = Channel.CreateBounded<EncodedBlob>(new BoundedChannelOptions(1) { SingleReader = true });
 
         var stages = new List<Task>
         {
@@ -280,7 +281,9 @@ internal sealed class Archiver
                 }
 
                 var length = chunker.NextCut(window.AsSpan(start, filled - start));
-                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                // Always the largest size: one pool bucket is reused instead of one per chunk-size class, which keeps
+                // the resident set flat.
+                var buffer = ArrayPool<byte>.Shared.Rent(max);
                 Buffer.BlockCopy(window, start, buffer, 0, length);
                 var slot = new ChunkSlot();
                 file.Chunks.Add(slot);
@@ -334,7 +337,7 @@ internal sealed class Archiver
                 continue;
             }
 
-            var target = ArrayPool<byte>.Shared.Rent(BlobCompressor.MaxEncodedLength(job.Length));
+            var target = ArrayPool<byte>.Shared.Rent(BlobCompressor.MaxEncodedLength(_repository.Chunker.Parameters.MaxSize));
             var (codec, length) = _compressor.Encode(job.Buffer.AsSpan(0, job.Length), target);
             ArrayPool<byte>.Shared.Return(job.Buffer);
             Interlocked.Add(ref _bytesNew, job.Length);

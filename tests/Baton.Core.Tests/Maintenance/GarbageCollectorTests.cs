@@ -105,7 +105,7 @@ public sealed class GarbageCollectorTests : IDisposable
         TestData.WriteRandomFile(Path.Combine(source, "a.bin"), 1_000_000, 1);
         await repository.PushAsync(source, "r");
         using var orphan = new PackBuilder(1024);
-        orphan.Add(ContentId.Compute([1, 2, 3]), Compression.BlobCodec.None, [1, 2, 3], 3);
+        orphan.Add(ContentId.Compute([1, 2, 3]), Baton.Compression.BlobCodec.None, [1, 2, 3], 3);
         using var sealedPack = orphan.Seal();
         await store.PutAsync(PackFormat.KeyOf(sealedPack.Id), sealedPack.Bytes, PutMode.Overwrite);
 
