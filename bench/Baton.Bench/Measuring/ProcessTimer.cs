@@ -6,7 +6,9 @@ namespace Baton.Bench.Measuring;
 /// <summary>What one timed command did.</summary>
 /// <param name="Seconds">Whole-process wall time.</param>
 /// <param name="PeakRssBytes">Peak resident set size of the largest process of the command (GNU time's %M).</param>
-internal readonly record struct Timing(double Seconds, long PeakRssBytes);
+/// <param name="CpuSeconds">User plus system CPU time of the command and its children: on a shared machine, the
+/// part of the cost that other processes' load does not inflate.</param>
+internal readonly record struct Timing(double Seconds, long PeakRssBytes, double CpuSeconds);
 
 /// <summary>Runs a shell command under GNU time and measures its wall time and peak memory.</summary>
 internal static class ProcessTimer
@@ -19,15 +21,17 @@ internal static class ProcessTimer
         try
         {
             var clock = Stopwatch.StartNew();
-            var exit = Execute($"/usr/bin/time -f %M -o {Quote(rssFile)} bash -o pipefail -c {Quote(command)}", environment, out var output);
+            var exit = Execute($"/usr/bin/time -f '%M %U %S' -o {Quote(rssFile)} bash -o pipefail -c {Quote(command)}", environment, out var output);
             var seconds = clock.Elapsed.TotalSeconds;
             if (exit != 0)
             {
                 throw new InvalidOperationException($"'{command}' failed with exit code {exit}: {output.Trim()}");
             }
 
-            var kib = long.Parse(File.ReadAllLines(rssFile).Last(l => l.Length > 0).Trim(), CultureInfo.InvariantCulture);
-            return new Timing(seconds, kib * 1024);
+            var fields = File.ReadAllLines(rssFile).Last(l => l.Length > 0).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var kib = long.Parse(fields[0], CultureInfo.InvariantCulture);
+            var cpu = double.Parse(fields[1], CultureInfo.InvariantCulture) + double.Parse(fields[2], CultureInfo.InvariantCulture);
+            return new Timing(seconds, kib * 1024, cpu);
         }
         finally
         {

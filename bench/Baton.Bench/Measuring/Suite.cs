@@ -1,7 +1,7 @@
 namespace Baton.Bench.Measuring;
 
 /// <summary>One measured number of one run.</summary>
-internal sealed record Sample(string Kind, string Tool, string Operation, int Run, double Seconds, long PeakRssBytes, long? StoredBytes);
+internal sealed record Sample(string Kind, string Tool, string Operation, int Run, double Seconds, double CpuSeconds, long PeakRssBytes, long? StoredBytes);
 
 /// <summary>
 /// Runs every tool on the same checkpoints, one run after another (each run does every tool, so that noise from a
@@ -115,8 +115,8 @@ internal sealed class Suite(BenchOptions options, TextWriter log)
     {
         var timing = ProcessTimer.Run(command, environment);
         long? bytes = stored is null ? null : DiskUsage(stored);
-        _samples.Add(new Sample(kind, tool, operation, run, timing.Seconds, timing.PeakRssBytes, bytes));
-        log.WriteLine($"  {tool,-8} {operation,-40} {timing.Seconds,8:F2} s {timing.PeakRssBytes / 1048576.0,8:F0} MiB RSS" +
+        _samples.Add(new Sample(kind, tool, operation, run, timing.Seconds, timing.CpuSeconds, timing.PeakRssBytes, bytes));
+        log.WriteLine($"  {tool,-8} {operation,-40} {timing.Seconds,8:F2} s {timing.CpuSeconds,7:F2} s CPU {timing.PeakRssBytes / 1048576.0,6:F0} MiB RSS" +
             (bytes is { } b ? $" {b / 1048576.0,9:F1} MiB stored" : ""));
     }
 
