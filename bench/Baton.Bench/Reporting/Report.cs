@@ -11,8 +11,7 @@ internal sealed record Row(string Kind, string Tool, string Operation, double Me
     public double MiBPerSecond => InputBytes / 1048576.0 / MedianSeconds;
 }
 
-/// <summary>One target of the performance issue, checked against the rows.</summary>
-/// <param name="CpuValue">The same ratio computed from CPU times instead of wall times, where it applies.</param>
+/// <summary>One target of the performance issue, checked against the rows; CpuValue is the same ratio from CPU times.</summary>
 internal sealed record TargetCheck(string Kind, string Name, double Value, string Unit, string Goal, bool Met, double? CpuValue = null);
 
 /// <summary>Turns samples into the printed table, the ratios against each peer and the JSON file.</summary>
