@@ -6,10 +6,29 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 apt_packages=()
 need_apt() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
 # (stores add their tools here)
+need_apt node nodejs
+need_apt npm npm
+[ -x /usr/sbin/sshd ] || apt_packages+=(openssh-server)   # the SFTP store's tests start a real sshd
+need_apt ssh-keygen openssh-client
+need_apt rclone rclone                                     # the rclone store's tests drive the real rclone
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+# Servers from npm go into a project-local folder, never the system: s3rver (S3) and Azurite (Azure Blob).
+node_dir="$root/.build/node"
+node_packages=()
+need_node() { [ -x "$node_dir/node_modules/.bin/$1" ] || node_packages+=("$2"); }
+need_node s3rver s3rver@3.7.1
+need_node azurite-blob azurite@3.37.0
+
+if [ ${#node_packages[@]} -gt 0 ]; then
+  echo "install-test-deps: installing ${node_packages[*]} into .build/node" >&2
+  mkdir -p "$node_dir"
+  [ -f "$node_dir/package.json" ] || echo '{ "name": "baton-test-servers", "private": true }' > "$node_dir/package.json"
+  npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "${node_packages[@]}" >/dev/null
 fi

@@ -21,8 +21,13 @@ internal static class BatonApp
         root.Subcommands.Add(PruneCommand.Create());
         root.Subcommands.Add(TagCommand.CreateTag());
         root.Subcommands.Add(TagCommand.CreateUntag());
+        root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(ConfigCommand.Create());
+        root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(TrainerCommand.Create());
         return root;
     }
 

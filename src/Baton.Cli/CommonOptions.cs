@@ -8,7 +8,7 @@ internal static class CommonOptions
 {
     public static Option<string?> Store() => new("--store", "-s")
     {
-        Description = "Store location: a folder path, file:///path (default from BATON_STORE)",
+        Description = "Store location: a folder path, file:///path, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX (default from BATON_STORE)",
         HelpName = "URI",
     };
 

@@ -9,6 +9,12 @@ internal static class ExitCodes
     public const int StoreAccess = 3;
     public const int Integrity = 4;
     public const int Conflict = 5;
+
+    /// <summary>baton run: the trainer kept failing (crash loop, or --max-restarts reached).</summary>
+    public const int TrainerFailed = 6;
+
+    /// <summary>baton run: stopped ahead of --deadline or on a preemption notice; run the same command to continue.</summary>
+    public const int Stopped = 75;
     public const int Interrupted = 130;
     public const int Terminated = 143;
 

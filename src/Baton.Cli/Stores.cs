@@ -1,5 +1,10 @@
 using Baton.Storage;
+using Baton.Storage.Azure;
+using Baton.Storage.Decorators;
 using Baton.Storage.Folder;
+using Baton.Storage.S3;
+using Baton.Storage.Rclone;
+using Baton.Storage.Sftp;
 
 namespace Baton.Cli;
 
@@ -7,7 +12,16 @@ namespace Baton.Cli;
 internal static class Stores
 {
     public static StoreRegistry Registry { get; } = new StoreRegistry()
-        .Register(new FolderStoreProvider());
+        .Register(new FolderStoreProvider())
+        .Register(new S3StoreProvider())
+        .Register(new AzureBlobStoreProvider())
+        .Register(new SftpStoreProvider())
+        .Register(new RcloneStoreProvider());
 
-    public static IObjectStore Open(string address) => Registry.Open(address);
+    /// <summary>Opens a store with the standard decorators: retries with backoff, and the store's concurrency limit.</summary>
+    public static IObjectStore Open(string address) => StoreStack.Wrap(Registry.Open(address));
+
+    /// <summary>Opens a store with retries but no concurrency limit, for probes that race writers on purpose.</summary>
+    public static IObjectStore OpenUnlimited(string address) =>
+        StoreStack.Wrap(Registry.Open(address), StoreStackOptions.Default with { MaxConcurrency = 0 });
 }

@@ -31,8 +31,10 @@ internal static class CheckCommand
             }
 
             var verified = result.GetValue(readData) ? $", {Units.Bytes(report.BytesVerified)} read and verified" : "";
+            // Warnings (such as packs a killed push left behind) never fail the check; errors do.
+            var warnings = report.Warnings.Count > 0 ? $", {report.Warnings.Count} warning(s)" : "";
             Console.WriteLine(
-                $"{(report.IsHealthy ? "no errors" : $"{report.Errors.Count} error(s)")}: {report.Snapshots} snapshots, {report.Packs} packs, {report.Blobs} chunks{verified}");
+                $"{(report.IsHealthy ? "no errors" : $"{report.Errors.Count} error(s)")}{warnings}: {report.Snapshots} snapshots, {report.Packs} packs, {report.Blobs} chunks{verified}");
             return report.IsHealthy ? ExitCodes.Success : ExitCodes.Integrity;
         }));
         return command;

@@ -1,97 +1,61 @@
 using System.CommandLine;
-using System.Diagnostics;
-using Baton.Cli.Rendering;
-using Baton.Repositories;
-using Baton.Snapshots;
-using Baton.Storage.Folder;
+using Baton.Cli.Demo;
 
 namespace Baton.Cli.Commands;
 
-/// <summary>A self-contained tour: checkpoints pushed to a temporary folder store and restored on a "new machine".</summary>
+/// <summary><c>baton demo</c>: training that survives SIGKILLs of its machine, shown end to end in under a minute.</summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
+        var preemptions = new Option<int>("--preemptions") { Description = "How many times the machine is lost (supervisor and trainer SIGKILLed)", HelpName = "N", DefaultValueFactory = _ => 3 };
+        var steps = new Option<int>("--steps") { Description = "Training steps", HelpName = "N", DefaultValueFactory = _ => 300 };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the preemption moments (random when not given)", HelpName = "N" };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary store and directories to look at" };
-        var command = new Command("demo", "Push and restore a generated checkpoint on a temporary folder store") { keep };
+        var command = new Command("demo", "Train a small model under 'baton run' while its machine is SIGKILLed again and again; show nothing is lost")
+        {
+            preemptions, steps, seed, keep,
+        };
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
+            var count = result.GetValue(preemptions);
+            var total = result.GetValue(steps);
+            if (count < 0 || total < 30 || total < (count + 1) * 20)
+            {
+                throw new UsageException("--steps must be at least 30 and leave 20 steps per machine (--preemptions + 1 machines)");
+            }
+
             var root = Directory.CreateTempSubdirectory("baton-demo-").FullName;
+            var keepIt = result.GetValue(keep);
             try
             {
-                await RunAsync(root, cancellationToken);
-            }
-            finally
-            {
-                if (!result.GetValue(keep))
+                var code = await new DemoRun(root, count, total, result.GetValue(seed) ?? Random.Shared.Next(1, 100_000), Console.Out).RunAsync(cancellationToken);
+                var store = Path.Combine(root, "store");
+                Console.WriteLine();
+                Console.WriteLine("try next:");
+                if (keepIt)
                 {
-                    Directory.Delete(root, recursive: true);
+                    Console.WriteLine($"  ./baton status --store {store} --run demo        # the legs again (kept: {root})");
+                    Console.WriteLine($"  ./baton ls --store {store} --run demo            # every snapshot");
+                    Console.WriteLine($"  ./baton check --store {store} --read-data        # verify every byte in the store");
                 }
                 else
                 {
-                    Console.WriteLine($"kept {root}");
+                    Console.WriteLine("  ./baton demo --keep            # keep the store, then look with 'baton status', 'baton ls', 'baton check'");
+                }
+
+                Console.WriteLine("  ./baton demo --preemptions 8   # lose the machine more often");
+                Console.WriteLine("  ./baton run --store ./store --run my-run --dir logs --resume-args \"--resume\" -- python train.py --log-dir logs");
+                return code;
+            }
+            finally
+            {
+                if (!keepIt)
+                {
+                    Directory.Delete(root, recursive: true);
                 }
             }
-
-            return ExitCodes.Success;
         }));
         return command;
-    }
-
-    private static async Task RunAsync(string root, CancellationToken cancellationToken)
-    {
-        var storePath = Path.Combine(root, "store");
-        var machineA = Path.Combine(root, "machine-a", "logs");
-        var machineB = Path.Combine(root, "machine-b", "logs");
-        Console.WriteLine($"store: {storePath} (a local folder store)");
-        await using var store = new FolderStore(storePath);
-        var repository = await Repository.OpenOrInitAsync(store, cancellationToken: cancellationToken);
-
-        foreach (var step in new[] { 100, 200 })
-        {
-            WriteCheckpoint(machineA, step);
-            var clock = Stopwatch.StartNew();
-            var snapshot = await repository.PushAsync(machineA, "demo", new PushOptions { Step = step }, cancellationToken);
-            var s = snapshot.Manifest.Stats;
-            Console.WriteLine($"pushed step {step}: snapshot {snapshot.Id}, {Units.Bytes(s.Bytes)} read {Units.Bytes(s.BytesRead)}, new {Units.Bytes(s.BytesNew)}, stored {Units.Bytes(s.BytesStored)} in {Units.Duration(clock.Elapsed)}");
-        }
-
-        var newest = await repository.FindSnapshotAsync("demo", cancellationToken: cancellationToken)
-            ?? throw new InvalidOperationException("the demo run has no snapshot");
-        var restored = await repository.RestoreAsync(newest, machineB, cancellationToken: cancellationToken);
-        Console.WriteLine($"restored step {newest.Manifest.Step} on a fresh directory: {restored.Files} files, {Units.Bytes(restored.Bytes)}, every chunk verified");
-        foreach (var file in Directory.EnumerateFiles(machineA))
-        {
-            var twin = Path.Combine(machineB, Path.GetFileName(file));
-            var original = await File.ReadAllBytesAsync(file, cancellationToken);
-            var copy = await File.ReadAllBytesAsync(twin, cancellationToken);
-            if (!original.AsSpan().SequenceEqual(copy))
-            {
-                throw new IntegrityException($"demo: restored '{Path.GetFileName(file)}' differs from the original");
-            }
-        }
-
-        Console.WriteLine("restored files are bit-identical to the originals");
-        Console.WriteLine();
-        Console.WriteLine("next: baton push DIR --store PATH --run NAME, then baton ls / baton pull / baton check --read-data");
-    }
-
-    // A TensorFlow-style checkpoint (the seed's layout) with float32 weights that drift a little each step.
-    private static void WriteCheckpoint(string directory, int step)
-    {
-        Directory.CreateDirectory(directory);
-        var random = new Random(7);
-        var weights = new float[4 * 1024 * 1024];
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] = (float)(random.NextDouble() - 0.5) * 0.04f + (step * 1e-6f * (i % 7));
-        }
-
-        var prefix = $"vector-{step}";
-        File.WriteAllBytes(Path.Combine(directory, prefix + ".data-00000-of-00001"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(weights.AsSpan()).ToArray());
-        File.WriteAllText(Path.Combine(directory, prefix + ".index"), $"index for {prefix}\n");
-        File.WriteAllText(Path.Combine(directory, prefix + ".meta"), $"graph for {prefix}\n");
-        File.WriteAllText(Path.Combine(directory, "model_config.json"), "{\"data_set\": [\"eye.npz\"], \"num_steps\": 1001}\n");
-        File.WriteAllText(Path.Combine(directory, "checkpoint"), $"model_checkpoint_path: \"{prefix}\"\nall_model_checkpoint_paths: \"{prefix}\"\n");
     }
 }

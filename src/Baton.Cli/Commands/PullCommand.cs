@@ -32,7 +32,8 @@ internal static class PullCommand
                 throw new UsageException("give either --step or --snapshot, not both");
             }
 
-            var runName = id is null ? CommonOptions.RunFrom(result, run) : CommonOptions.OptionalRunFrom(result, run);
+            // A snapshot id names one snapshot in the whole store: BATON_RUN, set for other commands, must not hide it.
+            var runName = id is null ? CommonOptions.RunFrom(result, run) : result.GetValue(run);
             if (runName is not null)
             {
                 RepositoryLayout.ValidateRunName(runName);

@@ -3,6 +3,21 @@ using System.Runtime.InteropServices;
 namespace Baton.Platform;
 
 /// <summary>The few POSIX calls .NET does not expose: directory fsync and inode numbers.</summary>
+internal enum NoReplaceResult
+{
+    /// <summary>A hard link was made; the source name still exists.</summary>
+    Linked,
+
+    /// <summary>The source was renamed to the target.</summary>
+    Renamed,
+
+    /// <summary>The target exists; nothing changed.</summary>
+    Exists,
+
+    /// <summary>The file system supports neither way.</summary>
+    Unsupported,
+}
+
 internal static partial class PosixFile
 {
     private const int OpenReadOnly = 0;
@@ -72,6 +87,45 @@ internal static partial class PosixFile
         };
         return (type, *(ulong*)(buffer + 32));
     }
+
+    /// <summary>
+    /// Gives <paramref name="source"/> the name <paramref name="target"/> only if no such name exists, atomically:
+    /// a hard link (which never replaces), or where links are not supported (FUSE mounts) renameat2 with
+    /// RENAME_NOREPLACE. Returns <see cref="NoReplaceResult.Unsupported"/> when neither works on this file system.
+    /// On success the source name is left in place for the caller to remove (link) or is gone (rename).
+    /// </summary>
+    public static NoReplaceResult CreateNoReplace(string source, string target)
+    {
+        const int Exists = 17; // EEXIST
+        if (!OperatingSystem.IsLinux())
+        {
+            return NoReplaceResult.Unsupported;
+        }
+
+        if (Link(source, target) == 0)
+        {
+            return NoReplaceResult.Linked;
+        }
+
+        if (Marshal.GetLastPInvokeError() == Exists)
+        {
+            return NoReplaceResult.Exists;
+        }
+
+        const int RenameNoReplace = 1;
+        if (RenameAt2(AtFdCwd, source, AtFdCwd, target, RenameNoReplace) == 0)
+        {
+            return NoReplaceResult.Renamed;
+        }
+
+        return Marshal.GetLastPInvokeError() == Exists ? NoReplaceResult.Exists : NoReplaceResult.Unsupported;
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Link(string oldPath, string newPath);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameAt2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);

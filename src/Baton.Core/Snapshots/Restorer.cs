@@ -50,7 +50,14 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             }
         }
 
-        var staging = Path.Combine(root, DirectoryScanner.InternalPrefix + "restore-" + Guid.NewGuid().ToString("N")[..12]);
+        // A restore killed earlier left its staging folder (up to a whole checkpoint of unverified bytes): drop it.
+        const string StagingPrefix = DirectoryScanner.InternalPrefix + "restore-";
+        foreach (var stale in Directory.EnumerateDirectories(root, StagingPrefix + "*"))
+        {
+            TryDeleteDirectory(stale);
+        }
+
+        var staging = Path.Combine(root, StagingPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(staging);
         try
         {

@@ -50,7 +50,8 @@ public sealed class StoreException : BatonException
 
     private static ErrorCategory CategoryOf(StoreErrorReason reason) => reason switch
     {
-        StoreErrorReason.Unreachable or StoreErrorReason.Unauthorized => ErrorCategory.Access,
+        // A fault still there after the retries is, to the user, a store that cannot be reached.
+        StoreErrorReason.Unreachable or StoreErrorReason.Unauthorized or StoreErrorReason.Transient => ErrorCategory.Access,
         StoreErrorReason.AlreadyExists => ErrorCategory.Conflict,
         _ => ErrorCategory.Failure,
     };

@@ -7,7 +7,8 @@ public interface IStoreProvider
     IReadOnlyList<string> Schemes { get; }
 
     /// <summary>Creates a store for <paramref name="uri"/>. Cheap: no I/O until the store is used.</summary>
-    /// <exception cref="UsageException">The address is malformed or credentials are missing.</exception>
+    /// <exception cref="UsageException">The address or a setting is malformed.</exception>
+    /// <exception cref="StoreException">Credentials are missing altogether (<see cref="StoreErrorReason.Unauthorized"/>).</exception>
     IObjectStore Create(StoreUri uri);
 }
 

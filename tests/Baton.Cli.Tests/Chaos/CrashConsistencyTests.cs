@@ -25,17 +25,15 @@ public sealed class CrashConsistencyTests : IDisposable
         var random = new Random(20261127);
         var source = _temp.Combine("ckpt");
         var duration = await TimeAsync(() => PushAsync(source, seed: 0));
-        var committed = new Dictionary<long, string>();
         for (var kill = 1; kill <= Kills; kill++)
         {
-            var copy = WriteCheckpoint(source, seed: kill);
+            WriteCheckpoint(source, seed: kill);
             await KillAtRandomAsync(["push", source, "--store", _store, "--run", "r", "--step", $"{kill}", "--quiet"], duration, random);
-            foreach (var step in await StepsAsync())
+            if (kill % 5 == 0)
             {
-                committed.TryAdd(step, copy);
+                await AssertHealthyAsync(readData: kill % 25 == 0);
+                await AssertNewestRestoresAsync(expectedSource: null);
             }
-
-            await AssertHealthyAsync(readData: kill % 10 == 0);
         }
 
         // Everything committed restores exactly, and the next push works.
@@ -87,8 +85,11 @@ public sealed class CrashConsistencyTests : IDisposable
         {
             Assert.Equal(0, (await PushAsync(source, seed: 100 + kill)).ExitCode);
             await KillAtRandomAsync(["prune", "--store", _store, "--run", "r", "--keep-last", "1"], duration, random);
-            await AssertHealthyAsync(readData: kill % 10 == 0);
-            await AssertNewestRestoresAsync(source);
+            if (kill % 5 == 0)
+            {
+                await AssertHealthyAsync(readData: kill % 25 == 0);
+                await AssertNewestRestoresAsync(source);
+            }
         }
 
         var prune = await BatonCli.RunAsync(["prune", "--store", _store, "--run", "r", "--keep-last", "1"]);
@@ -98,15 +99,13 @@ public sealed class CrashConsistencyTests : IDisposable
         Assert.DoesNotContain("warning", check.StdOut, StringComparison.Ordinal);
     }
 
-    // A checkpoint of a few files, different for each seed; returns a snapshot copy of its content for comparison.
-    private string WriteCheckpoint(string directory, int seed)
+    // A checkpoint of a few files, different for each seed, with a copy kept under copies/SEED for comparison.
+    private void WriteCheckpoint(string directory, int seed)
     {
-        TestData.WriteRandomFile(Path.Combine(directory, "model.bin"), 6_000_000, seed);
-        TestData.WriteRandomFile(Path.Combine(directory, "optimizer.bin"), 3_000_000, seed + 10_000);
+        TestData.WriteRandomFile(Path.Combine(directory, "model.bin"), 3_000_000, seed);
+        TestData.WriteRandomFile(Path.Combine(directory, "optimizer.bin"), 1_500_000, seed + 10_000);
         File.WriteAllText(Path.Combine(directory, "step.json"), $"{{\"seed\": {seed}}}");
-        var copy = _temp.Combine("copies", $"{seed}");
-        CopyTree(directory, copy);
-        return copy;
+        CopyTree(directory, _temp.Combine("copies", $"{seed}"));
     }
 
     private Task<CliResult> PushAsync(string source, int seed)
@@ -159,7 +158,7 @@ public sealed class CrashConsistencyTests : IDisposable
         }
         else
         {
-            var step = (await StepsAsync()).Max();
+            var step = (await StepsAsync())[^1]; // ls lists oldest first: this is the newest commit
             TestData.AssertSameTree(_temp.Combine("copies", $"{(step >= 1000 ? step - 1000 : step)}"), target);
         }
 

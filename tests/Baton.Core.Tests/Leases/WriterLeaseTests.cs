@@ -41,11 +41,12 @@ public sealed class WriterLeaseTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_holder_whose_heartbeat_is_stale_is_taken_over_automatically_and_says_so()
     {
-        var a = await OpenAsync("machine-a");
+        // Machine A's clock stands still (it was preempted: no heartbeat, no release); B lives ten minutes later.
+        var a = await OpenAsync("machine-a", new FakeTimeProvider(_clock.GetUtcNow()));
         var source = Source(1);
         await a.PushAsync(source, "r", new() { Step = 1 });
         var stale = await WriterLease.AcquireAsync(a, "r");
-        _clock.Advance(TimeSpan.FromMinutes(10)); // the machine was preempted: no heartbeat, no release
+        _clock.Advance(TimeSpan.FromMinutes(10));
 
         var b = await OpenAsync("machine-b");
         await using var fresh = await WriterLease.AcquireAsync(b, "r");
@@ -94,8 +95,8 @@ public sealed class WriterLeaseTests : IDisposable
         return dir;
     }
 
-    private Task<Repository> OpenAsync(string host) => Repository.OpenOrInitAsync(
-        new FolderStore(_temp.Combine("store")), new RepositoryOptions { HostName = host, TimeProvider = _clock });
+    private Task<Repository> OpenAsync(string host, TimeProvider? clock = null) => Repository.OpenOrInitAsync(
+        new FolderStore(_temp.Combine("store")), new RepositoryOptions { HostName = host, TimeProvider = clock ?? _clock });
 
     public void Dispose() => _temp.Dispose();
 }

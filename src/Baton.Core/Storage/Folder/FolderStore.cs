@@ -47,8 +47,19 @@ public sealed class FolderStore : IObjectStore
 
             if (mode == PutMode.CreateNew)
             {
-                // Without overwrite, .NET links (or renames with RENAME_NOREPLACE) and fails if the target exists.
-                File.Move(temp, path, overwrite: false);
+                switch (PosixFile.CreateNoReplace(temp, path))
+                {
+                    case NoReplaceResult.Linked:
+                        File.Delete(temp);
+                        break;
+                    case NoReplaceResult.Exists:
+                        File.Delete(temp);
+                        throw new StoreException(StoreErrorReason.AlreadyExists, Location, key, $"object '{key}' already exists in {Location}");
+                    case NoReplaceResult.Unsupported:
+                        // A file system with neither hard links nor RENAME_NOREPLACE: check-then-rename, not atomic.
+                        File.Move(temp, path, overwrite: false);
+                        break;
+                }
             }
             else
             {

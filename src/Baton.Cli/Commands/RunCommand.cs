@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using Baton.Checkpoints;
+using Baton.Cli.Rendering;
+using Baton.Supervision;
+using Baton.Supervision.Preemption;
+
+namespace Baton.Cli.Commands;
+
+/// <summary><c>baton run</c>: supervise a training command across crashes, signals, deadlines and preemptions.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var store = CommonOptions.Store();
+        var run = CommonOptions.Run();
+        var dir = new Option<string>("--dir", "-d") { Description = "The checkpoint directory the trainer writes (created if missing)", HelpName = "CKPT_DIR", Required = true };
+        var format = new Option<string>("--format") { Description = $"Checkpoint layout: {CheckpointFormats.Names}", HelpName = "FORMAT", DefaultValueFactory = _ => "auto" };
+        var quiet = new Option<string>("--quiet-period") { Description = "How long files without a completeness marker must stay unchanged", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
+        var stepFrom = new Option<string?>("--step-from") { Description = "Regular expression with one group that reads the step from a checkpoint's path", HelpName = "REGEX" };
+        var resumeArgs = new Option<string?>("--resume-args") { Description = "Arguments added to the command only when a checkpoint is there to resume from", HelpName = "ARGS" };
+        var maxRestarts = new Option<int>("--max-restarts") { Description = "Restarts of a failing trainer before giving up", HelpName = "N", DefaultValueFactory = _ => 10 };
+        var crashLoop = new Option<int>("--crash-loop") { Description = "Failures in a row without a new checkpoint that stop the run (0: never)", HelpName = "K", DefaultValueFactory = _ => 3 };
+        var backoff = new Option<string>("--backoff") { Description = "First restart delay; doubles with each fruitless failure (with jitter)", HelpName = "DURATION", DefaultValueFactory = _ => "1s" };
+        var backoffMax = new Option<string>("--backoff-max") { Description = "Longest restart delay", HelpName = "DURATION", DefaultValueFactory = _ => "1m" };
+        var signal = new Option<string>("--signal") { Description = "Signal forwarded to the trainer's process group to stop it", HelpName = "SIGNAL", DefaultValueFactory = _ => "SIGTERM" };
+        var grace = new Option<string>("--grace") { Description = "Time the trainer gets to write a last checkpoint and exit", HelpName = "DURATION", DefaultValueFactory = _ => "30s" };
+        var deadline = new Option<string?>("--deadline") { Description = "A known session limit (e.g. 11h30m on Colab): stop well ahead of it", HelpName = "DURATION" };
+        var checkpointSignal = new Option<string?>("--checkpoint-signal") { Description = "Signal that makes the trainer checkpoint, sent before a deadline or preemption stop (e.g. SIGUSR1)", HelpName = "SIGNAL" };
+        var preemption = new Option<string>("--preemption") { Description = $"Cloud preemption notices to watch: {PreemptionMonitor.Kinds}", HelpName = "CLOUD", DefaultValueFactory = _ => "none" };
+        var preemptionInterval = new Option<string>("--preemption-interval") { Description = "How often the metadata service is asked", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
+        var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
+        var trainer = new Argument<string[]>("COMMAND") { Description = "The training command, after '--'", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
+        {
+            store, run, dir, format, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
+            checkpointSignal, preemption, preemptionInterval, scanInterval, trainer,
+        };
+        command.SetAction(BatonApp.Handler(async (result, _) =>
+        {
+            // Catch the signals first: from here on SIGTERM, SIGINT and SIGHUP start the stop sequence.
+            using var signals = new SignalRelay();
+            var log = new SupervisorConsoleLog(Console.Error);
+            var options = new SupervisorOptions
+            {
+                Run = CommonOptions.RunFrom(result, run),
+                Directory = result.GetValue(dir)!,
+                Command = result.GetValue(trainer) ?? [],
+                ResumeArguments = result.GetValue(resumeArgs) is { } extra ? ArgumentSplitter.Split(extra) : [],
+                Format = result.GetValue(format)!,
+                QuietPeriod = Durations.Parse(result.GetValue(quiet)!, "--quiet-period"),
+                StepFrom = ParseRegex(result.GetValue(stepFrom)),
+                Restart = new RestartOptions
+                {
+                    MaxRestarts = NonNegative(result.GetValue(maxRestarts), "--max-restarts"),
+                    CrashLoopLimit = NonNegative(result.GetValue(crashLoop), "--crash-loop"),
+                    InitialBackoff = Durations.Parse(result.GetValue(backoff)!, "--backoff"),
+                    MaxBackoff = Durations.Parse(result.GetValue(backoffMax)!, "--backoff-max"),
+                },
+                StopSignal = SignalNames.Parse(result.GetValue(signal)!, "--signal"),
+                Grace = Durations.Parse(result.GetValue(grace)!, "--grace"),
+                Deadline = result.GetValue(deadline) is { } d ? Durations.Parse(d, "--deadline") : null,
+                CheckpointSignal = result.GetValue(checkpointSignal) is { } s ? SignalNames.Parse(s, "--checkpoint-signal") : null,
+                Preemption = PreemptionMonitor.ValidateKind(result.GetValue(preemption)!),
+                PreemptionInterval = Durations.Parse(result.GetValue(preemptionInterval)!, "--preemption-interval"),
+                Endpoints = PreemptionEndpoints.FromEnvironment(),
+                ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
+            };
+            var storeAddress = CommonOptions.StoreFrom(result, store);
+            await using var objects = Stores.Open(storeAddress);
+            var supervisor = new Supervisor(objects, options, log, signals.Received);
+
+            // The supervisor ends itself on signals; the command's own cancellation (the first Ctrl-C) is not used.
+            var outcome = await supervisor.RunAsync(CancellationToken.None);
+            log.Info(outcome.Message);
+            return outcome.Outcome switch
+            {
+                SupervisorOutcome.Finished => ExitCodes.Success,
+                SupervisorOutcome.Signaled => 128 + (outcome.Signal ?? SignalNames.Term),
+                SupervisorOutcome.Deadline or SupervisorOutcome.Preempted => ExitCodes.Stopped,
+                _ => ExitCodes.TrainerFailed,
+            };
+        }));
+        return command;
+    }
+
+    private static Regex? ParseRegex(string? pattern)
+    {
+        if (pattern is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var regex = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            return regex.GetGroupNumbers().Length >= 2 ? regex : throw new UsageException($"--step-from '{pattern}' has no capture group: put the step's digits in ( )");
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--step-from '{pattern}' is not a regular expression: {e.Message}", e);
+        }
+    }
+
+    private static int NonNegative(int value, string what) => value >= 0 ? value : throw new UsageException($"{what} must be 0 or more");
+}

@@ -1,0 +1,50 @@
+namespace Baton.Checkpoints;
+
+/// <summary>
+/// Picks a layout from what the directory holds, the first time it recognizes one, and keeps it; until then it
+/// finds nothing. <see cref="Picked"/> says which it chose and why.
+/// </summary>
+public sealed class AutoDetector(DetectorOptions options) : CheckpointDetector(options)
+{
+    private readonly CheckpointDetector[] _candidates =
+    [
+        new TfDetector(options), new KerasDetector(options), new HfDetector(options), new OrbaxDetector(options), new TorchDetector(options),
+    ];
+
+    /// <summary>The detector chosen, once the directory showed a known layout.</summary>
+    public CheckpointDetector? Chosen { get; private set; }
+
+    /// <summary>"tf (a TensorFlow 'checkpoint' state file)" once chosen.</summary>
+    public string? Picked { get; private set; }
+
+    /// <inheritdoc />
+    public override string Name => Chosen?.Name ?? "auto";
+
+    /// <inheritdoc />
+    public override string? Recognize(string directory) =>
+        _candidates.Select(c => c.Recognize(directory) is { } why ? $"{c.Name} ({why})" : null).FirstOrDefault(r => r is not null);
+
+    /// <inheritdoc />
+    public override DetectionResult Detect(string directory, DetectionMode mode = DetectionMode.Live)
+    {
+        if (Chosen is null && Directory.Exists(directory))
+        {
+            foreach (var candidate in _candidates)
+            {
+                if (candidate.Recognize(directory) is { } why)
+                {
+                    Chosen = candidate;
+                    Picked = $"{candidate.Name} ({why})";
+                    break;
+                }
+            }
+        }
+
+        return Chosen?.Detect(directory, mode) ?? DetectionResult.None;
+    }
+
+    /// <inheritdoc />
+    public override int OnWriterDied() => Chosen?.OnWriterDied() ?? 0;
+
+    internal override Checkpoint? Scan(ScanContext context) => null;
+}

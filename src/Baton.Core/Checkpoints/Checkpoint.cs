@@ -1,0 +1,32 @@
+namespace Baton.Checkpoints;
+
+/// <summary>A complete checkpoint found in a checkpoint directory: what to push and at which step.</summary>
+/// <param name="Format">The detector that found it (<c>tf</c>, <c>torch</c>, ...).</param>
+/// <param name="Step">The training step, when the checkpoint names one.</param>
+/// <param name="Name">What the trainer calls it (a prefix, a file or a directory), for messages.</param>
+/// <param name="Files">The exact files to push, relative to the directory, '/'-separated, sorted.</param>
+/// <param name="Fingerprint">Changes whenever any of the files changes (path, size and modification time).</param>
+public sealed record Checkpoint(string Format, long? Step, string Name, IReadOnlyList<string> Files, string Fingerprint)
+{
+    /// <summary>"step N" or the name when the step is unknown, for messages.</summary>
+    public string Describe() => Step is { } step ? $"step {step}" : $"'{Name}'";
+}
+
+/// <summary>How a scan judges files that may still be written.</summary>
+public enum DetectionMode
+{
+    /// <summary>A trainer may be writing: files must have stopped changing for the detector's period.</summary>
+    Live,
+
+    /// <summary>No writer is active (before launch, or after the trainer exited cleanly): completeness markers only.</summary>
+    Settled,
+}
+
+/// <summary>What one scan found.</summary>
+/// <param name="Newest">The newest complete checkpoint, or <c>null</c>.</param>
+/// <param name="RecheckIn">When something seen may become complete: scan again after this long.</param>
+public sealed record DetectionResult(Checkpoint? Newest, TimeSpan? RecheckIn)
+{
+    /// <summary>Nothing found and nothing pending.</summary>
+    public static DetectionResult None { get; } = new(null, null);
+}

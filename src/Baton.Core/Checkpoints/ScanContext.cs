@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Baton.Checkpoints;
+
+/// <summary>One scan of a checkpoint directory: file lookups, the stability verdicts and when to look again.</summary>
+internal sealed class ScanContext(string root, DetectionMode mode, FileStability stability, DetectorOptions options)
+{
+    private const string InternalPrefix = ".baton-";
+    private readonly Dictionary<string, (long Size, long MTime)> _states = new(StringComparer.Ordinal);
+
+    public string Root { get; } = root;
+
+    public DetectorOptions Options { get; } = options;
+
+    /// <summary>The shortest wait after which a file seen in this scan may have settled.</summary>
+    public TimeSpan? RecheckIn { get; private set; }
+
+    public string FullPath(string relative) => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>
+    /// Whether every file exists and has stayed the same for <paramref name="required"/> (always observing all of
+    /// them, so the next scan knows their history). In <see cref="DetectionMode.Settled"/> only taint counts.
+    /// </summary>
+    public bool Settled(IEnumerable<string> files, TimeSpan required)
+    {
+        var settled = true;
+        foreach (var file in files)
+        {
+            var info = new FileInfo(FullPath(file));
+            if (!info.Exists)
+            {
+                settled = false;
+                continue;
+            }
+
+            var state = (info.Length, info.LastWriteTimeUtc.Ticks);
+            _states[file] = state;
+            var age = stability.Observe(file, state.Length, state.Ticks, required);
+            if (age is null)
+            {
+                settled = false;
+            }
+            else if (mode == DetectionMode.Live && age < required)
+            {
+                settled = false;
+                var wait = required - age.Value;
+                RecheckIn = RecheckIn is { } current && current < wait ? current : wait;
+            }
+        }
+
+        return settled;
+    }
+
+    /// <summary>Regular files under a relative directory (recursively), skipping Baton's own staging names.</summary>
+    public List<string> FilesUnder(string relativeDirectory)
+    {
+        var start = relativeDirectory.Length == 0 ? Root : FullPath(relativeDirectory);
+        var result = new List<string>();
+        if (!Directory.Exists(start))
+        {
+            return result;
+        }
+
+        var pending = new Stack<string>();
+        pending.Push(start);
+        while (pending.Count > 0)
+        {
+            var directory = pending.Pop();
+            IEnumerable<FileSystemInfo> entries;
+            try
+            {
+                entries = new DirectoryInfo(directory).EnumerateFileSystemInfos().ToList();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // deleted while we looked: the next scan sees the new state
+            }
+
+            foreach (var entry in entries)
+            {
+                if (entry.Name.StartsWith(InternalPrefix, StringComparison.Ordinal) || entry.LinkTarget is not null)
+                {
+                    continue;
+                }
+
+                if (entry is DirectoryInfo)
+                {
+                    pending.Push(entry.FullName);
+                }
+                else
+                {
+                    result.Add(Path.GetRelativePath(Root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/'));
+                }
+            }
+        }
+
+        result.Sort(StringComparer.Ordinal);
+        return result;
+    }
+
+    /// <summary>Names of the directory's immediate entries of one kind, skipping Baton's own staging names.</summary>
+    public List<string> Names(string relativeDirectory, bool directories)
+    {
+        var path = relativeDirectory.Length == 0 ? Root : FullPath(relativeDirectory);
+        try
+        {
+            var entries = directories
+                ? new DirectoryInfo(path).EnumerateDirectories().Where(d => d.LinkTarget is null).Select(d => d.Name)
+                : new DirectoryInfo(path).EnumerateFiles().Where(f => f.LinkTarget is null).Select(f => f.Name);
+            return entries.Where(n => !n.StartsWith(InternalPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// Builds the checkpoint. Its fingerprint covers the states this scan saw of <paramref name="identity"/> (all the
+    /// files when not given): files that merely travel along, such as a configuration the trainer rewrites at each
+    /// start, do not make the same checkpoint look new.
+    /// </summary>
+    public Checkpoint Found(string format, long? step, string name, IEnumerable<string> files, IEnumerable<string>? identity = null)
+    {
+        var sorted = files.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var text = new StringBuilder();
+        foreach (var file in identity?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList() ?? sorted)
+        {
+            var (size, mtime) = _states.TryGetValue(file, out var s) ? s : (-1, -1);
+            text.Append(file).Append('\0').Append(size).Append('\0').Append(mtime).Append('\n');
+        }
+
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
+        return new Checkpoint(format, step, name, sorted, Convert.ToHexStringLower(hash.AsSpan(0, 12)));
+    }
+}

@@ -1,0 +1,95 @@
+namespace Baton.Journal;
+
+/// <summary>
+/// One supervisor lifetime on one machine: from <c>baton run</c>'s start to its end (or to the moment it was killed,
+/// when <see cref="Ended"/> stays empty and <see cref="Updated"/> is the last word from it). Stored at
+/// <c>runs/RUN/legs/ID</c> and rewritten as the leg goes on.
+/// </summary>
+public sealed record Leg
+{
+    /// <summary>Format version of the record.</summary>
+    public int Version { get; init; } = 1;
+
+    /// <summary>Sortable id: start time and a random suffix.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The run.</summary>
+    public required string Run { get; init; }
+
+    /// <summary>The machine.</summary>
+    public string Host { get; init; } = "";
+
+    /// <summary>When the supervisor started.</summary>
+    public DateTimeOffset Started { get; init; }
+
+    /// <summary>The last time the supervisor wrote this record.</summary>
+    public DateTimeOffset Updated { get; init; }
+
+    /// <summary>When the leg ended; empty while it runs, and for ever when it was killed.</summary>
+    public DateTimeOffset? Ended { get; init; }
+
+    /// <summary>Why it ended (see <see cref="LegEndReasons"/>).</summary>
+    public string? EndReason { get; init; }
+
+    /// <summary>The checkpoint format in use, once known.</summary>
+    public string? Format { get; init; }
+
+    /// <summary>The step restored from the store at the start, if any.</summary>
+    public long? RestoredStep { get; init; }
+
+    /// <summary>The snapshot restored at the start, if any.</summary>
+    public string? RestoredSnapshot { get; init; }
+
+    /// <summary>The newest step this leg committed.</summary>
+    public long? NewestStep { get; init; }
+
+    /// <summary>Checkpoints committed.</summary>
+    public int CheckpointsPushed { get; init; }
+
+    /// <summary>Pushes abandoned because the trainer changed the checkpoint meanwhile.</summary>
+    public int PushesAbandoned { get; init; }
+
+    /// <summary>Pushes that failed (store errors).</summary>
+    public int PushFailures { get; init; }
+
+    /// <summary>Times the trainer was restarted.</summary>
+    public int Restarts { get; init; }
+
+    /// <summary>The trainer's exits, oldest first (the last few).</summary>
+    public List<TrainerExit> TrainerExits { get; init; } = [];
+
+    /// <summary>A one-line note on how the leg ended.</summary>
+    public string? Message { get; init; }
+}
+
+/// <summary>One end of the trainer process.</summary>
+/// <param name="At">When it exited.</param>
+/// <param name="Code">Its exit code, when it exited by itself.</param>
+/// <param name="Signal">The signal that ended it, when one did.</param>
+/// <param name="Seconds">How long it ran.</param>
+public sealed record TrainerExit(DateTimeOffset At, int? Code, int? Signal, double Seconds);
+
+/// <summary>The values of <see cref="Leg.EndReason"/>.</summary>
+public static class LegEndReasons
+{
+    /// <summary>The trainer exited 0 and its last checkpoint is durable.</summary>
+    public const string Finished = "finished";
+
+    /// <summary>Stopped by a signal (the value is followed by the signal's name, e.g. "signal SIGTERM").</summary>
+    public const string Signal = "signal";
+
+    /// <summary>Stopped ahead of <c>--deadline</c>.</summary>
+    public const string Deadline = "deadline";
+
+    /// <summary>Stopped on a cloud preemption notice.</summary>
+    public const string Preempted = "preempted";
+
+    /// <summary>The trainer kept failing without making progress.</summary>
+    public const string CrashLoop = "crash-loop";
+
+    /// <summary><c>--max-restarts</c> was reached.</summary>
+    public const string MaxRestarts = "max-restarts";
+
+    /// <summary>The supervisor itself failed (e.g. the store became unreachable for the final push).</summary>
+    public const string Failed = "failed";
+}

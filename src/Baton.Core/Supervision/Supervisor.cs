@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Baton.Checkpoints;
+using Baton.Journal;
+using Baton.Repositories;
+using Baton.Snapshots;
+using Baton.Storage;
+
+namespace Baton.Supervision;
+
+/// <summary>
+/// <c>baton run</c>: restores the newest checkpoint of a run, starts the trainer in its own process group, pushes
+/// each newly completed checkpoint in the background (newest wins), restarts the trainer when it fails, and stops
+/// well on a signal, a deadline or a preemption notice. Each lifetime is recorded as a leg of the run.
+/// </summary>
+public sealed partial class Supervisor
+{
+    private readonly IObjectStore _store;
+    private readonly SupervisorOptions _options;
+    private readonly ISupervisorLog _log;
+    private readonly ChannelReader<int>? _signals;
+    private readonly TimeProvider _time;
+    private readonly TaskCompletionSource<StopRequest> _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly RestartPolicy _restarts;
+    private string _directory = "";
+    private string _executable = "";
+    private CheckpointScanner? _scanner;
+    private PushSlot? _pushes;
+    private LegRecorder? _leg;
+    private Repository? _repository;
+    private long? _restoredStep;
+    private volatile string? _launchFingerprint;
+    private volatile bool _progress;
+    private int _commits;
+
+    /// <summary>Creates a supervisor; nothing happens until <see cref="RunAsync"/>.</summary>
+    /// <param name="store">The store holding the run.</param>
+    /// <param name="options">What to run and how.</param>
+    /// <param name="log">Where to report.</param>
+    /// <param name="signals">Signals received by the process (see <see cref="SignalRelay"/>), or <c>null</c>.</param>
+    public Supervisor(IObjectStore store, SupervisorOptions options, ISupervisorLog log, ChannelReader<int>? signals = null)
+    {
+        _store = store;
+        _options = options;
+        _log = log;
+        _signals = signals;
+        _time = options.TimeProvider;
+        _restarts = new RestartPolicy(options.Restart, options.Random);
+    }
+
+    private CheckpointScanner Scanner => _scanner!;
+
+    private PushSlot Pushes => _pushes!;
+
+    private LegRecorder Leg => _leg!;
+
+    /// <summary>
+    /// Supervises the trainer until it finishes, fails for good, or is stopped. Bad input is refused before anything
+    /// is written anywhere.
+    /// </summary>
+    /// <exception cref="UsageException">No command, a command that does not exist, an unusable directory, an unknown format.</exception>
+    /// <exception cref="BatonException">The store failed in a way that kept the newest checkpoint out of it.</exception>
+    public async Task<SupervisorResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var detector = Validate();
+        var started = _time.GetTimestamp();
+        _repository = await Repository.OpenOrInitAsync(_store, new RepositoryOptions { TimeProvider = _time, HostName = _options.HostName }, cancellationToken).ConfigureAwait(false);
+        _scanner = new CheckpointScanner(detector, _directory, _log);
+        _pushes = new PushSlot(PushAsync, OnCommitted, _log, _time);
+        var now = _time.GetUtcNow();
+        _leg = new LegRecorder(new RunJournal(_repository, _options.Run), new Leg
+        {
+            Id = RunJournal.NewLegId(_time), Run = _options.Run, Host = _options.HostName, Started = now, Updated = now,
+        }, _log, _time);
+
+        using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var helpers = new List<Task> { PumpSignalsAsync(background.Token), DeadlineAsync(started, background.Token) };
+        try
+        {
+            try
+            {
+                await RestoreAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                _log.Info("restore interrupted: the checkpoint directory is as it was");
+            }
+
+            Leg.Update(l => l with { RestoredStep = _restoredStep, Format = Scanner.Format });
+            if (_stop.Task.IsCompleted)
+            {
+                return await EndAsync(await _stop.Task.ConfigureAwait(false), null).ConfigureAwait(false);
+            }
+
+            var watcher = new CheckpointWatcher(Scanner, _options.ScanInterval, OnFound, _log, _time);
+            helpers.Add(watcher.RunAsync(background.Token));
+            helpers.Add(Leg.HeartbeatAsync(_options.HeartbeatInterval, background.Token));
+            helpers.Add(WatchPreemptionAsync(background.Token));
+            return await SuperviseAsync(watcher, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Leg.Update(l => l with { Ended = _time.GetUtcNow(), EndReason = LegEndReasons.Failed, Message = e.Message });
+            await Leg.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            await background.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(helpers.Select(t => t.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default))).ConfigureAwait(false);
+        }
+    }
+
+    private CheckpointDetector Validate()
+    {
+        if (_options.Command.Count == 0 || string.IsNullOrEmpty(_options.Command[0]))
+        {
+            throw new UsageException("no training command: put it after '--', e.g. baton run --store S --run R --dir logs -- python train.py");
+        }
+
+        RepositoryLayout.ValidateRunName(_options.Run);
+        Preemption.PreemptionMonitor.ValidateKind(_options.Preemption);
+        var detector = CheckpointFormats.Create(_options.Format, new DetectorOptions
+        {
+            QuietPeriod = _options.QuietPeriod, StepFrom = _options.StepFrom, TimeProvider = _time,
+        });
+        _executable = CommandLocator.Resolve(_options.Command[0]);
+        _directory = Path.GetFullPath(_options.Directory);
+        try
+        {
+            Directory.CreateDirectory(_directory);
+            var probe = Path.Combine(_directory, ".baton-probe-" + Guid.NewGuid().ToString("N")[..8]);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"checkpoint directory '{_options.Directory}' is not writable ({e.Message}): give a directory the trainer can write", e);
+        }
+
+        return detector;
+    }
+
+    private async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        var newest = await _repository!.FindSnapshotAsync(_options.Run, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
+        var local = Scanner.Scan(DetectionMode.Settled).Newest;
+        var storeStep = newest?.Manifest.Step;
+        Pushes.MarkCommitted(null, storeStep);
+        if (newest is null)
+        {
+            _log.Info(local is null
+                ? $"run '{_options.Run}' has no snapshots yet: starting from scratch"
+                : $"run '{_options.Run}' has no snapshots yet; {local.Describe()} in {_options.Directory} will be pushed");
+            return;
+        }
+
+        if (local is not null && (local.Step is null || storeStep is null || local.Step >= storeStep))
+        {
+            _log.Info($"{_options.Directory} already holds {local.Describe()} (the store's newest is {Describe(storeStep, newest.Id)}): keeping it");
+            if (local.Step == storeStep)
+            {
+                Pushes.MarkCommitted(local, storeStep);
+            }
+
+            return;
+        }
+
+        var clock = _time.GetTimestamp();
+        var restored = await _repository.RestoreAsync(newest, _directory, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
+        _restoredStep = storeStep;
+        var after = Scanner.Scan(DetectionMode.Settled).Newest;
+        Pushes.MarkCommitted(after, storeStep);
+        Leg.Update(l => l with { RestoredSnapshot = newest.Id });
+        _log.Info($"restored {Describe(storeStep, newest.Id)} from the store: {restored.Files} files, {Bytes(restored.Bytes)} verified in {Durations.Format(_time.GetElapsedTime(clock))}");
+        if (after is null)
+        {
+            _log.Warn($"the restored files hold no complete {Scanner.Format} checkpoint: check --format");
+        }
+    }
+
+    private async Task<SupervisorResult> SuperviseAsync(CheckpointWatcher watcher, CancellationToken cancellationToken)
+    {
+        ChildExit? last = null;
+        while (true)
+        {
+            var child = Launch();
+            var exited = child.Exited;
+            if (await Task.WhenAny(exited, _stop.Task).ConfigureAwait(false) != exited)
+            {
+                return await StopAsync(child, await _stop.Task.ConfigureAwait(false)).ConfigureAwait(false);
+            }
+
+            last = await exited.ConfigureAwait(false);
+            child.KillGroup(); // whatever it left behind must not write into the directory of the next run
+            RecordExit(last);
+            if (last.Succeeded)
+            {
+                return await FinishAsync(last, watcher).ConfigureAwait(false);
+            }
+
+            var found = Scanner.ScanAfterExit(trusted: false).Newest;
+            if (found is not null)
+            {
+                OnFound(found);
+            }
+
+            var decision = _restarts.OnFailure(_progress);
+            if (!decision.Restart)
+            {
+                _log.Warn($"{decision.Explanation} (last: {last.Describe()}); giving up");
+                await Pushes.DrainAsync(_abort.Token).ConfigureAwait(false);
+                return await EndAsync(new StopRequest(decision.GiveUpReason == LegEndReasons.CrashLoop ? SupervisorOutcome.CrashLoop : SupervisorOutcome.MaxRestarts,
+                    null, decision.GiveUpReason!, decision.Explanation), last).ConfigureAwait(false);
+            }
+
+            _log.Warn($"trainer {last.Describe()} after {Durations.Format(last.Ran)}; restarting in {Durations.Format(decision.Delay)} ({decision.Explanation})");
+            Leg.Update(l => l with { Restarts = _restarts.Restarts });
+            var delay = Task.Delay(decision.Delay, _time, cancellationToken);
+            if (await Task.WhenAny(delay, _stop.Task).ConfigureAwait(false) != delay)
+            {
+                return await StopAsync(null, await _stop.Task.ConfigureAwait(false)).ConfigureAwait(false);
+            }
+
+            await delay.ConfigureAwait(false);
+        }
+    }
+
+    private ChildProcess Launch()
+    {
+        var present = Scanner.Scan(DetectionMode.Settled).Newest;
+        var arguments = present is null ? _options.Command : [.. _options.Command, .. _options.ResumeArguments];
+        var environment = ChildProcess.EnvironmentWith(new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["BATON_RUN"] = _options.Run,
+            ["BATON_CKPT_DIR"] = _directory,
+            ["BATON_RESTORED_STEP"] = Format(_restoredStep),
+            ["BATON_RESUME_STEP"] = present is null ? "" : Format(present.Step),
+        });
+        _launchFingerprint = present?.Fingerprint;
+        _progress = false;
+        var child = ChildProcess.Start(_executable, arguments, environment, _time);
+        var resume = present is null ? "from scratch" : $"resuming from {present.Describe()}{(_options.ResumeArguments.Count > 0 ? " (resume arguments added)" : "")}";
+        _log.Info($"started {Path.GetFileName(_options.Command[0])} (pid {child.Id}), {resume}");
+        return child;
+    }
+
+    private void OnFound(Checkpoint checkpoint)
+    {
+        if (checkpoint.Fingerprint != _launchFingerprint)
+        {
+            _progress = true;
+        }
+
+        Pushes.Offer(checkpoint);
+    }
+
+    private Task<Snapshot> PushAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
+        _repository!.PushAsync(_directory, _options.Run, new PushOptions
+        {
+            Step = checkpoint.Step,
+            Include = checkpoint.Files,
+            Labels = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["format"] = checkpoint.Format, ["checkpoint"] = checkpoint.Name, ["leg"] = Leg.Current.Id,
+            },
+            // Leave most of the machine to the trainer: pushing never pauses training, but it should not starve it.
+            Workers = Math.Max(1, Environment.ProcessorCount / 2),
+        }, cancellationToken);
+
+    private void OnCommitted(Checkpoint checkpoint, Snapshot snapshot)
+    {
+        Interlocked.Increment(ref _commits);
+        var stats = snapshot.Manifest.Stats;
+        _log.Info($"pushed {checkpoint.Describe()}: snapshot {snapshot.Id}, {stats.Files} files, {Bytes(stats.Bytes)} ({Bytes(stats.BytesNew)} new) in {Durations.Format(TimeSpan.FromSeconds(stats.Seconds))}");
+        Leg.Update(l => l with
+        {
+            CheckpointsPushed = l.CheckpointsPushed + 1,
+            NewestStep = checkpoint.Step is { } step && (l.NewestStep is null || step > l.NewestStep) ? step : l.NewestStep,
+            Format = checkpoint.Format,
+        });
+    }
+
+    private void RecordExit(ChildExit exit) => Leg.Update(l => l with
+    {
+        TrainerExits = [.. l.TrainerExits.TakeLast(19), new TrainerExit(_time.GetUtcNow(), exit.Code, exit.Signal, Math.Round(exit.Ran.TotalSeconds, 3))],
+    });
+
+    private static string Describe(long? step, string id) => step is { } s ? $"step {s} (snapshot {id})" : $"snapshot {id}";
+
+    private static string Format(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
+
+    private static string Bytes(long bytes) => bytes switch
+    {
+        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        < 1024L * 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.0} MiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1073741824.0:0.0} GiB"),
+    };
+}

@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+using Baton.Supervision.Preemption;
+
+namespace Baton.Supervision;
+
+/// <summary>Everything <c>baton run</c> is told: the run, the directory, the trainer and how to look after it.</summary>
+public sealed record SupervisorOptions
+{
+    /// <summary>The run the checkpoints belong to.</summary>
+    public required string Run { get; init; }
+
+    /// <summary>The checkpoint directory the trainer writes.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>The training command: program and arguments.</summary>
+    public required IReadOnlyList<string> Command { get; init; }
+
+    /// <summary>Arguments appended only when a checkpoint is there to resume from.</summary>
+    public IReadOnlyList<string> ResumeArguments { get; init; } = [];
+
+    /// <summary>The checkpoint format (see <see cref="Checkpoints.CheckpointFormats"/>).</summary>
+    public string Format { get; init; } = "auto";
+
+    /// <summary>How long marker-less checkpoints must stay unchanged.</summary>
+    public TimeSpan QuietPeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Reads the step from a checkpoint's path (one capture group).</summary>
+    public Regex? StepFrom { get; init; }
+
+    /// <summary>Restart and crash-loop settings.</summary>
+    public RestartOptions Restart { get; init; } = new();
+
+    /// <summary>The signal forwarded to the trainer's process group to make it stop.</summary>
+    public int StopSignal { get; init; } = SignalNames.Term;
+
+    /// <summary>How long the trainer gets, after the stop signal, to write a last checkpoint and exit.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A known limit on the session (from the supervisor's start); the stop begins ahead of it.</summary>
+    public TimeSpan? Deadline { get; init; }
+
+    /// <summary>A signal that makes the trainer write a checkpoint, sent before stopping at a deadline or notice.</summary>
+    public int? CheckpointSignal { get; init; }
+
+    /// <summary>Which cloud's preemption notices to watch: gce, aws, azure, auto or none.</summary>
+    public string Preemption { get; init; } = "none";
+
+    /// <summary>How often the metadata service is asked.</summary>
+    public TimeSpan PreemptionInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where the metadata services are.</summary>
+    public PreemptionEndpoints Endpoints { get; init; } = new();
+
+    /// <summary>How often the directory is rescanned when no file-system event arrives.</summary>
+    public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the leg record is refreshed while nothing else happens.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The machine's name, recorded in legs and snapshots.</summary>
+    public string HostName { get; init; } = Environment.MachineName;
+
+    /// <summary>The clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Randomness for the restart jitter.</summary>
+    public Random Random { get; init; } = Random.Shared;
+
+    /// <summary>How long before the deadline the stop begins: the grace period plus time for the final push.</summary>
+    public TimeSpan DeadlineLead => Grace + (Deadline is { } d ? TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, d.Ticks / 10)) : TimeSpan.Zero);
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace Baton.Storage.Rclone;
+
+/// <summary>
+/// A store on any rclone remote (Google Drive, OneDrive, Dropbox, S3, B2, ... as the user's <c>rclone config</c> sets
+/// them up), driven through the <c>rclone</c> program, one process per operation. Writes upload to a temporary name and
+/// move it into place, so readers see whole objects only. Create-if-absent is a check followed by the write: most
+/// remotes offer no conditional write, so <see cref="StoreCapabilities.AtomicCreate"/> is false and two machines racing
+/// on the same key can both succeed.
+/// </summary>
+public sealed class RcloneStore : IObjectStore
+{
+    private const string TempPrefix = ".tmp-";
+    private readonly RcloneAddress _address;
+    private readonly RcloneRunner _runner;
+
+    /// <summary>Creates a store; rclone is not run until the first operation.</summary>
+    public RcloneStore(RcloneAddress address, RcloneSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(settings);
+        _address = address;
+        _runner = new RcloneRunner(settings, address);
+    }
+
+    /// <inheritdoc />
+    public string Location => _address.Display;
+
+    /// <inheritdoc />
+    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: false, Concurrency: 4);
+
+    /// <inheritdoc />
+    public async Task PutAsync(string key, ReadOnlyMemory<byte> data, PutMode mode, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Validate(key);
+        if (mode == PutMode.CreateNew)
+        {
+            await ThrowIfExistsAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        var slash = key.LastIndexOf('/');
+        var temp = (slash < 0 ? "" : key[..(slash + 1)]) + TempPrefix + Guid.NewGuid().ToString("N");
+        var upload = await _runner.RunAsync(
+            ["rcat", "--size", data.Length.ToString(CultureInfo.InvariantCulture), _address.PathOf(temp)], data, key, cancellationToken).ConfigureAwait(false);
+        if (upload.ExitCode != 0)
+        {
+            await TryDeleteAsync(temp).ConfigureAwait(false);
+            throw RcloneErrors.Classify(upload, _address, key, "write");
+        }
+
+        try
+        {
+            if (mode == PutMode.CreateNew)
+            {
+                // Look again just before the move: it narrows, but cannot close, the window another writer has.
+                await ThrowIfExistsAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+
+            var move = await _runner.RunAsync(["moveto", _address.PathOf(temp), _address.PathOf(key)], null, key, cancellationToken).ConfigureAwait(false);
+            if (move.ExitCode != 0)
+            {
+                throw RcloneErrors.Classify(move, _address, key, "write");
+            }
+        }
+        catch
+        {
+            await TryDeleteAsync(temp).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<Stream> OpenReadAsync(string key, long offset = 0, long length = -1, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Validate(key);
+        if (length == 0)
+        {
+            return await StatAsync(key, cancellationToken).ConfigureAwait(false) is null
+                ? throw new StoreException(StoreErrorReason.NotFound, Location, key, $"cannot read '{key}' in {Location}: not found")
+                : new MemoryStream([], writable: false);
+        }
+
+        var args = new List<string> { "cat" };
+        if (offset > 0)
+        {
+            args.AddRange(["--offset", offset.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (length > 0)
+        {
+            args.AddRange(["--count", length.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        args.Add(_address.PathOf(key));
+        var process = _runner.Start(args, key);
+        return await RcloneReadStream.OpenAsync(process, result => RcloneErrors.Classify(result, _address, key, "read"), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Validate(key);
+        var result = await _runner.RunAsync(["lsjson", "--stat", "--no-mimetype", _address.PathOf(key)], null, key, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            return RcloneErrors.IsNotFound(result) ? null : throw RcloneErrors.Classify(result, _address, key, "stat");
+        }
+
+        var entry = JsonSerializer.Deserialize(result.Output, RcloneJson.Default.RcloneEntry);
+        return entry is { IsDir: false } ? new ObjectInfo(key, entry.Size) : null;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // List the deepest folder the prefix names, then filter by the full prefix.
+        var slash = prefix.LastIndexOf('/');
+        var folder = slash < 0 ? "" : prefix[..slash];
+        var path = folder.Length == 0 ? _address.Root : _address.PathOf(folder);
+        var result = await _runner.RunAsync(["lsjson", "--recursive", "--files-only", "--no-mimetype", "--no-modtime", "--fast-list", path], null, null, cancellationToken)
+            .ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            if (RcloneErrors.IsNotFound(result))
+            {
+                yield break;
+            }
+
+            throw RcloneErrors.Classify(result, _address, null, "list");
+        }
+
+        foreach (var entry in JsonSerializer.Deserialize(result.Output, RcloneJson.Default.ListRcloneEntry) ?? [])
+        {
+            var key = folder.Length == 0 ? entry.Path : folder + "/" + entry.Path;
+            var name = key[(key.LastIndexOf('/') + 1)..];
+            if (!entry.IsDir && !name.StartsWith(TempPrefix, StringComparison.Ordinal) && key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                yield return new ObjectInfo(key, entry.Size);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        StoreKeys.Validate(key);
+        var result = await _runner.RunAsync(["deletefile", _address.PathOf(key)], null, key, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0 && !RcloneErrors.IsNotFound(result))
+        {
+            throw RcloneErrors.Classify(result, _address, key, "delete");
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private async Task ThrowIfExistsAsync(string key, CancellationToken cancellationToken)
+    {
+        if (await StatAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            throw new StoreException(StoreErrorReason.AlreadyExists, Location, key, $"object '{key}' already exists in {Location}");
+        }
+    }
+
+    private async Task TryDeleteAsync(string key)
+    {
+        try
+        {
+            await _runner.RunAsync(["deletefile", _address.PathOf(key)], null, key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StoreException)
+        {
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using Baton.Testing;
+
+namespace Baton.Tests;
+
+public sealed class ChangingFileTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_file_that_grows_while_it_is_pushed_fails_the_push_with_one_line_and_commits_nothing()
+    {
+        var source = _temp.Combine("src");
+        var store = _temp.Combine("store");
+        TestData.WriteRandomFile(Path.Combine(source, "model.bin"), 2_000_000, 1);
+        var log = Path.Combine(source, "train.log");
+        await File.WriteAllTextAsync(log, "step 0\n");
+        await Cli.SucceedAsync("push", source, "--store", store, "--run", "r", "--quiet");
+
+        // A trainer that appends to its log every millisecond, from before the push starts until after it ends.
+        using var stop = new CancellationTokenSource();
+        var lines = 0;
+        var writer = Task.Run(async () =>
+        {
+            await using var stream = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            while (!stop.IsCancellationRequested)
+            {
+                await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes($"step {Interlocked.Increment(ref lines)}\n"));
+                await stream.FlushAsync();
+                await Task.Delay(1);
+            }
+        });
+        while (Volatile.Read(ref lines) < 5)
+        {
+            await Task.Delay(5);
+        }
+
+        var push = await Cli.RunAsync("push", source, "--store", store, "--run", "r", "--quiet");
+        await stop.CancelAsync();
+        await writer;
+
+        Cli.AssertOneLineError(push, 1, "'train.log'", "while it was being pushed", "nothing was committed");
+        Assert.Single(await Cli.ListAsync(store, "--run", "r"));
+        Assert.Equal(0, (await Cli.RunAsync("check", "--store", store, "--quiet")).ExitCode);
+    }
+
+    public void Dispose() => _temp.Dispose();
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Baton.Testing;
+
+namespace Baton.Tests;
+
+public sealed class CrashTests : IDisposable
+{
+    private const int Files = 5;
+    private const int FileSize = 20 << 20;
+    private const int Kills = 12;
+    private readonly TempDirectory _temp = new();
+
+    [Fact(Timeout = 600_000)]
+    public async Task A_push_killed_at_random_moments_leaves_the_store_healthy_and_the_next_push_restores_bit_identical()
+    {
+        var source = _temp.Combine("src");
+        var store = _temp.Combine("store");
+        for (var i = 0; i < Files; i++)
+        {
+            TestData.WriteRandomFile(Path.Combine(source, $"shard-{i}.bin"), FileSize, i);
+        }
+
+        await Cli.SucceedAsync("init", "--store", store);
+
+        // A full push, timed, sets the range of the kill delays so that kills land in every phase of a push.
+        var clock = Stopwatch.StartNew();
+        await Cli.SucceedAsync("push", source, "--store", store, "--run", "r", "--quiet");
+        var fullPush = clock.Elapsed;
+        var random = new Random(2024);
+        var completed = 1;
+        for (var kill = 0; kill < Kills; kill++)
+        {
+            // The next checkpoint: one shard rewritten, so that every push has new data to write.
+            TestData.WriteRandomFile(Path.Combine(source, $"shard-{kill % Files}.bin"), FileSize, 100 + kill);
+            var delay = TimeSpan.FromMilliseconds(random.NextDouble() * fullPush.TotalMilliseconds * 0.8);
+            if (await PushKilledAfterAsync(source, store, delay))
+            {
+                completed++;
+            }
+
+            var check = await Cli.RunAsync("check", "--store", store, "--quiet");
+            Assert.True(check.ExitCode == 0, $"after kill {kill} at {delay.TotalMilliseconds:0} ms: {check}");
+            Assert.DoesNotContain("error:", check.StdOut, StringComparison.Ordinal);
+
+            // Only committed snapshots are listed: numbered without gaps, at least every push that finished.
+            var listed = await Cli.ListAsync(store, "--run", "r");
+            Assert.Equal(Enumerable.Range(1, listed.Count).Select(i => (long)i), listed.Select(s => s.GetProperty("sequence").GetInt64()));
+            Assert.InRange(listed.Count, completed, kill + 2);
+        }
+
+        Assert.True(completed - 1 < Kills, "every push finished before its kill: the kills tested nothing");
+
+        var final = await Cli.RunAsync("push", source, "--store", store, "--run", "r", "--json");
+        Assert.True(final.ExitCode == 0, final.ToString());
+        var target = _temp.Combine("dst");
+        await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--quiet");
+        TestData.AssertSameTree(source, target);
+        var finalId = JsonDocument.Parse(final.StdOut).RootElement.GetProperty("id").GetString()!;
+        Assert.Equal(finalId, (await Cli.ListAsync(store, "--run", "r"))[^1].GetProperty("id").GetString());
+        var readData = await Cli.RunAsync("check", "--store", store, "--read-data", "--quiet");
+        Assert.True(readData.ExitCode == 0, readData.ToString());
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task An_interrupted_push_exits_130_and_commits_nothing()
+    {
+        var source = _temp.Combine("src");
+        var store = _temp.Combine("store");
+        for (var i = 0; i < Files; i++)
+        {
+            TestData.WriteRandomFile(Path.Combine(source, $"shard-{i}.bin"), FileSize, i);
+        }
+
+        using var process = BatonCli.Start(["push", source, "--store", store, "--run", "r"]);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+
+        // The first progress line comes after the first chunk: the push is under way, with most of it still to do.
+        var firstLine = await process.StandardError.ReadLineAsync();
+        Signals.Send(process.Id, Signals.SigInt);
+        var rest = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await stdout;
+
+        Assert.StartsWith("push", firstLine, StringComparison.Ordinal);
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {rest}");
+        Assert.Contains("interrupted", rest, StringComparison.Ordinal);
+        Assert.Empty(await Cli.ListAsync(store));
+        Assert.Equal(0, (await Cli.RunAsync("check", "--store", store, "--quiet")).ExitCode);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_pull_killed_midway_leaves_the_previous_files_whole_and_the_next_pull_completes()
+    {
+        var source = _temp.Combine("src");
+        var store = _temp.Combine("store");
+        for (var i = 0; i < Files; i++)
+        {
+            TestData.WriteRandomFile(Path.Combine(source, $"shard-{i}.bin"), FileSize, i);
+        }
+
+        await Cli.SucceedAsync("push", source, "--store", store, "--run", "r", "--quiet");
+        var target = _temp.Combine("dst");
+        Directory.CreateDirectory(target);
+        await File.WriteAllTextAsync(Path.Combine(target, "shard-0.bin"), "the previous checkpoint");
+
+        using (var process = BatonCli.Start(["pull", target, "--store", store, "--run", "r"]))
+        {
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            await process.StandardError.ReadLineAsync(); // the first progress line: chunks are being written
+            Signals.Send(process.Id, Signals.SigKill);
+            await process.WaitForExitAsync();
+            await stdout;
+        }
+
+        // Files are moved into place only once all are verified: the old file is still the old file.
+        Assert.Equal("the previous checkpoint", await File.ReadAllTextAsync(Path.Combine(target, "shard-0.bin")));
+        Assert.Equal(["shard-0.bin"], Directory.EnumerateFiles(target).Select(Path.GetFileName));
+        Assert.Single(Directory.EnumerateDirectories(target, ".baton-restore-*"));
+        await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--quiet");
+        TestData.AssertSameTree(source, target);
+        Assert.Empty(Directory.EnumerateDirectories(target, ".baton-restore-*")); // the killed pull's staging is gone too
+        await Cli.SucceedAsync("push", target, "--store", store, "--run", "again", "--quiet");
+    }
+
+    // Returns whether the push finished by itself before the kill.
+    private static async Task<bool> PushKilledAfterAsync(string source, string store, TimeSpan delay)
+    {
+        using var process = BatonCli.Start(["push", source, "--store", store, "--run", "r", "--quiet"]);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(exited, Task.Delay(delay)) != exited)
+        {
+            Signals.Send(process.Id, Signals.SigKill);
+        }
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(limit.Token);
+        await Task.WhenAll(stdout, stderr);
+        Assert.True(process.ExitCode is 0 or 137, $"push exited {process.ExitCode}: {await stderr}");
+        return process.ExitCode == 0;
+    }
+
+    public void Dispose() => _temp.Dispose();
+}

@@ -1,0 +1,86 @@
+using Baton.Checkpoints;
+
+namespace Baton.Tests.Checkpoints;
+
+public sealed class TfDetectorTests : DetectorTestBase
+{
+    [Fact]
+    public void The_named_prefix_with_every_shard_is_found_with_its_state_file_and_config()
+    {
+        CheckpointFiles.TfPrefix(Directory, "vector-500");
+        CheckpointFiles.TfPrefix(Directory, "vector-1000", shards: 2);
+        CheckpointFiles.TfState(Directory, "vector-1000", "vector-500", "vector-1000");
+        CheckpointFiles.Text(PathOf("model_config.json"), "{}");
+        CheckpointFiles.Write(PathOf("events.out.tfevents.1700000000.host"), 300);
+
+        var found = Settle(new TfDetector(Options));
+
+        Assert.NotNull(found);
+        Assert.Equal(1000, found.Step);
+        Assert.Equal("vector-1000", found.Name);
+        Assert.Equal(
+            ["checkpoint", "model_config.json", "vector-1000.data-00000-of-00002", "vector-1000.data-00001-of-00002", "vector-1000.index", "vector-1000.meta"],
+            found.Files);
+    }
+
+    [Fact]
+    public void A_prefix_missing_a_shard_is_not_complete()
+    {
+        CheckpointFiles.TfPrefix(Directory, "vector-1000", shards: 2);
+        File.Delete(PathOf("vector-1000.data-00001-of-00002"));
+        CheckpointFiles.TfState(Directory, "vector-1000");
+
+        Assert.Null(Settle(new TfDetector(Options)));
+    }
+
+    [Fact]
+    public void A_state_file_cut_off_mid_line_names_nothing()
+    {
+        CheckpointFiles.TfPrefix(Directory, "vector-1000");
+        CheckpointFiles.Text(PathOf("checkpoint"), "model_checkpoint_path: \"vector-10");
+
+        Assert.Null(Settle(new TfDetector(Options)));
+    }
+
+    [Fact]
+    public void Files_still_changing_are_not_complete_until_they_settle()
+    {
+        CheckpointFiles.TfPrefix(Directory, "ckpt-7");
+        CheckpointFiles.TfState(Directory, "ckpt-7");
+        var detector = new TfDetector(Options);
+
+        var first = detector.Detect(Directory);
+        Assert.Null(first.Newest);
+        Assert.NotNull(first.RecheckIn);
+
+        Clock.Advance(Options.SettlePeriod);
+        Assert.Equal(7, detector.Detect(Directory).Newest?.Step);
+    }
+
+    [Fact]
+    public void An_absolute_path_inside_the_directory_is_read_as_relative()
+    {
+        CheckpointFiles.TfPrefix(Directory, "model.ckpt-30");
+        CheckpointFiles.TfState(Directory, PathOf("model.ckpt-30"));
+
+        var found = Settle(new TfDetector(Options));
+
+        Assert.Equal(30, found?.Step);
+        Assert.Contains("model.ckpt-30.index", found!.Files);
+    }
+
+    [Fact]
+    public void Rewriting_only_the_configuration_keeps_the_checkpoint_the_same()
+    {
+        CheckpointFiles.TfPrefix(Directory, "vector-5");
+        CheckpointFiles.TfState(Directory, "vector-5");
+        CheckpointFiles.Text(PathOf("model_config.json"), "{}");
+        var detector = new TfDetector(Options);
+        var before = Settle(detector);
+
+        File.SetLastWriteTimeUtc(PathOf("model_config.json"), new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var after = Settle(detector);
+
+        Assert.Equal(before!.Fingerprint, after!.Fingerprint);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Threading.Channels;
+using Baton.Journal;
+using Baton.Repositories;
+using Baton.Storage.Folder;
+using Baton.Supervision;
+using Baton.Testing;
+
+namespace Baton.Tests.Supervision;
+
+/// <summary>The supervisor in this process, with small shell trainers: restore, resume arguments, stop, restarts.</summary>
+public sealed class SupervisorTests : IDisposable
+{
+    // Writes the next pattern checkpoint (ckpt-N.bin, N = files so far + 1) and notes how it was started.
+    private const string WriteNext =
+        "echo \"args:$*|restored:$BATON_RESTORED_STEP|resume:$BATON_RESUME_STEP|run:$BATON_RUN\" >> \"$LOG\"; " +
+        "n=$(ls \"$BATON_CKPT_DIR\" | wc -l); printf 'weights' > \"$BATON_CKPT_DIR/ckpt-$((n + 1)).bin\"";
+
+    private readonly TempDirectory _temp = new();
+    private readonly RecordingLog _log = new();
+
+    private string Store => _temp.Combine("store");
+
+    private string Log => _temp.Combine("trainer.log");
+
+    [Fact(Timeout = 60_000)]
+    public async Task Resume_arguments_and_the_restored_step_reach_the_trainer_only_when_a_checkpoint_was_restored()
+    {
+        var first = await RunAsync(Options("machine-1", WriteNext));
+        var second = await RunAsync(Options("machine-2", WriteNext));
+
+        Assert.Equal((SupervisorOutcome.Finished, 1L), (first.Outcome, first.NewestStep!.Value));
+        Assert.Equal((SupervisorOutcome.Finished, 2L), (second.Outcome, second.NewestStep!.Value));
+        Assert.Equal(
+            ["args:|restored:|resume:|run:r1", "args:--resume --from-checkpoint|restored:1|resume:1|run:r1"],
+            File.ReadAllLines(Log));
+        Assert.True(File.Exists(_temp.Combine("machine-2", "ckpt", "ckpt-1.bin")), "the snapshot was restored before launch");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_stop_signal_is_forwarded_and_the_checkpoint_the_trainer_writes_on_it_is_pushed()
+    {
+        var script = "trap 'printf last > \"$BATON_CKPT_DIR/ckpt-9.bin\"; exit 0' TERM; echo ready >> \"$LOG\"; while :; do sleep 0.05; done";
+        var signals = Channel.CreateUnbounded<int>();
+        var run = RunAsync(Options("m", script), signals.Reader);
+        await WaitForAsync(() => File.Exists(Log));
+
+        await signals.Writer.WriteAsync(SignalNames.Term);
+        var result = await run;
+
+        Assert.Equal(SupervisorOutcome.Signaled, result.Outcome);
+        Assert.Equal(9, result.NewestStep);
+        Assert.Equal(0, result.LastExit?.Code);
+        var leg = Assert.Single(await LegsAsync());
+        Assert.Equal("signal SIGTERM", leg.EndReason);
+        Assert.Equal(1, leg.CheckpointsPushed);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_trainer_that_always_fails_ends_as_a_crash_loop()
+    {
+        var result = await RunAsync(Options("m", "echo ran >> \"$LOG\"; exit 3") with
+        {
+            Restart = new RestartOptions { CrashLoopLimit = 3, InitialBackoff = TimeSpan.FromMilliseconds(10) },
+        });
+
+        Assert.Equal(SupervisorOutcome.CrashLoop, result.Outcome);
+        Assert.Equal(3, File.ReadAllLines(Log).Length);
+        var leg = Assert.Single(await LegsAsync());
+        Assert.Equal((LegEndReasons.CrashLoop, 2), (leg.EndReason, leg.Restarts));
+        Assert.All(leg.TrainerExits, e => Assert.Equal(3, e.Code));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_deadline_stops_the_trainer_ahead_of_time()
+    {
+        var script = "echo ready >> \"$LOG\"; while :; do sleep 0.05; done";
+        var result = await RunAsync(Options("m", script) with { Deadline = TimeSpan.FromSeconds(2), Grace = TimeSpan.FromSeconds(1) });
+
+        Assert.Equal(SupervisorOutcome.Deadline, result.Outcome);
+        Assert.Equal(SignalNames.Term, result.LastExit?.Signal);
+        Assert.Equal(LegEndReasons.Deadline, Assert.Single(await LegsAsync()).EndReason);
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    private SupervisorOptions Options(string machine, string script) => new()
+    {
+        Run = "r1",
+        Directory = _temp.Combine(machine, "ckpt"),
+        Command = ["/bin/sh", "-c", script.Replace("\"$LOG\"", $"'{Log}'", StringComparison.Ordinal), "trainer"],
+        ResumeArguments = ["--resume", "--from-checkpoint"],
+        Format = "pattern:ckpt-{step}.bin",
+        QuietPeriod = TimeSpan.FromMilliseconds(100),
+        ScanInterval = TimeSpan.FromMilliseconds(200),
+    };
+
+    private async Task<SupervisorResult> RunAsync(SupervisorOptions options, ChannelReader<int>? signals = null)
+    {
+        await using var store = new FolderStore(Store);
+        return await new Supervisor(store, options, _log, signals).RunAsync();
+    }
+
+    private async Task<IReadOnlyList<Leg>> LegsAsync()
+    {
+        await using var store = new FolderStore(Store);
+        return await new RunJournal(await Repository.OpenAsync(store), "r1").ListLegsAsync();
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 300 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition());
+    }
+}
