@@ -30,11 +30,12 @@ internal static class RunCommand
         var preemption = new Option<string>("--preemption") { Description = $"Cloud preemption notices to watch: {PreemptionMonitor.Kinds}", HelpName = "CLOUD", DefaultValueFactory = _ => "none" };
         var preemptionInterval = new Option<string>("--preemption-interval") { Description = "How often the metadata service is asked", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
+        var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer at once instead of waiting for its lease to expire" };
         var trainer = new Argument<string[]>("COMMAND") { Description = "The training command, after '--'", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
             store, run, dir, format, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
-            checkpointSignal, preemption, preemptionInterval, scanInterval, trainer,
+            checkpointSignal, preemption, preemptionInterval, scanInterval, takeOver, trainer,
         };
         command.SetAction(BatonApp.Handler(async (result, _) =>
         {
@@ -65,6 +66,7 @@ internal static class RunCommand
                 PreemptionInterval = Durations.Parse(result.GetValue(preemptionInterval)!, "--preemption-interval"),
                 Endpoints = PreemptionEndpoints.FromEnvironment(),
                 ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
+                TakeOver = result.GetValue(takeOver),
             };
             var storeAddress = CommonOptions.StoreFrom(result, store);
             await using var objects = Stores.Open(storeAddress);
@@ -78,6 +80,7 @@ internal static class RunCommand
                 SupervisorOutcome.Finished => ExitCodes.Success,
                 SupervisorOutcome.Signaled => 128 + (outcome.Signal ?? SignalNames.Term),
                 SupervisorOutcome.Deadline or SupervisorOutcome.Preempted => ExitCodes.Stopped,
+                SupervisorOutcome.Fenced => ExitCodes.Conflict,
                 _ => ExitCodes.TrainerFailed,
             };
         }));

@@ -8,6 +8,9 @@ namespace Baton.Checkpoints;
 /// <param name="Fingerprint">Changes whenever any of the files changes (path, size and modification time).</param>
 public sealed record Checkpoint(string Format, long? Step, string Name, IReadOnlyList<string> Files, string Fingerprint)
 {
+    /// <summary>The state in which each file was found; a push checks that nothing was replaced since.</summary>
+    public IReadOnlyDictionary<string, Snapshots.FileStamp> Stamps { get; init; } = new Dictionary<string, Snapshots.FileStamp>();
+
     /// <summary>"step N" or the name when the step is unknown, for messages.</summary>
     public string Describe() => Step is { } step ? $"step {step}" : $"'{Name}'";
 }

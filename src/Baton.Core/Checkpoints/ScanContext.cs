@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Baton.Snapshots;
 
 namespace Baton.Checkpoints;
 
@@ -132,6 +133,37 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
         }
 
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
-        return new Checkpoint(format, step, name, sorted, Convert.ToHexStringLower(hash.AsSpan(0, 12)));
+        var stamps = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
+        foreach (var file in sorted)
+        {
+            if (!_states.TryGetValue(file, out var state))
+            {
+                var info = new FileInfo(FullPath(file));
+                state = info.Exists ? (info.Length, info.LastWriteTimeUtc.Ticks) : (-1, -1);
+            }
+
+            stamps[file] = new FileStamp(state.Size, state.MTime - DateTime.UnixEpoch.Ticks);
+        }
+
+        return new Checkpoint(format, step, name, sorted, Convert.ToHexStringLower(hash.AsSpan(0, 12))) { Stamps = stamps };
+    }
+
+    /// <summary>Reads a small file and records the state of exactly the file it read (it may be replaced right after).</summary>
+    public string? ReadText(string relative)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(FullPath(relative), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var length = RandomAccess.GetLength(handle);
+            var modified = File.GetLastWriteTimeUtc(handle);
+            var buffer = new byte[Math.Min(length, 1 << 20)];
+            var read = RandomAccess.Read(handle, buffer, 0);
+            _states[relative] = (length, modified.Ticks);
+            return Encoding.UTF8.GetString(buffer, 0, read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

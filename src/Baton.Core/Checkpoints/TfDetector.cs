@@ -38,12 +38,7 @@ public sealed partial class TfDetector : CheckpointDetector
     internal override Checkpoint? Scan(ScanContext context)
     {
         var statePath = Join(_subdirectory, StateFile);
-        string text;
-        try
-        {
-            text = File.ReadAllText(context.FullPath(statePath));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        if (context.ReadText(statePath) is not { } text)
         {
             return null;
         }

@@ -90,6 +90,9 @@ public static class LegEndReasons
     /// <summary><c>--max-restarts</c> was reached.</summary>
     public const string MaxRestarts = "max-restarts";
 
+    /// <summary>Another writer took the run over (see <c>--take-over</c>).</summary>
+    public const string Fenced = "fenced";
+
     /// <summary>The supervisor itself failed (e.g. the store became unreachable for the final push).</summary>
     public const string Failed = "failed";
 }

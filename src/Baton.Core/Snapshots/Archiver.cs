@@ -64,6 +64,7 @@ internal sealed class Archiver
             throw new BatonException(ErrorCategory.Failure, $"cannot read '{directory}': {e.Message}", e);
         }
 
+        CheckExpected(entries);
         RefuseUnrestorableLinks(entries, directory);
         var (lastSequence, parent) = await _repository.ReadHeadAsync(run, cancellationToken).ConfigureAwait(false);
         var index = await _repository.LoadIndexForWritingAsync(cancellationToken).ConfigureAwait(false);
@@ -159,6 +160,19 @@ internal sealed class Archiver
             {
                 throw new UsageException(
                     $"cannot push '{link.Path}': it is a symbolic link to '{link.Target}', outside '{directory}', which restore refuses; make it a relative link inside the directory or a copy");
+            }
+        }
+    }
+
+    // The caller found these files complete in these states; one replaced since then belongs to another checkpoint.
+    private void CheckExpected(List<ScannedEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            if (_options.Expected?.TryGetValue(entry.RelativePath, out var stamp) == true
+                && (entry.Kind != EntryKind.File || stamp.Size != entry.Size || stamp.MTime != entry.MTime))
+            {
+                throw Changed(entry, "was replaced after the checkpoint was found");
             }
         }
     }

@@ -29,7 +29,17 @@ public sealed record PushOptions
 
     /// <summary>Fence a live holder of the run when taking a lease of its own.</summary>
     public bool TakeOver { get; init; }
+
+    /// <summary>
+    /// The size and modification time each listed file must still have when the push starts (the states in which a
+    /// supervisor found a checkpoint complete). A file that differs was replaced in between, by a newer checkpoint:
+    /// the push fails with <see cref="CheckpointChangedException"/> instead of mixing two checkpoints.
+    /// </summary>
+    public IReadOnlyDictionary<string, FileStamp>? Expected { get; init; }
 }
+
+/// <summary>A file's size and modification time (ticks of 100 ns since the Unix epoch).</summary>
+public readonly record struct FileStamp(long Size, long MTime);
 
 /// <summary>Settings of one restore.</summary>
 public sealed record RestoreOptions

@@ -37,8 +37,8 @@ internal sealed class CheckpointWatcher(CheckpointScanner scanner, TimeSpan inte
             }
 
             var wait = recheck is { } r && r < interval ? r + TimeSpan.FromMilliseconds(20) : interval;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(wait);
+            using var rescan = new CancellationTokenSource(wait, timeProvider);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, rescan.Token);
             try
             {
                 await _wake.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);

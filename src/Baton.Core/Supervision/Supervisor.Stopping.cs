@@ -1,4 +1,5 @@
 using Baton.Journal;
+using Baton.Leases;
 using Baton.Supervision.Preemption;
 
 namespace Baton.Supervision;
@@ -7,6 +8,46 @@ namespace Baton.Supervision;
 public sealed partial class Supervisor
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LeaseRetry = TimeSpan.FromSeconds(5);
+    private int _signalsSeen;
+
+    // Waits for a run whose holder died without releasing it (its lease expires), unless told to take it over at once.
+    private async Task<WriterLease> AcquireLeaseAsync(CancellationToken cancellationToken)
+    {
+        var options = new LeaseOptions { TakeOver = _options.TakeOver, Holder = "baton run" };
+        var started = _time.GetTimestamp();
+        var limit = options.Timeout + TimeSpan.FromSeconds(30);
+        var waiting = false;
+        while (true)
+        {
+            using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            try
+            {
+                var lease = await WriterLease.AcquireAsync(_repository!, _options.Run, options, stopOrCancel.Token).ConfigureAwait(false);
+                if (lease.TookOverFrom is { } previous)
+                {
+                    _log.Info($"took run '{_options.Run}' over from {previous}");
+                }
+
+                if (!lease.IsEnforced)
+                {
+                    _log.Warn($"{_store.Location} cannot enforce create-if-absent, so one writer per run is advisory there");
+                }
+
+                return lease;
+            }
+            catch (ConflictException e) when (!_options.TakeOver && _time.GetElapsedTime(started) < limit)
+            {
+                if (!waiting)
+                {
+                    waiting = true;
+                    _log.Info($"{e.Message}; waiting for it (up to {Durations.Format(limit)})");
+                }
+            }
+
+            await Task.Delay(LeaseRetry, _time, stopOrCancel.Token).ConfigureAwait(false);
+        }
+    }
 
     private async Task PumpSignalsAsync(CancellationToken cancellationToken)
     {
@@ -15,13 +56,12 @@ public sealed partial class Supervisor
             return;
         }
 
-        var seen = 0;
         try
         {
             await foreach (var signal in _signals.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 var name = SignalNames.Name(signal);
-                if (seen++ == 0)
+                if (_signalsSeen++ == 0)
                 {
                     _log.Info($"{name} received: stopping well (a second signal kills the trainer at once)");
                     await RequestStopAsync(new StopRequest(SupervisorOutcome.Signaled, signal, $"{LegEndReasons.Signal} {name}", $"stopped by {name}")).ConfigureAwait(false);
@@ -100,6 +140,20 @@ public sealed partial class Supervisor
     // Signals the trainer, waits for its last checkpoint and its exit, pushes what it wrote, and ends the leg.
     private async Task<SupervisorResult> StopAsync(ChildProcess? child, StopRequest request)
     {
+        if (request.Outcome == SupervisorOutcome.Fenced)
+        {
+            // Nothing more may be committed from here: stop the trainer and leave the run to its new writer.
+            _log.Warn("another writer took this run over: stopping the trainer; nothing more is pushed from this machine");
+            await Pushes.AbandonAsync().ConfigureAwait(false);
+            if (child is not null)
+            {
+                child.KillGroup();
+                RecordExit(await child.Exited.ConfigureAwait(false));
+            }
+
+            return await EndAsync(request, null).ConfigureAwait(false);
+        }
+
         ChildExit? exit = null;
         Checkpoints.Checkpoint? final;
         if (child is not null)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Baton.Checkpoints;
 using Baton.Journal;
+using Baton.Leases;
 using Baton.Repositories;
 using Baton.Snapshots;
 using Baton.Storage;
@@ -30,6 +31,7 @@ public sealed partial class Supervisor
     private PushSlot? _pushes;
     private LegRecorder? _leg;
     private Repository? _repository;
+    private WriterLease? _lease;
     private long? _restoredStep;
     private volatile string? _launchFingerprint;
     private volatile bool _progress;
@@ -67,6 +69,14 @@ public sealed partial class Supervisor
         var detector = Validate();
         var started = _time.GetTimestamp();
         _repository = await Repository.OpenOrInitAsync(_store, new RepositoryOptions { TimeProvider = _time, HostName = _options.HostName }, cancellationToken).ConfigureAwait(false);
+        using var signalsDuringLease = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var earlySignals = PumpSignalsAsync(signalsDuringLease.Token);
+        await using var lease = await AcquireLeaseAsync(cancellationToken).ConfigureAwait(false);
+        await signalsDuringLease.CancelAsync().ConfigureAwait(false);
+        await earlySignals.ConfigureAwait(false);
+        _lease = lease;
+        using var fenced = lease.Lost.Register(() => _ = RequestStopAsync(new StopRequest(SupervisorOutcome.Fenced, null, LegEndReasons.Fenced,
+            "another writer took over this run")));
         _scanner = new CheckpointScanner(detector, _directory, _log);
         _pushes = new PushSlot(PushAsync, OnCommitted, _log, _time);
         var now = _time.GetUtcNow();
@@ -263,6 +273,8 @@ public sealed partial class Supervisor
         {
             Step = checkpoint.Step,
             Include = checkpoint.Files,
+            Expected = checkpoint.Stamps,
+            Lease = _lease,
             Labels = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["format"] = checkpoint.Format, ["checkpoint"] = checkpoint.Name, ["leg"] = Leg.Current.Id,

@@ -18,6 +18,9 @@ public sealed record SupervisorOptions
     /// <summary>Arguments appended only when a checkpoint is there to resume from.</summary>
     public IReadOnlyList<string> ResumeArguments { get; init; } = [];
 
+    /// <summary>Fence a live writer of the run at start instead of waiting for its lease to expire.</summary>
+    public bool TakeOver { get; init; }
+
     /// <summary>The checkpoint format (see <see cref="Checkpoints.CheckpointFormats"/>).</summary>
     public string Format { get; init; } = "auto";
 

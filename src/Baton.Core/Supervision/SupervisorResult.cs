@@ -20,6 +20,9 @@ public enum SupervisorOutcome
 
     /// <summary>The restart budget ran out.</summary>
     MaxRestarts,
+
+    /// <summary>Another writer took the run over: this supervisor stopped its trainer and committed nothing more.</summary>
+    Fenced,
 }
 
 /// <summary>The end of a supervised run.</summary>

@@ -4,6 +4,7 @@ using Baton.Repositories;
 using Baton.Storage.Folder;
 using Baton.Supervision;
 using Baton.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Tests.Supervision;
 
@@ -73,8 +74,18 @@ public sealed class SupervisorTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_deadline_stops_the_trainer_ahead_of_time()
     {
+        // The clock stands still until the trainer runs, then goes fast: the deadline cannot pass before the launch.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var script = "echo ready >> \"$LOG\"; while :; do sleep 0.05; done";
-        var result = await RunAsync(Options("m", script) with { Deadline = TimeSpan.FromSeconds(2), Grace = TimeSpan.FromSeconds(1) });
+        var run = RunAsync(Options("m", script) with { Deadline = TimeSpan.FromMinutes(10), Grace = TimeSpan.FromSeconds(20), TimeProvider = clock });
+        await WaitForAsync(() => File.Exists(Log));
+        while (!run.IsCompleted)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(5);
+        }
+
+        var result = await run;
 
         Assert.Equal(SupervisorOutcome.Deadline, result.Outcome);
         Assert.Equal(SignalNames.Term, result.LastExit?.Signal);
