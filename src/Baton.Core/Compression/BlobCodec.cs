@@ -12,9 +12,9 @@ public enum BlobCodec : byte
     /// <summary>One zstd frame.</summary>
     Zstd = 1,
 
-    /// <summary>Reserved: float32 data split into byte planes, exponent plane entropy-coded.</summary>
+    /// <summary>float32 values split into planes (exact exponent, sign and mantissa bytes), each coded on its own.</summary>
     Float32Planes = 2,
 
-    /// <summary>Reserved: bfloat16/float16 data split into byte planes, exponent plane entropy-coded.</summary>
+    /// <summary>16-bit floats (bfloat16, float16) split into planes the same way.</summary>
     Float16Planes = 3,
 }

@@ -1,19 +1,13 @@
-using ZstdSharp;
-
 namespace Baton.Compression;
 
 /// <summary>
-/// Encodes and decodes blobs. Picks the cheapest encoding that pays: a blob that zstd cannot shrink by a few percent
-/// is stored raw, so that restoring it costs no CPU. Thread-safe (one zstd context per thread).
+/// Encodes and decodes blobs. A trial on a sample of each blob (<see cref="CodecProbe"/>) picks the codec: float
+/// tensors go to the plane codecs, which code the exponents with Huffman and store mantissas raw; everything else
+/// goes to zstd; data that neither shrinks is stored raw at once, so that neither push nor restore spends CPU on it.
+/// Thread-safe.
 /// </summary>
 public sealed class BlobCompressor
 {
-    [ThreadStatic]
-    private static Compressor? t_compressor;
-
-    [ThreadStatic]
-    private static Decompressor? t_decompressor;
-
     /// <summary>Creates a compressor at a zstd level.</summary>
     public BlobCompressor(int level = 3)
     {
@@ -24,7 +18,7 @@ public sealed class BlobCompressor
     public int Level { get; }
 
     /// <summary>The largest encoded size of <paramref name="rawLength"/> bytes.</summary>
-    public static int MaxEncodedLength(int rawLength) => Compressor.GetCompressBound(rawLength);
+    public static int MaxEncodedLength(int rawLength) => ZstdFrames.MaxLength(rawLength);
 
     /// <summary>
     /// Encodes <paramref name="raw"/> into <paramref name="destination"/> (at least <see cref="MaxEncodedLength"/>
@@ -32,17 +26,30 @@ public sealed class BlobCompressor
     /// </summary>
     public (BlobCodec Codec, int Length) Encode(ReadOnlySpan<byte> raw, Span<byte> destination)
     {
-        var compressor = t_compressor;
-        if (compressor is null || compressor.Level != Level)
+        var codec = BlobCodec.Zstd;
+        if (raw.Length >= CodecProbe.MinLength)
         {
-            compressor?.Dispose();
-            compressor = t_compressor = new Compressor(Level);
+            var probe = CodecProbe.Run(raw, Level);
+            codec = probe.Codec;
+            if (codec is BlobCodec.Float32Planes or BlobCodec.Float16Planes)
+            {
+                var length = FloatPlaneCodec.Encode(raw, WidthOf(codec), probe.Phase, destination, Level);
+                if (length > 0 && length < raw.Length - (raw.Length / 64))
+                {
+                    return (codec, length);
+                }
+
+                codec = BlobCodec.None;
+            }
         }
 
-        var length = compressor.Wrap(raw, destination);
-        if (length < raw.Length - (raw.Length / 32))
+        if (codec == BlobCodec.Zstd)
         {
-            return (BlobCodec.Zstd, length);
+            var length = ZstdFrames.Compress(raw, destination, Level);
+            if (length < raw.Length - (raw.Length / 32))
+            {
+                return (BlobCodec.Zstd, length);
+            }
         }
 
         raw.CopyTo(destination);
@@ -64,24 +71,16 @@ public sealed class BlobCompressor
                 encoded.CopyTo(destination);
                 break;
             case BlobCodec.Zstd:
-                int written;
-                try
-                {
-                    written = (t_decompressor ??= new Decompressor()).Unwrap(encoded, destination);
-                }
-                catch (ZstdException e)
-                {
-                    throw new InvalidDataException("zstd frame is corrupt: " + e.Message, e);
-                }
-
-                if (written != destination.Length)
-                {
-                    throw new InvalidDataException($"zstd frame decoded to {written} bytes, expected {destination.Length}");
-                }
-
+                ZstdFrames.Decompress(encoded, destination);
+                break;
+            case BlobCodec.Float32Planes:
+            case BlobCodec.Float16Planes:
+                FloatPlaneCodec.Decode(encoded, WidthOf(codec), destination);
                 break;
             default:
                 throw new InvalidDataException($"unknown blob codec {(byte)codec}: this repository needs a newer baton");
         }
     }
+
+    private static int WidthOf(BlobCodec codec) => codec == BlobCodec.Float32Planes ? 4 : 2;
 }

@@ -8,11 +8,13 @@ namespace Baton.Packs;
 /// <summary>A sealed pack, ready to upload. Return its buffer with <see cref="Dispose"/> once written.</summary>
 public sealed class SealedPack : IDisposable
 {
+    private readonly ArrayPool<byte> _pool;
     private byte[]? _buffer;
 
-    internal SealedPack(ContentId id, byte[] buffer, int length, IReadOnlyList<PackEntry> entries)
+    internal SealedPack(ContentId id, byte[] buffer, int length, IReadOnlyList<PackEntry> entries, ArrayPool<byte> pool)
     {
         Id = id;
+        _pool = pool;
         _buffer = buffer;
         Length = length;
         Entries = entries;
@@ -36,7 +38,7 @@ public sealed class SealedPack : IDisposable
         var buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _pool.Return(buffer);
         }
     }
 }
@@ -49,17 +51,23 @@ public sealed class PackBuilder : IDisposable
 {
     private readonly List<PackEntry> _entries = [];
     private readonly IRepositoryCipher _cipher;
+    private readonly ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _length;
 
-    /// <summary>Starts an empty pack with room for about <paramref name="targetSize"/> bytes.</summary>
+    /// <summary>
+    /// Starts an empty pack with room for about <paramref name="targetSize"/> bytes, its buffers taken from
+    /// <paramref name="pool"/> (the shared pool by default; a sealed pack returns its buffer there when disposed).
+    /// </summary>
     /// <param name="targetSize">The size at which the pack should be sealed.</param>
     /// <param name="cipher">The repository's cipher; plaintext when omitted.</param>
-    public PackBuilder(int targetSize, IRepositoryCipher? cipher = null)
+    /// <param name="pool">Where the pack's buffer comes from.</param>
+    public PackBuilder(int targetSize, IRepositoryCipher? cipher = null, ArrayPool<byte>? pool = null)
     {
         _cipher = cipher ?? PlaintextCipher.Instance;
         TargetSize = targetSize;
-        _buffer = ArrayPool<byte>.Shared.Rent(targetSize + (targetSize / 4));
+        _pool = pool ?? ArrayPool<byte>.Shared;
+        _buffer = _pool.Rent(targetSize + (targetSize / 4));
         PackFormat.Magic.CopyTo(_buffer);
         _length = PackFormat.Magic.Length;
     }
@@ -108,9 +116,9 @@ public sealed class PackBuilder : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_entries.Count);
         PackFormat.Magic.CopyTo(span[4..]);
         var total = _length + headerSize;
-        var sealedPack = new SealedPack(ContentId.Compute(_buffer.AsSpan(0, total)), _buffer, total, _entries.ToArray());
+        var sealedPack = new SealedPack(ContentId.Compute(_buffer.AsSpan(0, total)), _buffer, total, _entries.ToArray(), _pool);
 
-        _buffer = ArrayPool<byte>.Shared.Rent(TargetSize + (TargetSize / 4));
+        _buffer = _pool.Rent(TargetSize + (TargetSize / 4));
         PackFormat.Magic.CopyTo(_buffer);
         _length = PackFormat.Magic.Length;
         _entries.Clear();
@@ -118,7 +126,7 @@ public sealed class PackBuilder : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+    public void Dispose() => _pool.Return(_buffer);
 
     private static int Copy(ReadOnlySpan<byte> source, Span<byte> destination)
     {
@@ -142,9 +150,9 @@ public sealed class PackBuilder : IDisposable
             return;
         }
 
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + extra));
+        var bigger = _pool.Rent(Math.Max(_buffer.Length * 2, _length + extra));
         _buffer.AsSpan(0, _length).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        _pool.Return(_buffer);
         _buffer = bigger;
     }
 }

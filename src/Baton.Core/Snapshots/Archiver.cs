@@ -22,6 +22,11 @@ internal sealed class Archiver
     private readonly PushOptions _options;
     private readonly BlobCompressor _compressor;
     private readonly ConcurrentDictionary<ContentId, byte> _claimed = new();
+
+    // The push's own pool for chunk, encoded and pack buffers. The shared pool keeps one array per size and thread
+    // in thread-local slots, and async stages hop threads, so large buffers piled up there and grew the resident
+    // set; this one has no thread-local slots and keeps a bounded number of arrays.
+    private readonly ArrayPool<byte> _buffers = ArrayPool<byte>.Create(maxArrayLength: 128 << 20, maxArraysPerBucket: 8);
     private readonly List<SealedPackInfo> _written = [];
     private long _bytesRead;
     private long _bytesNew;
@@ -180,8 +185,9 @@ internal sealed class Archiver
     {
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = Math.Max(1, _options.Workers ?? Environment.ProcessorCount);
-        var chunks = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(workers) { SingleWriter = true });
-        var encoded = Channel.CreateBounded<EncodedBlob>(new BoundedChannelOptions(workers) { SingleReader = true });
+        // One waiting item per channel is enough to keep every stage busy; each more costs up to MaxSize of memory.
+        var chunks = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(1) { SingleWriter = true });
+        var encoded = Channel.CreateBounded<EncodedBlob>(new BoundedChannelOptions(1) { SingleReader = true });
 
         var stages = new List<Task>
         {
@@ -243,7 +249,7 @@ internal sealed class Archiver
     {
         var chunker = _repository.Chunker;
         var max = chunker.Parameters.MaxSize;
-        var window = ArrayPool<byte>.Shared.Rent(max * 2);
+        var window = _buffers.Rent(max * 2);
         try
         {
             foreach (var file in work)
@@ -253,7 +259,7 @@ internal sealed class Archiver
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(window);
+            _buffers.Return(window);
         }
     }
 
@@ -294,7 +300,9 @@ internal sealed class Archiver
                 }
 
                 var length = chunker.NextCut(window.AsSpan(start, filled - start));
-                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                // Always the largest size: one pool bucket is reused instead of one per chunk-size class, which keeps
+                // the resident set flat.
+                var buffer = _buffers.Rent(max);
                 Buffer.BlockCopy(window, start, buffer, 0, length);
                 var slot = new ChunkSlot();
                 file.Chunks.Add(slot);
@@ -344,13 +352,13 @@ internal sealed class Archiver
             job.Slot.Id = id;
             if (index.Contains(id) || !_claimed.TryAdd(id, 0))
             {
-                ArrayPool<byte>.Shared.Return(job.Buffer);
+                _buffers.Return(job.Buffer);
                 continue;
             }
 
-            var target = ArrayPool<byte>.Shared.Rent(BlobCompressor.MaxEncodedLength(job.Length));
+            var target = _buffers.Rent(BlobCompressor.MaxEncodedLength(_repository.Chunker.Parameters.MaxSize));
             var (codec, length) = _compressor.Encode(job.Buffer.AsSpan(0, job.Length), target);
-            ArrayPool<byte>.Shared.Return(job.Buffer);
+            _buffers.Return(job.Buffer);
             Interlocked.Add(ref _bytesNew, job.Length);
             await output.WriteAsync(new EncodedBlob(id, codec, target, length, job.Length), cancellationToken).ConfigureAwait(false);
         }
@@ -358,7 +366,7 @@ internal sealed class Archiver
 
     private async Task PackAsync(ChannelReader<EncodedBlob> input, CancellationToken cancellationToken)
     {
-        using var builder = new PackBuilder(_repository.Config.PackSize, _repository.Cipher);
+        using var builder = new PackBuilder(_repository.Config.PackSize, _repository.Cipher, _buffers);
         using var slots = new SemaphoreSlim(MaxUploadsInFlight);
         var uploads = new List<Task>();
         try
@@ -366,7 +374,7 @@ internal sealed class Archiver
             await foreach (var blob in input.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 builder.Add(blob.Id, blob.Codec, blob.Buffer.AsSpan(0, blob.Length), blob.RawLength);
-                ArrayPool<byte>.Shared.Return(blob.Buffer);
+                _buffers.Return(blob.Buffer);
                 if (builder.IsFull)
                 {
                     await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -418,16 +426,16 @@ internal sealed class Archiver
     private void Report() => _options.Progress?.Report(new TransferProgress(
         Interlocked.Read(ref _bytesRead), _totalBytes, Interlocked.Read(ref _filesDone), _totalFiles));
 
-    private static void DrainAndReturn(ChannelReader<ChunkJob> chunks, ChannelReader<EncodedBlob> encoded)
+    private void DrainAndReturn(ChannelReader<ChunkJob> chunks, ChannelReader<EncodedBlob> encoded)
     {
         while (chunks.TryRead(out var job))
         {
-            ArrayPool<byte>.Shared.Return(job.Buffer);
+            _buffers.Return(job.Buffer);
         }
 
         while (encoded.TryRead(out var blob))
         {
-            ArrayPool<byte>.Shared.Return(blob.Buffer);
+            _buffers.Return(blob.Buffer);
         }
     }
 

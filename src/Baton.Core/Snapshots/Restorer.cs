@@ -136,22 +136,43 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
     {
         var entry = location.Entry;
         var key = PackFormat.KeyOf(location.PackId);
-        byte[] encoded;
+
+        // Pooled buffers for the encoded and the decoded bytes: no large allocation per chunk.
+        var encoded = ArrayPool<byte>.Shared.Rent(entry.Length);
         try
         {
-            encoded = await repository.Store.ReadRangeAsync(key, entry.Offset, entry.Length, cancellationToken).ConfigureAwait(false);
+            await ReadRangeAsync(key, entry.Offset, encoded.AsMemory(0, entry.Length), cancellationToken).ConfigureAwait(false);
+            await DecodeVerifyWriteAsync(handle, offset, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreException e) when (e.Reason is StoreErrorReason.NotFound or StoreErrorReason.Transient)
         {
             throw new IntegrityException($"{what}: file '{file.Path}' needs pack {key}, which is missing or short in {repository.Store.Location}", e);
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(encoded);
+        }
+    }
 
+    private async Task ReadRangeAsync(string key, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await using var stream = await repository.Store.OpenReadAsync(key, offset, buffer.Length, cancellationToken).ConfigureAwait(false);
+        var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read != buffer.Length)
+        {
+            throw new StoreException(StoreErrorReason.Transient, repository.Store.Location, key,
+                $"short read of '{key}' in {repository.Store.Location}: wanted {buffer.Length} bytes at offset {offset}, got {read}");
+        }
+    }
+
+    private async Task DecodeVerifyWriteAsync(SafeFileHandle handle, long offset, PackEntry entry, ReadOnlyMemory<byte> encoded, string key, SnapshotEntry file, string what, CancellationToken cancellationToken)
+    {
         var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
         try
         {
             try
             {
-                repository.Cipher.DecodeBlob(entry.Codec, encoded, raw.AsSpan(0, entry.RawLength));
+                repository.Cipher.DecodeBlob(entry.Codec, encoded.Span, raw.AsSpan(0, entry.RawLength));
             }
             catch (InvalidDataException e)
             {
