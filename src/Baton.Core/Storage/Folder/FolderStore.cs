@@ -11,8 +11,12 @@ namespace Baton.Storage.Folder;
 public sealed class FolderStore : IObjectStore
 {
     private const string TempPrefix = ".tmp-";
+
+    // Objects at least this large (packs) are written and range-read unbuffered where the file system allows it.
+    private const int DirectThreshold = 1 << 20;
     private readonly string _root;
     private volatile bool _rootReady;
+    private volatile int _direct; // 0 not yet known, 1 unbuffered I/O works here, -1 it does not
 
     /// <summary>Creates a store rooted at <paramref name="root"/>; the folder is created on first write.</summary>
     public FolderStore(string root)
@@ -37,8 +41,9 @@ public sealed class FolderStore : IObjectStore
         {
             EnsureRoot(key);
             Directory.CreateDirectory(directory);
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            if (!(data.Length >= DirectThreshold && UsesDirectIo() && TryWriteDirect(temp, data.Span)))
             {
+                await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
                 await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
 #pragma warning disable CA1849 // fsync has no asynchronous form
                 file.Flush(flushToDisk: true);
@@ -92,6 +97,11 @@ public sealed class FolderStore : IObjectStore
         var path = PathOf(key);
         try
         {
+            if (length >= DirectThreshold / 4 && UsesDirectIo() && DirectIo.TryOpenRead(path) is { } direct)
+            {
+                return Task.FromResult<Stream>(new DirectReadStream(direct, offset, length));
+            }
+
             var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.Asynchronous);
             if (offset > 0)
             {
@@ -170,6 +180,43 @@ public sealed class FolderStore : IObjectStore
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private bool UsesDirectIo()
+    {
+        if (_direct == 0)
+        {
+            _direct = Directory.Exists(_root) && DirectIo.IsSupportedAt(_root) ? 1 : -1;
+        }
+
+        return _direct > 0;
+    }
+
+    // Unbuffered: the bytes go from memory to the disk without a copy into the page cache. False (nothing left
+    // behind) when the file system refuses, which turns unbuffered I/O off for this store.
+    private bool TryWriteDirect(string temp, ReadOnlySpan<byte> data)
+    {
+        using (var handle = DirectIo.TryCreate(temp))
+        {
+            if (handle is null)
+            {
+                return false;
+            }
+
+            try
+            {
+                DirectIo.Write(handle, data);
+                RandomAccess.FlushToDisk(handle);
+                return true;
+            }
+            catch (IOException e) when (DirectIo.IsUnsupported(e))
+            {
+                _direct = -1;
+            }
+        }
+
+        File.Delete(temp);
+        return false;
+    }
 
     // The store folder itself may be created, but not its parent: a missing parent usually means an unmounted
     // drive, and writing to the local disk underneath would lose every checkpoint with the machine.
