@@ -435,8 +435,14 @@ public sealed class Repository
         }
 
         RepositoryLayout.ValidateRunName(run);
+        if (step is null)
+        {
+            // The newest needs one manifest, not all of them.
+            return (await ReadHeadAsync(run!, cancellationToken).ConfigureAwait(false)).Latest;
+        }
+
         var snapshots = await ListSnapshotsAsync(run!, cancellationToken).ConfigureAwait(false);
-        return snapshots.LastOrDefault(s => step is null || s.Manifest.Step == step);
+        return snapshots.LastOrDefault(s => s.Manifest.Step == step);
     }
 
     /// <summary>Reads one manifest.</summary>

@@ -61,11 +61,15 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         try
         {
             var concurrency = Math.Max(2, options.Concurrency ?? repository.Store.Capabilities.Concurrency);
-            using var slots = new SemaphoreSlim(concurrency);
+
+            // Chunks in flight: the store's transfers plus one per core, so that decoding and verifying go on while
+            // transfers wait (the store's own limit still caps the transfers).
+            var inFlight = concurrency + Environment.ProcessorCount;
+            using var slots = new SemaphoreSlim(inFlight);
             await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
                 async (file, ct) =>
                 {
-                    await RestoreFileAsync(file, Path.Combine(staging, file.Path), index, slots, concurrency, what, ct).ConfigureAwait(false);
+                    await RestoreFileAsync(file, Path.Combine(staging, file.Path), index, slots, inFlight, what, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref _filesDone);
                     options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), totalBytes, Interlocked.Read(ref _filesDone), files.Count));
                 }).ConfigureAwait(false);
@@ -185,6 +189,10 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             }
 
             await RandomAccess.WriteAsync(handle, raw.AsMemory(0, entry.RawLength), offset, cancellationToken).ConfigureAwait(false);
+
+            // The file is flushed to disk before it is moved into place; starting now lets the disk write while the
+            // other chunks are fetched and decoded, instead of all at the end.
+            Platform.DirectIo.StartWriteback(handle, offset, entry.RawLength);
             Interlocked.Add(ref _bytesDone, entry.RawLength);
         }
         finally
