@@ -83,6 +83,41 @@ public sealed class ArchiverTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_supervisor_push_under_its_lease_reuses_the_unchanged_files_of_the_previous_checkpoint()
+    {
+        // What baton run's background pushes pass: its lease, the checkpoint's own files and their stamps.
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "ckpt", "model.bin"), 3_000_000, 20);
+        TestData.WriteRandomFile(Path.Combine(source, "ckpt", "optimizer.bin"), 2_000_000, 21);
+        TestData.WriteRandomFile(Path.Combine(source, "unrelated.log"), 1000, 22);
+        await using var lease = await Baton.Leases.WriterLease.AcquireAsync(repository, "r", new Baton.Leases.LeaseOptions { Holder = "baton run" });
+        PushOptions Options(long step) => new()
+        {
+            Step = step,
+            Lease = lease,
+            Include = ["ckpt/model.bin", "ckpt/optimizer.bin"],
+            Expected = new[] { "ckpt/model.bin", "ckpt/optimizer.bin" }.ToDictionary(f => f, f =>
+            {
+                var info = new FileInfo(Path.Combine(source, f));
+                return new FileStamp(info.Length, DirectoryScanner.MTimeOf(info));
+            }),
+            Workers = 1,
+        };
+
+        var first = await repository.PushAsync(source, "r", Options(1));
+        TestData.WriteRandomFile(Path.Combine(source, "ckpt", "optimizer.bin"), 2_000_000, 23);
+        var second = await repository.PushAsync(source, "r", Options(2));
+
+        Assert.Equal(5_000_000, first.Manifest.Stats.BytesRead);
+        Assert.Equal(2_000_000, second.Manifest.Stats.BytesRead);
+        Assert.Equal(
+            first.Manifest.Entries.Single(e => e.Path == "ckpt/model.bin").Chunks,
+            second.Manifest.Entries.Single(e => e.Path == "ckpt/model.bin").Chunks);
+        Assert.Equal(lease.Epoch, second.Manifest.Epoch);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Identical_content_under_another_name_or_run_is_read_but_not_stored_again()
     {
         var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
