@@ -126,8 +126,8 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
 
     /// <summary>
     /// Which marked packs go and which blobs must be copied out of them first. A marked pack whose chunks a snapshot
-    /// still needs (and no unmarked pack holds) is repacked when it was marked for that or is now mostly garbage;
-    /// otherwise (a pack found unreferenced, then referenced by a push that started before the mark) it is kept.
+    /// still needs (and no unmarked pack holds) is repacked when it is mostly garbage now, or small and marked for a
+    /// merge; otherwise (a push that started before the mark has referenced it since) it is kept.
     /// </summary>
     private SweepPlan PlanSweep(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> referenced, HashSet<ContentId> pending,
         HashSet<ContentId> repackMarked)
@@ -142,7 +142,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
                 && pack.Blobs.Where(b => ContentId.Parse(b.Id) is var id && referenced.Contains(id) && !covered.Contains(id)).ToList() is { Count: > 0 } blobs)
             {
                 var usage = new PackUsage(packId, pack.Size, blobs.Count, blobs.Sum(b => (long)b.Length));
-                if (repackMarked.Contains(packId) || _policy.IsSparse(usage))
+                if (_policy.IsSparse(usage) || (repackMarked.Contains(packId) && _policy.IsSmall(pack.Size, repository.Config.PackSize)))
                 {
                     needed[packId] = blobs;
                     plan.Rewritten.Add(packId);

@@ -53,7 +53,7 @@ public sealed record RepackPolicy
     {
         var live = usage.Where(u => u.LiveBlobs > 0).ToList();
         var chosen = live.Where(IsSparse).Select(u => u.Id).ToHashSet();
-        var small = live.Where(u => !chosen.Contains(u.Id) && u.Size < targetPackSize * SmallFraction).ToList();
+        var small = live.Where(u => !chosen.Contains(u.Id) && IsSmall(u.Size, targetPackSize)).ToList();
         if (small.Count >= MinSmallPacks)
         {
             chosen.UnionWith(small.Select(u => u.Id));
@@ -61,6 +61,9 @@ public sealed record RepackPolicy
 
         return chosen;
     }
+
+    /// <summary>Whether a pack is small enough to be merged with others.</summary>
+    public bool IsSmall(long size, int targetPackSize) => size < targetPackSize * SmallFraction;
 
     /// <summary>Whether a pack is mostly garbage.</summary>
     public bool IsSparse(PackUsage usage) => usage.LiveBlobs > 0 && usage.LiveBytes < usage.Size * SparseRatio;
