@@ -112,7 +112,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
             PacksRepacked = rewritten.Count,
             PacksWritten = copied.Packs.Count,
             BytesCopied = copied.BytesCopied,
-            BytesReclaimed = rewritten.Sum(p => packSizes[p]) - copied.BytesWritten,
+            BytesReclaimed = Math.Max(0, rewritten.Sum(p => packSizes[p]) - copied.BytesWritten),
         };
     }
 
