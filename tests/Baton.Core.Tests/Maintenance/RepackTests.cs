@@ -20,6 +20,8 @@ public sealed class RepackTests : IDisposable
         var repository = await scenario.CreateAsync(store);
         var objects = repository.Store;
         var before = await RepackScenario.PacksAsync(objects);
+        var snapshots = await repository.ListSnapshotsAsync("r");
+        var sharedChunks = new[] { snapshots[0], snapshots[2] }.Sum(s => s.Manifest.Entries.Single(e => e.Path == "shared.bin").Chunks!.Count);
 
         var preview = await new Pruner(repository).PruneAsync("r", RepackScenario.KeepLast, dryRun: true);
         Assert.Equal(1, preview.Collection.PacksCondemned);
@@ -33,7 +35,7 @@ public sealed class RepackTests : IDisposable
         Assert.Equal(1, result.PacksDeleted);
         Assert.Equal(2, result.PacksRepacked);
         Assert.Equal(1, result.PacksWritten);
-        Assert.Equal(2 * (64_000 + (encrypted ? 28 : 0)), result.BytesCopied);
+        Assert.Equal((2 * 64_000) + (sharedChunks * repository.Cipher.Overhead), result.BytesCopied); // the encrypted chunker's cuts vary
         Assert.InRange(result.BytesReclaimed, 1_900_000, 2_100_000);
         var after = await RepackScenario.PacksAsync(objects);
         Assert.Equal(before.Count - 2, after.Count);
