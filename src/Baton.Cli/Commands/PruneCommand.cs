@@ -53,6 +53,18 @@ internal static class PruneCommand
         {
             Console.WriteLine($"{Units.Bytes(c.BytesPending)} in {c.PacksCondemned} pack(s) marked for deletion: {c.Deferred}");
         }
+
+        if (c.PacksToRepack > 0)
+        {
+            Console.WriteLine(result.DryRun
+                ? $"{c.PacksToRepack} mostly-empty pack(s) would be repacked, reclaiming about {Units.Bytes(c.BytesToReclaim)}"
+                : $"{c.PacksToRepack} mostly-empty pack(s) marked for repacking (about {Units.Bytes(c.BytesToReclaim)} to reclaim): {c.Deferred}");
+        }
+
+        if (c.PacksRepacked > 0)
+        {
+            Console.WriteLine($"repacked {c.PacksRepacked} pack(s) into {c.PacksWritten}: copied {Units.Bytes(c.BytesCopied)} still in use, reclaimed {Units.Bytes(c.BytesReclaimed)}");
+        }
     }
 }
 
