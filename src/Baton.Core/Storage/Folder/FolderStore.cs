@@ -183,9 +183,9 @@ public sealed class FolderStore : IObjectStore
 
     private bool UsesDirectIo()
     {
-        if (_direct == 0)
+        if (_direct == 0 && Directory.Exists(_root))
         {
-            _direct = Directory.Exists(_root) && DirectIo.IsSupportedAt(_root) ? 1 : -1;
+            _direct = DirectIo.IsSupportedAt(_root) ? 1 : -1;
         }
 
         return _direct > 0;
