@@ -379,14 +379,14 @@ internal sealed class Archiver
                 {
                     await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
                     await ThrowIfAnyFailedAsync(uploads).ConfigureAwait(false);
-                    uploads.Add(UploadAsync(builder.Seal(), slots, cancellationToken));
+                    uploads.Add(StartUpload(builder.Seal(), slots, cancellationToken));
                 }
             }
 
             if (builder.Count > 0)
             {
                 await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                uploads.Add(UploadAsync(builder.Seal(), slots, cancellationToken));
+                uploads.Add(StartUpload(builder.Seal(), slots, cancellationToken));
             }
         }
         finally
@@ -404,6 +404,12 @@ internal sealed class Archiver
             await failed.ConfigureAwait(false);
         }
     }
+
+    // On another thread: a store may write synchronously (the folder store's unbuffered writes and flushes do), and
+    // the packer must go on filling the next pack meanwhile. Always started, so that the pack and its slot are
+    // always given back.
+    private Task StartUpload(SealedPack pack, SemaphoreSlim slots, CancellationToken cancellationToken) =>
+        Task.Run(() => UploadAsync(pack, slots, cancellationToken), CancellationToken.None);
 
     private async Task UploadAsync(SealedPack pack, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
