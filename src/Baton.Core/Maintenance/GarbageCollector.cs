@@ -1,6 +1,7 @@
 using Baton.Index;
 using Baton.Packs;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Maintenance;
@@ -39,6 +40,9 @@ public sealed class GarbageCollector(Repository repository)
 {
     /// <summary>Prefix of mark objects.</summary>
     public const string Prefix = "gc/";
+
+    /// <summary>Receives progress while marked packs are deleted (bytes freed, packs deleted); reported after each pack.</summary>
+    public IProgress<TransferProgress>? Progress { get; init; }
 
     /// <summary>Runs a collection. With <paramref name="dryRun"/> nothing is written or deleted.</summary>
     /// <exception cref="IntegrityException">A manifest or index object is corrupt: nothing is deleted when in doubt.</exception>
@@ -110,7 +114,7 @@ public sealed class GarbageCollector(Repository repository)
             .Where(p => p.Blobs.Any(b => ContentId.Parse(b.Id) is var id && referenced.Contains(id) && !covered.Contains(id)))
             .Select(p => ContentId.Parse(p.Id)).ToHashSet();
         var doomed = pending.Where(p => !stillNeeded.Contains(p)).ToHashSet();
-        await SweepAsync(indexFiles, doomed, cancellationToken).ConfigureAwait(false);
+        await SweepAsync(indexFiles, doomed, packSizes, cancellationToken).ConfigureAwait(false);
         foreach (var mark in marks)
         {
             await store.DeleteAsync(Prefix + mark.Id, cancellationToken).ConfigureAwait(false);
@@ -123,7 +127,8 @@ public sealed class GarbageCollector(Repository repository)
     public async Task<IReadOnlySet<ContentId>> MarkedPacksAsync(CancellationToken cancellationToken = default) =>
         (await ReadMarksAsync(cancellationToken).ConfigureAwait(false)).SelectMany(m => m.Packs).Select(ContentId.Parse).ToHashSet();
 
-    private async Task SweepAsync(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> doomed, CancellationToken cancellationToken)
+    private async Task SweepAsync(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> doomed, Dictionary<ContentId, long> packSizes,
+        CancellationToken cancellationToken)
     {
         if (doomed.Count == 0)
         {
@@ -143,9 +148,13 @@ public sealed class GarbageCollector(Repository repository)
             await repository.Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
+        var total = doomed.Sum(p => packSizes[p]);
+        long freed = 0, deleted = 0;
         foreach (var pack in doomed)
         {
             await repository.Store.DeleteAsync(PackFormat.KeyOf(pack), cancellationToken).ConfigureAwait(false);
+            freed += packSizes[pack];
+            Progress?.Report(new TransferProgress(freed, total, ++deleted, doomed.Count));
         }
     }
 

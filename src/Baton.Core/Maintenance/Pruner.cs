@@ -20,6 +20,9 @@ public sealed record PruneResult(IReadOnlyList<RetentionDecision> Decisions, Col
 /// </summary>
 public sealed class Pruner(Repository repository)
 {
+    /// <summary>Receives progress while unneeded packs are deleted (bytes freed, packs deleted).</summary>
+    public IProgress<TransferProgress>? Progress { get; init; }
+
     /// <summary>Prunes <paramref name="run"/>. With <paramref name="dryRun"/> nothing is changed.</summary>
     public async Task<PruneResult> PruneAsync(string run, RetentionPolicy policy, bool dryRun = false, CancellationToken cancellationToken = default)
     {
@@ -28,7 +31,7 @@ public sealed class Pruner(Repository repository)
         var tags = await new SnapshotTags(repository).ListAsync(run, cancellationToken).ConfigureAwait(false);
         var decisions = RetentionPlanner.Plan(snapshots, policy, tags.Select(t => t.SnapshotId).ToHashSet(StringComparer.Ordinal),
             repository.Options.TimeProvider.GetUtcNow());
-        var collector = new GarbageCollector(repository);
+        var collector = new GarbageCollector(repository) { Progress = Progress };
         if (dryRun)
         {
             var preview = await PreviewAsync(decisions, cancellationToken).ConfigureAwait(false);
