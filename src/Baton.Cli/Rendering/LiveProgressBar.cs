@@ -20,7 +20,7 @@ internal sealed class LiveProgressBar(string verb, IAnsiConsole console, TimePro
         var meter = new TransferMeter(time);
         return new Spectre.Console.Progress(console) { AutoClear = true }
             .ExcludeVerticalPadding()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferColumn(meter))
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = null }, new PercentageColumn(), new TransferColumn(meter))
             .StartAsync(context =>
             {
                 var task = context.AddTask(Markup.Escape(verb));
