@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using Baton.Maintenance;
+using Baton.Retention;
+using Baton.Snapshots;
+using Baton.Testing;
+
+namespace Baton.Tests.Maintenance;
+
+public sealed class PruneProgressTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    [Fact(Timeout = 120_000)]
+    public async Task Prune_reports_each_deleted_pack_and_ends_at_the_bytes_it_freed()
+    {
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var source = _temp.Combine("src");
+        for (var step = 1; step <= 3; step++)
+        {
+            TestData.WriteRandomFile(Path.Combine(source, "weights.bin"), 2_000_000, step);
+            await repository.PushAsync(source, "r", new() { Step = step });
+        }
+
+        var reports = new ConcurrentQueue<TransferProgress>();
+        var result = await new Pruner(repository) { Progress = new SyncProgress<TransferProgress>(reports.Enqueue) }
+            .PruneAsync("r", new RetentionPolicy { KeepLast = 1 });
+
+        var c = result.Collection;
+        Assert.True(c.PacksDeleted > 0);
+        Assert.Equal(c.PacksDeleted, reports.Count);
+        Assert.Equal(new TransferProgress(c.BytesFreed, c.BytesFreed, c.PacksDeleted, c.PacksDeleted), reports.Last());
+        Assert.True(reports.Zip(reports.Skip(1)).All(p => p.First.Bytes < p.Second.Bytes && p.First.Files < p.Second.Files));
+    }
+
+    public void Dispose() => _temp.Dispose();
+}
