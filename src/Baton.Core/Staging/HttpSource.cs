@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Baton.Storage;
+using Baton.Storage.Decorators;
 
 namespace Baton.Staging;
 
@@ -187,33 +188,8 @@ internal sealed class HttpSource(HttpClient client, Uri uri, string relativePath
     }
 
     /// <summary>A response body that disposes its response.</summary>
-    private sealed class ResponseStream(HttpResponseMessage response, Stream body) : Stream
+    private sealed class ResponseStream(HttpResponseMessage response, Stream body) : ReadStreamDecorator(body)
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => body.Read(buffer, offset, count);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => body.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => body.ReadAsync(buffer, offset, count, cancellationToken);
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                body.Dispose();
-                response.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+        protected override void OnDisposed() => response.Dispose();
     }
 }

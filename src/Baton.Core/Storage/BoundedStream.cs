@@ -1,18 +1,15 @@
+using Baton.Storage.Decorators;
+
 namespace Baton.Storage;
 
 /// <summary>A read-only view of the next <c>length</c> bytes of an inner stream; disposes the inner stream.</summary>
-public sealed class BoundedStream(Stream inner, long length) : Stream
+public sealed class BoundedStream(Stream inner, long length) : ReadStreamDecorator(inner)
 {
     private readonly long _length = length;
     private long _remaining = length;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
     public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -21,7 +18,7 @@ public sealed class BoundedStream(Stream inner, long length) : Stream
             return 0;
         }
 
-        var read = inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
+        var read = Inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
         _remaining -= read;
         return read;
     }
@@ -33,35 +30,8 @@ public sealed class BoundedStream(Stream inner, long length) : Stream
             return 0;
         }
 
-        var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+        var read = await Inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
         _remaining -= read;
         return read;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override ValueTask DisposeAsync()
-    {
-        GC.SuppressFinalize(this);
-        return inner.DisposeAsync();
     }
 }
