@@ -53,7 +53,7 @@ internal static class PullCommand
             var clock = Stopwatch.StartNew();
             var target = result.GetValue(directory)!;
             var display = ProgressDisplays.Create("pull", result.GetValue(quiet), result.GetValue(json));
-            var restored = await display.RunAsync(progress => repository.RestoreAsync(snapshot, target, new Snapshots.RestoreOptions { Progress = progress }, cancellationToken));
+            var restored = await display.RunAsync(progress => repository.RestoreAsync(snapshot, target, new RestoreOptions { Progress = progress }, cancellationToken));
             if (result.GetValue(json))
             {
                 JsonResultEvent.Write(Console.Out, "pull", PullView.From(snapshot, Path.GetFullPath(target), restored, clock.Elapsed), PullJson.Default.PullView);
