@@ -65,19 +65,33 @@ internal static class PruneCommand
         {
             Console.WriteLine($"{Units.Bytes(c.BytesPending)} in {c.PacksCondemned} pack(s) marked for deletion: {c.Deferred}");
         }
+
+        if (c.PacksToRepack > 0)
+        {
+            Console.WriteLine(result.DryRun
+                ? $"{c.PacksToRepack} mostly-empty pack(s) would be repacked, reclaiming about {Units.Bytes(c.BytesToReclaim)}"
+                : $"{c.PacksToRepack} mostly-empty pack(s) marked for repacking (about {Units.Bytes(c.BytesToReclaim)} to reclaim): {c.Deferred}");
+        }
+
+        if (c.PacksRepacked > 0)
+        {
+            Console.WriteLine($"repacked {c.PacksRepacked} pack(s) into {c.PacksWritten}: copied {Units.Bytes(c.BytesCopied)} still in use, reclaimed {Units.Bytes(c.BytesReclaimed)}");
+        }
     }
 }
 
 /// <summary>The JSON form of a prune's result.</summary>
 internal sealed record PruneView(
     string Policy, bool DryRun, IReadOnlyList<PrunedSnapshotView> Removed, int Kept,
-    int PacksDeleted, long BytesFreed, int PacksCondemned, long BytesPending, string? Deferred)
+    int PacksDeleted, long BytesFreed, int PacksCondemned, long BytesPending,
+    int PacksRepacked, int PacksWritten, long BytesCopied, long BytesReclaimed, int PacksToRepack, long BytesToReclaim, string? Deferred)
 {
     public static PruneView From(PruneResult r, RetentionPolicy policy)
     {
         var removed = r.Removed.OrderBy(s => s.Sequence).Select(s => new PrunedSnapshotView(s.Id, s.Sequence, s.Manifest.Step)).ToList();
         var c = r.Collection;
-        return new(policy.ToString(), r.DryRun, removed, r.Decisions.Count - removed.Count, c.PacksDeleted, c.BytesFreed, c.PacksCondemned, c.BytesPending, c.Deferred);
+        return new(policy.ToString(), r.DryRun, removed, r.Decisions.Count - removed.Count, c.PacksDeleted, c.BytesFreed, c.PacksCondemned, c.BytesPending,
+            c.PacksRepacked, c.PacksWritten, c.BytesCopied, c.BytesReclaimed, c.PacksToRepack, c.BytesToReclaim, c.Deferred);
     }
 }
 

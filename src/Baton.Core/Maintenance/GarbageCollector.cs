@@ -6,138 +6,185 @@ using Baton.Storage;
 
 namespace Baton.Maintenance;
 
-/// <summary>What a garbage collection did (or, in a dry run, would do).</summary>
-public sealed record CollectionResult
-{
-    /// <summary>Packs deleted by this collection.</summary>
-    public int PacksDeleted { get; init; }
-
-    /// <summary>Bytes freed by the deleted packs.</summary>
-    public long BytesFreed { get; init; }
-
-    /// <summary>Unreferenced packs marked for deletion by a later collection.</summary>
-    public int PacksCondemned { get; init; }
-
-    /// <summary>Bytes held by packs that are marked but not yet deleted.</summary>
-    public long BytesPending { get; init; }
-
-    /// <summary>Why marked packs were not deleted yet, if they were not.</summary>
-    public string? Deferred { get; init; }
-}
-
 /// <summary>
-/// Deletes packs that no committed snapshot references, in two phases so that a concurrent push can never lose data:
+/// Deletes packs that no committed snapshot references and rewrites packs that are mostly garbage, in two phases so
+/// that a concurrent push can never lose data:
 /// <list type="number">
-/// <item>Mark: unreferenced packs are listed in a <c>gc/ID</c> object. Pushes that start afterwards treat chunks in
-/// marked packs as absent and upload them again.</item>
-/// <item>Sweep: once no push is in flight (no live <see cref="InFlightMarker"/>), the marked packs that are still
-/// unreferenced are removed: first a new index object without them is written, then the old index objects are
-/// deleted, then the packs, then the mark.</item>
+/// <item>Mark: unreferenced packs, and packs worth repacking (<see cref="RepackPolicy"/>), are listed in a
+/// <c>gc/ID</c> object. Pushes that start afterwards treat chunks in marked packs as absent and upload them again.</item>
+/// <item>Sweep: once no push or other collection is in flight (no live <see cref="InFlightMarker"/> but its own), the
+/// live blobs of marked packs are copied into new packs, a new index object naming the new packs and without the
+/// doomed ones is written, then the old index objects are deleted, then the doomed packs, then the marks.</item>
 /// </list>
-/// Every step leaves a healthy repository if the process is killed between steps.
+/// Every step leaves a healthy repository if the process is killed between steps (docs/DESIGN.md).
 /// </summary>
-public sealed class GarbageCollector(Repository repository)
+public sealed class GarbageCollector(Repository repository, RepackPolicy? repack = null)
 {
     /// <summary>Prefix of mark objects.</summary>
     public const string Prefix = "gc/";
 
-    /// <summary>Receives progress while marked packs are deleted (bytes freed, packs deleted); reported after each pack.</summary>
+    private readonly RepackPolicy _policy = repack ?? RepackPolicy.Default;
+
+    /// <summary>Receives progress while marked packs are deleted (bytes and packs deleted); reported after each pack.</summary>
     public IProgress<TransferProgress>? Progress { get; init; }
 
     /// <summary>Runs a collection. With <paramref name="dryRun"/> nothing is written or deleted.</summary>
-    /// <exception cref="IntegrityException">A manifest or index object is corrupt: nothing is deleted when in doubt.</exception>
+    /// <exception cref="IntegrityException">A manifest or index object, or a blob being repacked, is corrupt: nothing is
+    /// deleted when in doubt.</exception>
     public async Task<CollectionResult> CollectAsync(bool dryRun = false, CancellationToken cancellationToken = default)
     {
-        var store = repository.Store;
         var referenced = await ReferencedChunksAsync(cancellationToken).ConfigureAwait(false);
         var indexFiles = await repository.ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
-        var packSizes = new Dictionary<ContentId, long>();
-        await foreach (var info in store.ListAsync(RepositoryLayout.DataPrefix, cancellationToken).ConfigureAwait(false))
-        {
-            if (PackFormat.TryParseKey(info.Key, out var id))
-            {
-                packSizes[id] = info.Size;
-            }
-        }
-
-        var live = LivePacks(indexFiles, referenced);
+        var packSizes = await PackSizesAsync(cancellationToken).ConfigureAwait(false);
+        var usage = PackUsage.Measure(indexFiles.Values, referenced).Where(u => packSizes.ContainsKey(u.Id)).ToList();
+        var live = usage.Where(u => u.LiveBlobs > 0).Select(u => u.Id).ToHashSet();
         var unreferenced = packSizes.Keys.Where(p => !live.Contains(p)).ToHashSet();
-        var marks = await ReadMarksAsync(cancellationToken).ConfigureAwait(false);
-        var alreadyMarked = marks.SelectMany(m => m.Packs).Select(ContentId.Parse).ToHashSet();
-        var toMark = unreferenced.Where(p => !alreadyMarked.Contains(p)).Order().ToList();
+        var toRepack = _policy.Choose(usage, repository.Config.PackSize);
         if (dryRun)
         {
             return new CollectionResult
             {
                 PacksCondemned = unreferenced.Count,
                 BytesPending = unreferenced.Sum(p => packSizes[p]),
+                PacksToRepack = toRepack.Count,
+                BytesToReclaim = usage.Where(u => toRepack.Contains(u.Id)).Sum(u => u.Reclaimable),
                 Deferred = "dry run",
             };
         }
 
-        CondemnedPacks? newMark = null;
+        var marks = await ReadMarksAsync(cancellationToken).ConfigureAwait(false);
+        var alreadyMarked = marks.SelectMany(m => m.Packs).Select(ContentId.Parse).ToHashSet();
+        var toMark = unreferenced.Concat(toRepack).Where(p => !alreadyMarked.Contains(p)).Distinct().Order().ToList();
         if (toMark.Count > 0)
         {
-            newMark = new CondemnedPacks
+            var now = repository.Options.TimeProvider.GetUtcNow();
+            var mark = new CondemnedPacks
             {
-                Id = $"{repository.Options.TimeProvider.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid():N}"[..32],
-                Created = repository.Options.TimeProvider.GetUtcNow(),
+                Id = $"{now:yyyyMMddTHHmmss}-{Guid.NewGuid():N}"[..32],
+                Created = now,
                 Packs = toMark.Select(p => p.ToString()).ToList(),
+                Repack = toMark.Where(toRepack.Contains).Select(p => p.ToString()).ToList() is { Count: > 0 } r ? r : null,
             };
-            await MetadataStore.WriteAsync(repository, Prefix + newMark.Id, newMark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
+            await MetadataStore.WriteAsync(repository, Prefix + mark.Id, mark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
                 .ConfigureAwait(false);
-            marks.Add(newMark);
+            marks.Add(mark);
         }
 
-        // Only after the mark is durable may we look for pushes: one that starts later sees the mark.
-        var inFlight = await InFlightMarker.ListLiveAsync(repository, cancellationToken).ConfigureAwait(false);
         var pending = marks.SelectMany(m => m.Packs).Select(ContentId.Parse).Where(packSizes.ContainsKey).ToHashSet();
+        var repackMarked = marks.SelectMany(m => m.Repack ?? []).Select(ContentId.Parse).Where(pending.Contains).ToHashSet();
+        if (pending.Count == 0)
+        {
+            await DeleteMarksAsync(marks, cancellationToken).ConfigureAwait(false); // they name only packs already gone
+            return new CollectionResult();
+        }
+
+        // Only after the mark is durable may we look for pushes: one that starts later sees the mark. Our own marker
+        // keeps other collections from sweeping while we write packs they have never seen.
+        await using var self = await InFlightMarker.BeginCollectionAsync(repository, cancellationToken).ConfigureAwait(false);
+        var inFlight = (await InFlightMarker.ListLiveAsync(repository, cancellationToken).ConfigureAwait(false)).Where(r => r.Id != self.Id).ToList();
         if (inFlight.Count > 0)
         {
-            var first = inFlight.OrderBy(r => r.Started).First();
+            var condemned = pending.Where(p => !repackMarked.Contains(p)).ToList();
             return new CollectionResult
             {
-                PacksCondemned = pending.Count,
-                BytesPending = pending.Sum(p => packSizes[p]),
-                Deferred = $"a push of run '{first.Run}' by {first.Host} (started {first.Started:u}) is in flight; a later prune deletes the marked packs",
+                PacksCondemned = condemned.Count,
+                BytesPending = condemned.Sum(p => packSizes[p]),
+                PacksToRepack = repackMarked.Count,
+                BytesToReclaim = usage.Where(u => repackMarked.Contains(u.Id)).Sum(u => u.Reclaimable),
+                Deferred = DescribeInFlight(inFlight.OrderBy(r => r.Started).First()),
             };
         }
 
-        // Re-read what is referenced now: a push that started before the mark may have committed since. A marked pack
-        // stays while it holds a referenced chunk that no unmarked pack also holds (pushes after the mark store such
-        // chunks again, in new packs).
+        // Re-read what is referenced now: a push that started before the mark may have committed since.
         referenced = await ReferencedChunksAsync(cancellationToken).ConfigureAwait(false);
         indexFiles = await repository.ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
-        var covered = indexFiles.Values.SelectMany(f => f.Packs).Where(p => !pending.Contains(ContentId.Parse(p.Id)))
-            .SelectMany(p => p.Blobs).Select(b => ContentId.Parse(b.Id)).ToHashSet();
-        var stillNeeded = indexFiles.Values.SelectMany(f => f.Packs)
-            .Where(p => p.Blobs.Any(b => ContentId.Parse(b.Id) is var id && referenced.Contains(id) && !covered.Contains(id)))
-            .Select(p => ContentId.Parse(p.Id)).ToHashSet();
-        var doomed = pending.Where(p => !stillNeeded.Contains(p)).ToHashSet();
-        await SweepAsync(indexFiles, doomed, packSizes, cancellationToken).ConfigureAwait(false);
-        foreach (var mark in marks)
-        {
-            await store.DeleteAsync(Prefix + mark.Id, cancellationToken).ConfigureAwait(false);
-        }
+        var plan = PlanSweep(indexFiles, referenced, pending, repackMarked);
+        var copied = plan.Sources.Count > 0
+            ? await new Repacker(repository).CopyAsync(plan.Sources, cancellationToken).ConfigureAwait(false)
+            : new RepackOutcome([], 0);
 
-        return new CollectionResult { PacksDeleted = doomed.Count, BytesFreed = doomed.Sum(p => packSizes[p]) };
+        // A new pack can be byte for byte a marked one (an earlier repack killed before its index): it stays.
+        var doomed = pending.Where(p => !plan.Kept.Contains(p) && !copied.Packs.Any(n => n.Id == p.ToString())).ToHashSet();
+        await SweepAsync(indexFiles, doomed, copied.Packs, packSizes, cancellationToken).ConfigureAwait(false);
+        await DeleteMarksAsync(marks, cancellationToken).ConfigureAwait(false);
+        var rewritten = doomed.Where(plan.Rewritten.Contains).ToList();
+        var deleted = doomed.Where(p => !plan.Rewritten.Contains(p)).ToList();
+        return new CollectionResult
+        {
+            PacksDeleted = deleted.Count,
+            BytesFreed = deleted.Sum(p => packSizes[p]),
+            PacksRepacked = rewritten.Count,
+            PacksWritten = copied.Packs.Count,
+            BytesCopied = copied.BytesCopied,
+            BytesReclaimed = Math.Max(0, rewritten.Sum(p => packSizes[p]) - copied.BytesWritten),
+        };
     }
 
     /// <summary>Pack ids named in marks: pushes must not reuse their chunks.</summary>
     public async Task<IReadOnlySet<ContentId>> MarkedPacksAsync(CancellationToken cancellationToken = default) =>
         (await ReadMarksAsync(cancellationToken).ConfigureAwait(false)).SelectMany(m => m.Packs).Select(ContentId.Parse).ToHashSet();
 
-    private async Task SweepAsync(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> doomed, Dictionary<ContentId, long> packSizes,
-        CancellationToken cancellationToken)
+    private static string DescribeInFlight(InFlightRecord record) => record.Kind == InFlightRecord.CollectionKind
+        ? $"another garbage collection by {record.Host} (started {record.Started:u}) is running; a later prune finishes the work"
+        : $"a push of run '{record.Run}' by {record.Host} (started {record.Started:u}) is in flight; a later prune deletes the marked packs";
+
+    /// <summary>
+    /// Which marked packs go and which blobs must be copied out of them first. A marked pack whose chunks a snapshot
+    /// still needs (and no unmarked pack holds) is repacked when it is mostly garbage now, or small and marked for a
+    /// merge; otherwise (a push that started before the mark has referenced it since) it is kept.
+    /// </summary>
+    private SweepPlan PlanSweep(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> referenced, HashSet<ContentId> pending,
+        HashSet<ContentId> repackMarked)
     {
-        if (doomed.Count == 0)
+        var packs = indexFiles.Values.SelectMany(f => f.Packs).DistinctBy(p => p.Id, StringComparer.Ordinal).ToDictionary(p => ContentId.Parse(p.Id));
+        var covered = packs.Where(p => !pending.Contains(p.Key)).SelectMany(p => p.Value.Blobs).Select(b => ContentId.Parse(b.Id)).ToHashSet();
+        var needed = new Dictionary<ContentId, List<IndexedBlob>>();
+        var plan = new SweepPlan();
+        foreach (var packId in pending.Order())
+        {
+            if (packs.TryGetValue(packId, out var pack)
+                && pack.Blobs.Where(b => ContentId.Parse(b.Id) is var id && referenced.Contains(id) && !covered.Contains(id)).ToList() is { Count: > 0 } blobs)
+            {
+                var usage = new PackUsage(packId, pack.Size, blobs.Count, blobs.Sum(b => (long)b.Length));
+                if (_policy.IsSparse(usage) || (repackMarked.Contains(packId) && _policy.IsSmall(pack.Size, repository.Config.PackSize)))
+                {
+                    needed[packId] = blobs;
+                    plan.Rewritten.Add(packId);
+                }
+                else
+                {
+                    plan.Kept.Add(packId);
+                }
+            }
+        }
+
+        // What kept packs hold needs no copy; a blob in two rewritten packs is copied once.
+        covered.UnionWith(plan.Kept.SelectMany(p => packs[p].Blobs).Select(b => ContentId.Parse(b.Id)));
+        foreach (var (packId, blobs) in needed)
+        {
+            var copy = blobs.Where(b => covered.Add(ContentId.Parse(b.Id))).ToList();
+            if (copy.Count > 0)
+            {
+                plan.Sources.Add(new RepackSource(packId, copy));
+            }
+        }
+
+        return plan;
+    }
+
+    private async Task SweepAsync(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> doomed, IReadOnlyList<IndexedPack> written,
+        Dictionary<ContentId, long> packSizes, CancellationToken cancellationToken)
+    {
+        if (doomed.Count == 0 && written.Count == 0)
         {
             return;
         }
 
+        // The new index first (new packs, and what the replaced index objects name besides the doomed packs), so that
+        // every step after it only removes what nothing needs any more.
         var affected = indexFiles.Where(f => f.Value.Packs.Any(p => doomed.Contains(ContentId.Parse(p.Id)))).ToList();
         var survivors = affected.SelectMany(f => f.Value.Packs).Where(p => !doomed.Contains(ContentId.Parse(p.Id)))
-            .DistinctBy(p => p.Id).ToList();
+            .Concat(written).DistinctBy(p => p.Id, StringComparer.Ordinal).ToList();
         if (survivors.Count > 0)
         {
             await repository.WriteIndexAsync(new IndexFile { Packs = survivors }, cancellationToken).ConfigureAwait(false);
@@ -158,12 +205,19 @@ public sealed class GarbageCollector(Repository repository)
         }
     }
 
-    // A pack is live when any of its blobs is referenced; packs no index names (left by a killed push) are not.
-    private static HashSet<ContentId> LivePacks(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> referenced) =>
-        indexFiles.Values.SelectMany(f => f.Packs)
-            .Where(pack => pack.Blobs.Any(b => referenced.Contains(ContentId.Parse(b.Id))))
-            .Select(pack => ContentId.Parse(pack.Id))
-            .ToHashSet();
+    private async Task<Dictionary<ContentId, long>> PackSizesAsync(CancellationToken cancellationToken)
+    {
+        var sizes = new Dictionary<ContentId, long>();
+        await foreach (var info in repository.Store.ListAsync(RepositoryLayout.DataPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (PackFormat.TryParseKey(info.Key, out var id))
+            {
+                sizes[id] = info.Size;
+            }
+        }
+
+        return sizes;
+    }
 
     private async Task<HashSet<ContentId>> ReferencedChunksAsync(CancellationToken cancellationToken)
     {
@@ -193,5 +247,22 @@ public sealed class GarbageCollector(Repository repository)
         }
 
         return marks;
+    }
+
+    private async Task DeleteMarksAsync(IEnumerable<CondemnedPacks> marks, CancellationToken cancellationToken)
+    {
+        foreach (var mark in marks)
+        {
+            await repository.Store.DeleteAsync(Prefix + mark.Id, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class SweepPlan
+    {
+        public List<RepackSource> Sources { get; } = [];
+
+        public HashSet<ContentId> Rewritten { get; } = [];
+
+        public HashSet<ContentId> Kept { get; } = [];
     }
 }

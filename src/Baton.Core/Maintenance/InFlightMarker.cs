@@ -31,16 +31,27 @@ public sealed class InFlightMarker : IAsyncDisposable
         _heartbeat = BeatAsync();
     }
 
+    /// <summary>The marker's id (its object is <c>inflight/ID</c>).</summary>
+    public string Id => _record.Id;
+
     private string Key => Prefix + _record.Id;
 
-    /// <summary>Writes the marker and starts its heartbeat.</summary>
-    public static async Task<InFlightMarker> BeginAsync(Repository repository, string run, CancellationToken cancellationToken = default)
+    /// <summary>Writes the marker of a push to <paramref name="run"/> and starts its heartbeat.</summary>
+    public static Task<InFlightMarker> BeginAsync(Repository repository, string run, CancellationToken cancellationToken = default) =>
+        BeginAsync(repository, run, kind: null, cancellationToken);
+
+    /// <summary>Writes the marker of a garbage collection about to sweep (and write packs) and starts its heartbeat.</summary>
+    public static Task<InFlightMarker> BeginCollectionAsync(Repository repository, CancellationToken cancellationToken = default) =>
+        BeginAsync(repository, "", InFlightRecord.CollectionKind, cancellationToken);
+
+    private static async Task<InFlightMarker> BeginAsync(Repository repository, string run, string? kind, CancellationToken cancellationToken)
     {
         var now = repository.Options.TimeProvider.GetUtcNow();
         var record = new InFlightRecord
         {
             Id = Guid.NewGuid().ToString("N"),
             Run = run,
+            Kind = kind,
             Host = repository.Options.HostName,
             ProcessId = Environment.ProcessId,
             Started = now,

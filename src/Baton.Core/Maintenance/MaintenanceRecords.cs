@@ -2,23 +2,40 @@ using System.Text.Json.Serialization;
 
 namespace Baton.Maintenance;
 
-/// <summary>An <c>inflight/ID</c> object: a push is running. Garbage collection deletes nothing while one is live.</summary>
+/// <summary>
+/// An <c>inflight/ID</c> object: a push (or a garbage collection that writes packs) is running. Garbage collection
+/// deletes nothing while one is live.
+/// </summary>
 public sealed record InFlightRecord
 {
+    /// <summary>The <see cref="Kind"/> of a garbage collection's record; a push's record has none.</summary>
+    public const string CollectionKind = "collection";
+
     public required string Id { get; init; }
     public required string Run { get; init; }
+
+    /// <summary>What is running: <c>null</c> for a push, <see cref="CollectionKind"/> for a collection.</summary>
+    public string? Kind { get; init; }
+
     public string Host { get; init; } = "";
     public int ProcessId { get; init; }
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Heartbeat { get; init; }
 }
 
-/// <summary>A <c>gc/ID</c> object: packs found unreferenced, to be deleted by a later sweep once it is safe.</summary>
+/// <summary>
+/// A <c>gc/ID</c> object: packs to be deleted by a later sweep once it is safe. Pushes treat every pack listed in
+/// <see cref="Packs"/> as absent; those also in <see cref="Repack"/> still hold live blobs, which the sweep copies into
+/// new packs before it deletes them.
+/// </summary>
 public sealed record CondemnedPacks
 {
     public required string Id { get; init; }
     public DateTimeOffset Created { get; init; }
     public required List<string> Packs { get; init; }
+
+    /// <summary>The packs of <see cref="Packs"/> marked to be rewritten rather than found unreferenced.</summary>
+    public List<string>? Repack { get; init; }
 }
 
 /// <summary>A <c>runs/RUN/tags/NAME</c> object: a named snapshot, kept forever by retention.</summary>

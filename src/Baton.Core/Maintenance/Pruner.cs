@@ -16,11 +16,14 @@ public sealed record PruneResult(IReadOnlyList<RetentionDecision> Decisions, Col
 
 /// <summary>
 /// Applies a retention policy to a run (deleting the manifests of snapshots it does not keep, never the newest, never
-/// a tagged one) and then collects garbage across the repository.
+/// a tagged one) and then collects garbage across the repository, repacking what its <see cref="RepackPolicy"/> (the
+/// default when none is given) finds worthwhile.
 /// </summary>
-public sealed class Pruner(Repository repository)
+public sealed class Pruner(Repository repository, RepackPolicy? repack = null)
 {
-    /// <summary>Receives progress while unneeded packs are deleted (bytes freed, packs deleted).</summary>
+    private readonly RepackPolicy _policy = repack ?? RepackPolicy.Default;
+
+    /// <summary>Receives progress while unneeded packs are deleted (bytes and packs deleted).</summary>
     public IProgress<TransferProgress>? Progress { get; init; }
 
     /// <summary>Prunes <paramref name="run"/>. With <paramref name="dryRun"/> nothing is changed.</summary>
@@ -31,7 +34,7 @@ public sealed class Pruner(Repository repository)
         var tags = await new SnapshotTags(repository).ListAsync(run, cancellationToken).ConfigureAwait(false);
         var decisions = RetentionPlanner.Plan(snapshots, policy, tags.Select(t => t.SnapshotId).ToHashSet(StringComparer.Ordinal),
             repository.Options.TimeProvider.GetUtcNow());
-        var collector = new GarbageCollector(repository) { Progress = Progress };
+        var collector = new GarbageCollector(repository, _policy) { Progress = Progress };
         if (dryRun)
         {
             var preview = await PreviewAsync(decisions, cancellationToken).ConfigureAwait(false);
@@ -48,7 +51,8 @@ public sealed class Pruner(Repository repository)
         return new PruneResult(decisions, collection, DryRun: false);
     }
 
-    // What collection would free if the removals happened: packs referenced only by removed snapshots.
+    // What collection would free if the removals happened: packs referenced only by removed snapshots, and what
+    // repacking the packs left mostly empty would reclaim.
     private async Task<CollectionResult> PreviewAsync(IReadOnlyList<RetentionDecision> decisions, CancellationToken cancellationToken)
     {
         var removed = decisions.Where(d => !d.Keep).Select(d => (d.Snapshot.Run, d.Snapshot.Sequence)).ToHashSet();
@@ -65,8 +69,16 @@ public sealed class Pruner(Repository repository)
         }
 
         var index = await repository.ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
-        var packs = index.Values.SelectMany(f => f.Packs).DistinctBy(p => p.Id).ToList();
-        var freed = packs.Where(p => !p.Blobs.Any(b => kept.Contains(ContentId.Parse(b.Id)))).ToList();
-        return new CollectionResult { PacksCondemned = freed.Count, BytesPending = freed.Sum(p => p.Size), Deferred = "dry run" };
+        var usage = PackUsage.Measure(index.Values, kept);
+        var freed = usage.Where(u => u.LiveBlobs == 0).ToList();
+        var repacked = _policy.Choose(usage, repository.Config.PackSize);
+        return new CollectionResult
+        {
+            PacksCondemned = freed.Count,
+            BytesPending = freed.Sum(u => u.Size),
+            PacksToRepack = repacked.Count,
+            BytesToReclaim = usage.Where(u => repacked.Contains(u.Id)).Sum(u => u.Reclaimable),
+            Deferred = "dry run",
+        };
     }
 }

@@ -93,6 +93,18 @@ public sealed class PackBuilder : IDisposable
         _length += stored;
     }
 
+    /// <summary>
+    /// Appends a blob exactly as another pack stores it (already encoded, and sealed in an encrypted repository), for
+    /// repacking: blobs are sealed without reference to their pack or offset, so their bytes move unchanged.
+    /// </summary>
+    public void AddStored(ContentId id, BlobCodec codec, ReadOnlySpan<byte> stored, int rawLength)
+    {
+        Reserve(stored.Length);
+        stored.CopyTo(_buffer.AsSpan(_length));
+        _entries.Add(new PackEntry(id, _length, stored.Length, rawLength, codec));
+        _length += stored.Length;
+    }
+
     /// <summary>Writes the header and trailer and hands the bytes over; the builder is empty afterwards.</summary>
     public SealedPack Seal()
     {

@@ -121,6 +121,10 @@ internal static partial class PosixFile
         return Marshal.GetLastPInvokeError() == Exists ? NoReplaceResult.Exists : NoReplaceResult.Unsupported;
     }
 
+    /// <summary>Makes <paramref name="target"/> a hard link of <paramref name="source"/>; false where it cannot be
+    /// made (another file system, no hard links, a name that exists, not Linux).</summary>
+    public static bool TryHardLink(string source, string target) => OperatingSystem.IsLinux() && Link(source, target) == 0;
+
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Link(string oldPath, string newPath);
 

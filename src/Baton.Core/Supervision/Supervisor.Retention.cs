@@ -54,7 +54,7 @@ public sealed partial class Supervisor
             var removed = result.Removed.Count();
             if (removed > 0)
             {
-                _log.Info($"pruned {removed} snapshot(s) ({_options.Retention}), freed {Bytes(result.Collection.BytesFreed)}");
+                _log.Info($"pruned {removed} snapshot(s) ({_options.Retention}), freed {Bytes(result.Collection.BytesFreed + result.Collection.BytesReclaimed)}");
             }
         }
         catch (OperationCanceledException)

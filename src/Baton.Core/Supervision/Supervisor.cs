@@ -159,6 +159,8 @@ public sealed partial class Supervisor
             throw new UsageException($"checkpoint directory '{_options.Directory}' is not writable ({e.Message}): give a directory the trainer can write", e);
         }
 
+        CheckpointPin.RemoveLeftovers(_directory);
+
         return detector;
     }
 
@@ -289,8 +291,11 @@ public sealed partial class Supervisor
         Pushes.Offer(checkpoint);
     }
 
-    private Task<Snapshot> PushAsync(Checkpoint checkpoint, CancellationToken cancellationToken) =>
-        _repository!.PushAsync(_directory, _options.Run, new PushOptions
+    private async Task<Snapshot> PushAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        // Pushed through hard links, so that the trainer may delete the checkpoint (keeping its last N) meanwhile.
+        using var pin = CheckpointPin.TryCreate(_directory, checkpoint);
+        return await _repository!.PushAsync(pin?.Path ?? _directory, _options.Run, new PushOptions
         {
             Step = checkpoint.Step,
             Include = checkpoint.Files,
@@ -302,7 +307,8 @@ public sealed partial class Supervisor
             },
             // Leave most of the machine to the trainer: pushing never pauses training, but it should not starve it.
             Workers = Math.Max(1, Environment.ProcessorCount / 2),
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     private void OnCommitted(Checkpoint checkpoint, Snapshot snapshot)
     {

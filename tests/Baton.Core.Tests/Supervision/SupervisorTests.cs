@@ -1,6 +1,9 @@
 using System.Threading.Channels;
 using Baton.Journal;
+using Baton.Maintenance;
 using Baton.Repositories;
+using Baton.Storage;
+using Baton.Storage.Decorators;
 using Baton.Storage.Folder;
 using Baton.Supervision;
 using Baton.Testing;
@@ -92,6 +95,32 @@ public sealed class SupervisorTests : IDisposable
         Assert.Equal(LegEndReasons.Deadline, Assert.Single(await LegsAsync()).EndReason);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_checkpoint_the_trainer_deletes_while_it_is_being_pushed_is_still_committed()
+    {
+        // The trainer keeps only its last checkpoint: it deletes ckpt-1.bin once ckpt-2.bin is due. The push of step 1
+        // is held just before it reads the files until that deletion has happened.
+        var go = _temp.Combine("go");
+        var ckpt = _temp.Combine("m", "ckpt");
+        var script = $"printf 'the first checkpoint' > \"$BATON_CKPT_DIR/ckpt-1.bin\"; while [ ! -f '{go}' ]; do sleep 0.05; done; " +
+            "rm \"$BATON_CKPT_DIR/ckpt-1.bin\"; printf 'the second' > \"$BATON_CKPT_DIR/ckpt-2.bin\"";
+        await using var store = new HeldFirstPush(new FolderStore(Store), async () =>
+        {
+            File.WriteAllBytes(go, []);
+            await WaitForAsync(() => !File.Exists(Path.Combine(ckpt, "ckpt-1.bin")));
+        });
+
+        var result = await new Supervisor(store, Options("m", script), _log).RunAsync();
+
+        Assert.Equal(SupervisorOutcome.Finished, result.Outcome);
+        var repository = await Repository.OpenAsync(store);
+        var snapshots = await repository.ListSnapshotsAsync("r1");
+        Assert.Equal([1L, 2L], snapshots.Select(s => s.Manifest.Step!.Value));
+        await repository.RestoreAsync(snapshots[0], _temp.Combine("restored"));
+        Assert.Equal("the first checkpoint", File.ReadAllText(_temp.Combine("restored", "ckpt-1.bin")));
+        Assert.False(Directory.Exists(CheckpointPin.RootFor(ckpt)), "the pinned links are removed after the push");
+    }
+
     public void Dispose() => _temp.Dispose();
 
     private SupervisorOptions Options(string machine, string script) => new()
@@ -125,5 +154,21 @@ public sealed class SupervisorTests : IDisposable
         }
 
         Assert.True(condition());
+    }
+
+    /// <summary>Runs a hook before the first push's in-flight marker is written, i.e. before the push reads any file.</summary>
+    private sealed class HeldFirstPush(IObjectStore inner, Func<Task> hook) : ObjectStoreDecorator(inner)
+    {
+        private int _held;
+
+        public override async Task PutAsync(string key, ReadOnlyMemory<byte> data, PutMode mode, CancellationToken cancellationToken = default)
+        {
+            if (key.StartsWith(InFlightMarker.Prefix, StringComparison.Ordinal) && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                await hook();
+            }
+
+            await base.PutAsync(key, data, mode, cancellationToken);
+        }
     }
 }
