@@ -19,11 +19,11 @@ internal static class Cli
         return result;
     }
 
-    /// <summary>Pushes with --json and returns the snapshot object.</summary>
+    /// <summary>Pushes with --json and returns the result event (the snapshot's fields).</summary>
     public static async Task<JsonElement> PushAsync(string directory, string store, string run, params string[] extra)
     {
         var result = await SucceedAsync(["push", directory, "--store", store, "--run", run, "--json", .. extra]);
-        return JsonDocument.Parse(result.StdOut).RootElement.Clone();
+        return JsonLines.Result(result.StdOut);
     }
 
     /// <summary>The snapshots <c>ls --json</c> lists.</summary>

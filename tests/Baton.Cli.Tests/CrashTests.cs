@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Baton.Testing;
 
 namespace Baton.Tests;
@@ -60,7 +59,7 @@ public sealed class CrashTests : IDisposable
         var target = _temp.Combine("dst");
         await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--quiet");
         TestData.AssertSameTree(source, target);
-        var finalId = JsonDocument.Parse(final.StdOut).RootElement.GetProperty("id").GetString()!;
+        var finalId = JsonLines.Result(final.StdOut).GetProperty("id").GetString()!;
         Assert.Equal(finalId, (await Cli.ListAsync(store, "--run", "r"))[^1].GetProperty("id").GetString());
         var readData = await Cli.RunAsync("check", "--store", store, "--read-data", "--quiet");
         Assert.True(readData.ExitCode == 0, readData.ToString());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Serialization;
 using Baton.Checking;
 using Baton.Cli.Rendering;
 
@@ -10,16 +11,23 @@ internal static class CheckCommand
     {
         var store = CommonOptions.Store();
         var readData = new Option<bool>("--read-data") { Description = "Download and verify every chunk, not only the structure" };
+        var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
-        var command = new Command("check", "Verify the repository; exit 4 when anything is missing or corrupt") { store, readData, quiet };
+        var command = new Command("check", "Verify the repository; exit 4 when anything is missing or corrupt") { store, readData, json, quiet };
         var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
         {
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.OpenAsync(result, objects, cancellationToken);
-            using var progress = ProgressPrinter.Create("check", result.GetValue(quiet));
-            var report = await new Checker(repository).CheckAsync(result.GetValue(readData), progress, cancellationToken);
-            progress?.Dispose();
+            var display = ProgressDisplays.Create("check", result.GetValue(quiet), result.GetValue(json));
+            var report = await display.RunAsync(progress => new Checker(repository).CheckAsync(result.GetValue(readData), progress, cancellationToken));
+            var exitCode = report.IsHealthy ? ExitCodes.Success : ExitCodes.Integrity;
+            if (result.GetValue(json))
+            {
+                JsonResultEvent.Write(Console.Out, "check", CheckView.From(report), CheckJson.Default.CheckView);
+                return exitCode;
+            }
+
             foreach (var warning in report.Warnings)
             {
                 Console.WriteLine($"warning: {warning}");
@@ -35,8 +43,18 @@ internal static class CheckCommand
             var warnings = report.Warnings.Count > 0 ? $", {report.Warnings.Count} warning(s)" : "";
             Console.WriteLine(
                 $"{(report.IsHealthy ? "no errors" : $"{report.Errors.Count} error(s)")}{warnings}: {report.Snapshots} snapshots, {report.Packs} packs, {report.Blobs} chunks{verified}");
-            return report.IsHealthy ? ExitCodes.Success : ExitCodes.Integrity;
+            return exitCode;
         }));
         return command;
     }
 }
+
+/// <summary>The JSON form of a check's result; the exit code says the same as <c>healthy</c>.</summary>
+internal sealed record CheckView(bool Healthy, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings, int Snapshots, int Packs, int Chunks, long BytesVerified)
+{
+    public static CheckView From(CheckReport r) => new(r.IsHealthy, r.Errors, r.Warnings, r.Snapshots, r.Packs, r.Blobs, r.BytesVerified);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(CheckView))]
+internal sealed partial class CheckJson : JsonSerializerContext;

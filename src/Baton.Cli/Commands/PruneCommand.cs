@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Serialization;
 using Baton.Cli.Rendering;
 using Baton.Maintenance;
 using Baton.Repositories;
@@ -14,9 +15,11 @@ internal static class PruneCommand
         var run = CommonOptions.Run();
         var retention = new RetentionOptions();
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be removed and freed; change nothing" };
+        var json = CommonOptions.Json();
+        var quiet = CommonOptions.Quiet();
         var command = new Command("prune", "Remove snapshots a retention policy does not keep, then delete data no snapshot needs")
         {
-            store, run, dryRun,
+            store, run, dryRun, json, quiet,
         };
         retention.AddTo(command);
         var access = new RepositoryAccess(command);
@@ -27,8 +30,17 @@ internal static class PruneCommand
             var policy = retention.Read(result);
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.OpenAsync(result, objects, cancellationToken);
-            var pruned = await new Pruner(repository).PruneAsync(runName, policy, result.GetValue(dryRun), cancellationToken);
-            Print(pruned, policy);
+            var display = ProgressDisplays.Create("prune", result.GetValue(quiet), result.GetValue(json));
+            var pruned = await display.RunAsync(progress => new Pruner(repository) { Progress = progress }.PruneAsync(runName, policy, result.GetValue(dryRun), cancellationToken));
+            if (result.GetValue(json))
+            {
+                JsonResultEvent.Write(Console.Out, "prune", PruneView.From(pruned, policy), PruneJson.Default.PruneView);
+            }
+            else
+            {
+                Print(pruned, policy);
+            }
+
             return ExitCodes.Success;
         }));
         return command;
@@ -67,6 +79,28 @@ internal static class PruneCommand
         }
     }
 }
+
+/// <summary>The JSON form of a prune's result.</summary>
+internal sealed record PruneView(
+    string Policy, bool DryRun, IReadOnlyList<PrunedSnapshotView> Removed, int Kept,
+    int PacksDeleted, long BytesFreed, int PacksCondemned, long BytesPending,
+    int PacksRepacked, int PacksWritten, long BytesCopied, long BytesReclaimed, int PacksToRepack, long BytesToReclaim, string? Deferred)
+{
+    public static PruneView From(PruneResult r, RetentionPolicy policy)
+    {
+        var removed = r.Removed.OrderBy(s => s.Sequence).Select(s => new PrunedSnapshotView(s.Id, s.Sequence, s.Manifest.Step)).ToList();
+        var c = r.Collection;
+        return new(policy.ToString(), r.DryRun, removed, r.Decisions.Count - removed.Count, c.PacksDeleted, c.BytesFreed, c.PacksCondemned, c.BytesPending,
+            c.PacksRepacked, c.PacksWritten, c.BytesCopied, c.BytesReclaimed, c.PacksToRepack, c.BytesToReclaim, c.Deferred);
+    }
+}
+
+/// <summary>A snapshot a prune removed (or would remove).</summary>
+internal sealed record PrunedSnapshotView(string Id, long Sequence, long? Step);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PruneView))]
+internal sealed partial class PruneJson : JsonSerializerContext;
 
 /// <summary>The retention flags, shared by <c>prune</c> and <c>run</c>.</summary>
 internal sealed class RetentionOptions

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using Baton.Cli.Rendering;
 using Baton.Repositories;
+using Baton.Snapshots;
 
 namespace Baton.Cli.Commands;
 
@@ -14,10 +16,11 @@ internal static class PullCommand
         var run = CommonOptions.Run();
         var step = new Option<long?>("--step") { Description = "Restore the newest snapshot with this step", HelpName = "N" };
         var snapshotId = new Option<string?>("--snapshot") { Description = "Restore this snapshot (id or id prefix)", HelpName = "ID" };
+        var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
         var command = new Command("pull", "Restore the newest (or a given) snapshot of a run into a directory, verifying every byte")
         {
-            directory, store, run, step, snapshotId, quiet,
+            directory, store, run, step, snapshotId, json, quiet,
         };
         var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
@@ -48,10 +51,14 @@ internal static class PullCommand
                     ? $"run '{runName}' has no snapshots in {objects.Location}"
                     : $"run '{runName}' has no snapshot at step {stepValue} in {objects.Location}");
             var clock = Stopwatch.StartNew();
-            using var progress = ProgressPrinter.Create("pull", result.GetValue(quiet));
-            var restored = await repository.RestoreAsync(snapshot, result.GetValue(directory)!, new Snapshots.RestoreOptions { Progress = progress }, cancellationToken);
-            progress?.Dispose();
-            if (!result.GetValue(quiet))
+            var target = result.GetValue(directory)!;
+            var display = ProgressDisplays.Create("pull", result.GetValue(quiet), result.GetValue(json));
+            var restored = await display.RunAsync(progress => repository.RestoreAsync(snapshot, target, new RestoreOptions { Progress = progress }, cancellationToken));
+            if (result.GetValue(json))
+            {
+                JsonResultEvent.Write(Console.Out, "pull", PullView.From(snapshot, Path.GetFullPath(target), restored, clock.Elapsed), PullJson.Default.PullView);
+            }
+            else if (!result.GetValue(quiet))
             {
                 await Console.Error.WriteLineAsync(
                     $"restored snapshot {snapshot.Id} of run '{snapshot.Run}' (#{snapshot.Sequence}{(snapshot.Manifest.Step is { } n ? $", step {n}" : "")}): " +
@@ -63,3 +70,14 @@ internal static class PullCommand
         return command;
     }
 }
+
+/// <summary>The JSON form of a pull's result: which snapshot went where.</summary>
+internal sealed record PullView(string Snapshot, string Run, long Sequence, long? Step, string Directory, long Files, long Bytes, double Seconds)
+{
+    public static PullView From(Snapshot s, string directory, RestoreResult restored, TimeSpan elapsed) =>
+        new(s.Id, s.Run, s.Sequence, s.Manifest.Step, directory, restored.Files, restored.Bytes, Math.Round(elapsed.TotalSeconds, 3));
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(PullView))]
+internal sealed partial class PullJson : JsonSerializerContext;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Baton.Cli.Rendering;
 using Baton.Repositories;
 using Baton.Snapshots;
@@ -39,12 +38,12 @@ internal static class PushCommand
                 await Console.Error.WriteLineAsync($"baton: warning: {objects.Location} cannot enforce create-if-absent, so one writer per run is advisory there");
             }
 
-            using var progress = ProgressPrinter.Create("push", result.GetValue(quiet) || result.GetValue(json));
-            var snapshot = await repository.PushAsync(dir, runName, new PushOptions { Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver) }, cancellationToken);
-            progress?.Dispose();
+            var display = ProgressDisplays.Create("push", result.GetValue(quiet), result.GetValue(json));
+            var snapshot = await display.RunAsync(progress => repository.PushAsync(
+                dir, runName, new PushOptions { Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver) }, cancellationToken));
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(SnapshotView.From(snapshot), CliJson.Default.SnapshotView));
+                JsonResultEvent.Write(Console.Out, "push", SnapshotView.From(snapshot), CliJson.Default.SnapshotView);
             }
             else
             {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Baton.Cli.Rendering;
 using Baton.Staging;
@@ -35,8 +34,8 @@ internal static class StageCommand
             }
 
             var clock = Stopwatch.StartNew();
-            using var progress = ProgressPrinter.Create("stage", result.GetValue(quiet) || result.GetValue(json));
-            var options = new StageOptions
+            var display = ProgressDisplays.Create("stage", result.GetValue(quiet), result.GetValue(json));
+            var staged = await display.RunAsync(progress => DataStager.StageAsync(src, dest, new StageOptions
             {
                 CacheDirectory = result.GetValue(cache),
                 Refresh = result.GetValue(refresh),
@@ -44,12 +43,10 @@ internal static class StageCommand
                 Stores = Stores.Registry,
                 Progress = progress,
                 GcsEndpoint = Environment.GetEnvironmentVariable(GcsEndpointVariable) is { Length: > 0 } endpoint ? new Uri(endpoint) : new StageOptions().GcsEndpoint,
-            };
-            var staged = await DataStager.StageAsync(src, dest, options, cancellationToken);
-            progress?.Dispose();
+            }, cancellationToken));
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(StageView.From(staged, clock.Elapsed), StageJson.Default.StageView));
+                JsonResultEvent.Write(Console.Out, "stage", StageView.From(staged, clock.Elapsed), StageJson.Default.StageView);
                 return ExitCodes.Success;
             }
 

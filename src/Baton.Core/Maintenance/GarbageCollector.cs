@@ -1,6 +1,7 @@
 using Baton.Index;
 using Baton.Packs;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Maintenance;
@@ -23,6 +24,9 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
     public const string Prefix = "gc/";
 
     private readonly RepackPolicy _policy = repack ?? RepackPolicy.Default;
+
+    /// <summary>Receives progress while marked packs are deleted (bytes and packs deleted); reported after each pack.</summary>
+    public IProgress<TransferProgress>? Progress { get; init; }
 
     /// <summary>Runs a collection. With <paramref name="dryRun"/> nothing is written or deleted.</summary>
     /// <exception cref="IntegrityException">A manifest or index object, or a blob being repacked, is corrupt: nothing is
@@ -101,7 +105,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
 
         // A new pack can be byte for byte a marked one (an earlier repack killed before its index): it stays.
         var doomed = pending.Where(p => !plan.Kept.Contains(p) && !copied.Packs.Any(n => n.Id == p.ToString())).ToHashSet();
-        await SweepAsync(indexFiles, doomed, copied.Packs, cancellationToken).ConfigureAwait(false);
+        await SweepAsync(indexFiles, doomed, copied.Packs, packSizes, cancellationToken).ConfigureAwait(false);
         await DeleteMarksAsync(marks, cancellationToken).ConfigureAwait(false);
         var rewritten = doomed.Where(plan.Rewritten.Contains).ToList();
         var deleted = doomed.Where(p => !plan.Rewritten.Contains(p)).ToList();
@@ -169,7 +173,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
     }
 
     private async Task SweepAsync(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> doomed, IReadOnlyList<IndexedPack> written,
-        CancellationToken cancellationToken)
+        Dictionary<ContentId, long> packSizes, CancellationToken cancellationToken)
     {
         if (doomed.Count == 0 && written.Count == 0)
         {
@@ -191,9 +195,13 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
             await repository.Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
+        var total = doomed.Sum(p => packSizes[p]);
+        long freed = 0, deleted = 0;
         foreach (var pack in doomed)
         {
             await repository.Store.DeleteAsync(PackFormat.KeyOf(pack), cancellationToken).ConfigureAwait(false);
+            freed += packSizes[pack];
+            Progress?.Report(new TransferProgress(freed, total, ++deleted, doomed.Count));
         }
     }
 

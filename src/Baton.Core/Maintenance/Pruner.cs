@@ -23,6 +23,9 @@ public sealed class Pruner(Repository repository, RepackPolicy? repack = null)
 {
     private readonly RepackPolicy _policy = repack ?? RepackPolicy.Default;
 
+    /// <summary>Receives progress while unneeded packs are deleted (bytes and packs deleted).</summary>
+    public IProgress<TransferProgress>? Progress { get; init; }
+
     /// <summary>Prunes <paramref name="run"/>. With <paramref name="dryRun"/> nothing is changed.</summary>
     public async Task<PruneResult> PruneAsync(string run, RetentionPolicy policy, bool dryRun = false, CancellationToken cancellationToken = default)
     {
@@ -31,7 +34,7 @@ public sealed class Pruner(Repository repository, RepackPolicy? repack = null)
         var tags = await new SnapshotTags(repository).ListAsync(run, cancellationToken).ConfigureAwait(false);
         var decisions = RetentionPlanner.Plan(snapshots, policy, tags.Select(t => t.SnapshotId).ToHashSet(StringComparer.Ordinal),
             repository.Options.TimeProvider.GetUtcNow());
-        var collector = new GarbageCollector(repository, _policy);
+        var collector = new GarbageCollector(repository, _policy) { Progress = Progress };
         if (dryRun)
         {
             var preview = await PreviewAsync(decisions, cancellationToken).ConfigureAwait(false);

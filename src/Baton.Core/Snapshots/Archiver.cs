@@ -32,6 +32,7 @@ internal sealed class Archiver
     private long _bytesNew;
     private long _bytesStored;
     private long _filesDone;
+    private long _bytesSkipped;
     private long _totalBytes;
     private long _totalFiles;
 
@@ -81,6 +82,7 @@ internal sealed class Archiver
             {
                 reused[file.RelativePath] = old.Chunks!;
                 _filesDone++;
+                _bytesSkipped += file.Size;
             }
             else
             {
@@ -339,6 +341,7 @@ internal sealed class Archiver
         }
 
         Interlocked.Increment(ref _filesDone);
+        Report();
     }
 
     private static CheckpointChangedException Changed(ScannedEntry entry, string what) =>
@@ -429,8 +432,9 @@ internal sealed class Archiver
         }
     }
 
+    // Progress counts unchanged files (not read at all) as done, so that an incremental push ends at 100%.
     private void Report() => _options.Progress?.Report(new TransferProgress(
-        Interlocked.Read(ref _bytesRead), _totalBytes, Interlocked.Read(ref _filesDone), _totalFiles));
+        Interlocked.Read(ref _bytesRead) + _bytesSkipped, _totalBytes, Interlocked.Read(ref _filesDone), _totalFiles));
 
     private void DrainAndReturn(ChannelReader<ChunkJob> chunks, ChannelReader<EncodedBlob> encoded)
     {

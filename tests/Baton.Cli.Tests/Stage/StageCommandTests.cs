@@ -34,10 +34,11 @@ public sealed class StageCommandTests : IAsyncLifetime
         _server.Serve("/a.bin", Bytes(1000, 2));
         var result = await Baton("stage", _server.Url("/a.bin"), _temp.Path + "/", "--json");
         Assert.True(result.ExitCode == 0, result.ToString());
-        using var json = JsonDocument.Parse(result.StdOut);
-        Assert.Equal(_temp.Combine("a.bin"), json.RootElement.GetProperty("destination").GetString());
-        Assert.Equal(1000, json.RootElement.GetProperty("bytesDownloaded").GetInt64());
-        Assert.Equal(1, json.RootElement.GetProperty("files").GetInt64());
+        var json = JsonLines.Result(result.StdOut);
+        Assert.Equal("stage", json.GetProperty("verb").GetString());
+        Assert.Equal(_temp.Combine("a.bin"), json.GetProperty("destination").GetString());
+        Assert.Equal(1000, json.GetProperty("bytesDownloaded").GetInt64());
+        Assert.Equal(1, json.GetProperty("files").GetInt64());
     }
 
     [Fact(Timeout = 120_000)]

@@ -1,0 +1,43 @@
+namespace Baton.Cli.Rendering;
+
+/// <summary>Chooses how a command shows progress: from <c>--json</c>, <c>--quiet</c>, whether stderr is a terminal and <c>BATON_PROGRESS</c>.</summary>
+internal static class ProgressDisplays
+{
+    /// <summary>Overrides the choice between the live bar and plain lines: <c>live</c>, <c>lines</c> or <c>none</c>.</summary>
+    public const string ModeVariable = "BATON_PROGRESS";
+
+    public static IProgressDisplay Create(string verb, bool quiet, bool json) =>
+        Choose(quiet, json, !Console.IsErrorRedirected, Environment.GetEnvironmentVariable) switch
+        {
+            ProgressMode.Json => new JsonProgressEvents(verb, Console.Out, TimeProvider.System),
+            ProgressMode.Live => LiveProgressBar.OnStandardError(verb),
+            ProgressMode.Lines => new PlainProgressLines(verb, Console.Error, TimeProvider.System),
+            _ => NoProgressDisplay.Instance,
+        };
+
+    public static ProgressMode Choose(bool quiet, bool json, bool stderrIsTerminal, Func<string, string?> environment)
+    {
+        if (json || quiet)
+        {
+            return json && !quiet ? ProgressMode.Json : ProgressMode.None;
+        }
+
+        switch (environment(ModeVariable))
+        {
+            case null or "":
+                break;
+            case "live":
+                return ProgressMode.Live;
+            case "lines":
+                return ProgressMode.Lines;
+            case "none":
+                return ProgressMode.None;
+            case var other:
+                throw new UsageException($"{ModeVariable}='{other}' is not a progress style: use live, lines or none");
+        }
+
+        // A Jupyter kernel's children often run on a pseudo-terminal, but a notebook cell cannot redraw a bar.
+        var notebook = !string.IsNullOrEmpty(environment("JPY_PARENT_PID"));
+        return stderrIsTerminal && !notebook && environment("TERM") != "dumb" ? ProgressMode.Live : ProgressMode.Lines;
+    }
+}
