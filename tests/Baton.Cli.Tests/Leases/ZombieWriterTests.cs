@@ -13,7 +13,8 @@ public sealed class ZombieWriterTests : IDisposable
     {
         var store = _temp.Combine("store");
         var big = _temp.Combine("big");
-        TestData.WriteRandomFile(Path.Combine(big, "weights.bin"), 120_000_000, 1);
+        // Big enough that the push is still running when the marker is seen (a push of 120 MB takes well under a second).
+        TestData.WriteRandomFile(Path.Combine(big, "weights.bin"), 400_000_000, 1);
         var small = _temp.Combine("small");
         TestData.WriteRandomFile(Path.Combine(small, "weights.bin"), 100_000, 2);
         Assert.Equal(0, (await BatonCli.RunAsync(["init", "--store", store])).ExitCode);
@@ -55,7 +56,7 @@ public sealed class ZombieWriterTests : IDisposable
         while (!condition())
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "timed out waiting for the push to start");
-            await Task.Delay(20);
+            await Task.Delay(1);
         }
     }
 
