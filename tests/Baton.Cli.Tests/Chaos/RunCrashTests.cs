@@ -82,7 +82,7 @@ public sealed class RunCrashTests(ITestOutputHelper output) : IDisposable
         string[] options = ["--format", "tf", "--resume-args=--resume", "--crash-loop", "0", "--keep-last", "3", .. takeOver ? ["--take-over"] : Array.Empty<string>()];
         return SupervisedRun.Start(
             RunFixtures.Run(store, dir, options,
-                RunFixtures.DemoTrainer(dir, "--steps", "1000000", "--every", "25", "--step-ms", "10", "--features", $"{Features}")),
+                RunFixtures.DemoTrainer(dir, "--steps", "1000000", "--every", "10", "--step-ms", "10", "--features", $"{Features}")),
             _temp.Path);
     }
 
