@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Baton.Cli.Rendering;
-using Baton.Journal;
 using Baton.Repositories;
 
 namespace Baton.Cli.Commands;
@@ -25,10 +24,9 @@ internal static class ReportCommand
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.OpenAsync(result, objects, cancellationToken);
             var now = TimeProvider.System.GetUtcNow();
-            var status = await StatusCommand.LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
-            var snapshots = await repository.ListSnapshotsAsync(runName, cancellationToken);
-            var legs = await new RunJournal(repository, runName).ListLegsAsync(cancellationToken);
-            var analysis = StatusCommand.Analyse(status, legs, snapshots);
+            var overview = await StatusCommand.LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
+            var (status, snapshots) = (overview.View, overview.Snapshots);
+            var analysis = overview.Analyse();
             var path = result.GetValue(output)!;
             await File.WriteAllTextAsync(path, HtmlReport.Render(status, snapshots, analysis, now), cancellationToken);
             Console.WriteLine($"wrote {path}: {status.Legs.Count} legs, {snapshots.Count} checkpoints");

@@ -30,14 +30,14 @@ internal static class StatusCommand
             RepositoryLayout.ValidateRunName(runName);
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.OpenAsync(result, objects, cancellationToken);
-            var view = await LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
+            var overview = await LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
+            var view = overview.View;
             if (view.Snapshots == 0 && view.Legs.Count == 0)
             {
                 throw new UsageException($"run '{runName}' has no snapshots and no legs in {objects.Location}: 'baton ls' lists the runs");
             }
 
-            var analysis = Analyse(view, await new RunJournal(repository, runName).ListLegsAsync(cancellationToken),
-                await repository.ListSnapshotsAsync(runName, cancellationToken));
+            var analysis = overview.Analyse();
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(view with { Analysis = AnalysisView.From(analysis) }, StatusJson.Default.StatusView));
@@ -53,15 +53,17 @@ internal static class StatusCommand
         return command;
     }
 
-    public static async Task<StatusView> LoadAsync(Repository repository, string run, TimeProvider clock, CancellationToken cancellationToken)
+    /// <summary>Reads the run's snapshots and legs once, for the status view and its analysis alike.</summary>
+    public static async Task<RunOverview> LoadAsync(Repository repository, string run, TimeProvider clock, CancellationToken cancellationToken)
     {
         var snapshots = await repository.ListSnapshotsAsync(run, cancellationToken);
         var legs = await new RunJournal(repository, run).ListLegsAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var newest = snapshots.Count > 0 ? snapshots[^1] : null;
         var views = legs.Select((leg, i) => LegView.From(leg, i + 1, State(leg, i == legs.Count - 1, now))).ToList();
-        return new StatusView(run, snapshots.Count, newest?.Manifest.Step, newest?.Id, newest?.Manifest.Created,
+        var view = new StatusView(run, snapshots.Count, newest?.Manifest.Step, newest?.Id, newest?.Manifest.Created,
             newest is null ? null : Math.Round((now - newest.Manifest.Created).TotalSeconds, 1), views);
+        return new RunOverview(view, legs, snapshots);
     }
 
     /// <summary>Work lost, push cost, machine lifetimes and the Young/Daly interval advice.</summary>
@@ -164,3 +166,10 @@ internal sealed record LegView(
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(StatusView))]
 internal sealed partial class StatusJson : JsonSerializerContext;
+
+/// <summary>A run as read from the store: its legs and snapshots, and the status view made of them.</summary>
+internal sealed record RunOverview(StatusView View, IReadOnlyList<Leg> Legs, IReadOnlyList<Snapshots.Snapshot> Snapshots)
+{
+    /// <summary>Work lost, push cost, machine lifetimes and the Young/Daly interval advice.</summary>
+    public RunAnalysis Analyse() => StatusCommand.Analyse(View, Legs, Snapshots);
+}

@@ -202,7 +202,7 @@ internal sealed partial class DemoRun(string root, int preemptions, int steps, i
         Say($"total time: {clock.Elapsed.TotalSeconds:0.0}s");
         Say();
         Say("legs, as 'baton status' shows them:");
-        StatusCommand.Print(await StatusCommand.LoadAsync(repository, RunName, TimeProvider.System, cancellationToken), output);
+        StatusCommand.Print((await StatusCommand.LoadAsync(repository, RunName, TimeProvider.System, cancellationToken)).View, output);
         return ExitCodes.Success;
     }
 
