@@ -11,24 +11,26 @@ public sealed class ChangingFileTests : IDisposable
     {
         var source = _temp.Combine("src");
         var store = _temp.Combine("store");
-        TestData.WriteRandomFile(Path.Combine(source, "model.bin"), 2_000_000, 1);
+        // 'model.bin' is read before 'train.log': the time it takes is part of the window in which the log must not move.
+        TestData.WriteRandomFile(Path.Combine(source, "model.bin"), 24_000_000, 1);
         var log = Path.Combine(source, "train.log");
         await File.WriteAllTextAsync(log, "step 0\n");
         await Cli.SucceedAsync("push", source, "--store", store, "--run", "r", "--quiet");
 
-        // A trainer that appends to its log every millisecond, from before the push starts until after it ends.
+        // A trainer that appends to its log without pause, from before the push starts until after it ends. Its own
+        // thread, so that a busy thread pool cannot hold it back while the push runs.
         using var stop = new CancellationTokenSource();
         var lines = 0;
-        var writer = Task.Run(async () =>
+        var writer = new Thread(() =>
         {
-            await using var stream = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            using var stream = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
             while (!stop.IsCancellationRequested)
             {
-                await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes($"step {Interlocked.Increment(ref lines)}\n"));
-                await stream.FlushAsync();
-                await Task.Delay(1);
+                stream.Write(System.Text.Encoding.UTF8.GetBytes($"step {Interlocked.Increment(ref lines)}\n"));
+                stream.Flush();
             }
         });
+        writer.Start();
         while (Volatile.Read(ref lines) < 5)
         {
             await Task.Delay(5);
@@ -36,7 +38,7 @@ public sealed class ChangingFileTests : IDisposable
 
         var push = await Cli.RunAsync("push", source, "--store", store, "--run", "r", "--quiet");
         await stop.CancelAsync();
-        await writer;
+        writer.Join();
 
         Cli.AssertOneLineError(push, 1, "'train.log'", "while it was being pushed", "nothing was committed");
         Assert.Single(await Cli.ListAsync(store, "--run", "r"));

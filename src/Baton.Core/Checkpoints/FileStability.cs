@@ -1,8 +1,9 @@
 namespace Baton.Checkpoints;
 
 /// <summary>
-/// Remembers, across scans, since when each file has looked the same (size and modification time), and which files
-/// were still changing when their writer died: such a file is never taken as complete until it is rewritten.
+/// Remembers, across scans, since when each file has looked the same (size and modification time), since when it has
+/// kept changing without settling in between, and which files were still changing when their writer died: such a file
+/// is never taken as complete until it is rewritten.
 /// </summary>
 internal sealed class FileStability(TimeProvider timeProvider)
 {
@@ -20,19 +21,26 @@ internal sealed class FileStability(TimeProvider timeProvider)
         }
     }
 
-    /// <summary>Records the file's current state; returns how long it has looked like this, or null if it is tainted.</summary>
-    public TimeSpan? Observe(string path, long size, long mtime, TimeSpan required)
+    /// <summary>
+    /// Records the file's current state; returns how long it has looked like this (null if it is tainted) and how long
+    /// it has been changing without ever settling for <paramref name="required"/> (zero once it has settled).
+    /// </summary>
+    public FileAge Observe(string path, long size, long mtime, TimeSpan required)
     {
         var now = timeProvider.GetTimestamp();
         if (!_entries.TryGetValue(path, out var entry) || entry.Size != size || entry.MTime != mtime)
         {
-            entry = new Entry { Size = size, MTime = mtime, Since = now };
+            // A change that ends a settled stretch starts a new run of changes; one that does not extends the run.
+            var changingSince = entry is not null && timeProvider.GetElapsedTime(entry.Since, now) < entry.Required ? entry.ChangingSince : now;
+            entry = new Entry { Size = size, MTime = mtime, Since = now, ChangingSince = changingSince };
             _entries[path] = entry;
         }
 
         entry.Generation = _generation;
         entry.Required = required;
-        return entry.Tainted ? null : timeProvider.GetElapsedTime(entry.Since, now);
+        var stable = timeProvider.GetElapsedTime(entry.Since, now);
+        var changing = stable >= required ? TimeSpan.Zero : timeProvider.GetElapsedTime(entry.ChangingSince, now);
+        return new FileAge(entry.Tainted ? null : stable, changing);
     }
 
     /// <summary>Marks every file that had not yet settled: its writer died while it may have been writing it.</summary>
@@ -57,6 +65,8 @@ internal sealed class FileStability(TimeProvider timeProvider)
 
         public long Since { get; init; }
 
+        public long ChangingSince { get; init; }
+
         public long Generation { get; set; }
 
         public TimeSpan Required { get; set; }
@@ -64,3 +74,9 @@ internal sealed class FileStability(TimeProvider timeProvider)
         public bool Tainted { get; set; }
     }
 }
+
+/// <summary>
+/// How long a file has looked the same (null when its writer died mid-write), and how long it has kept changing
+/// without settling in between.
+/// </summary>
+internal readonly record struct FileAge(TimeSpan? Stable, TimeSpan Changing);

@@ -28,29 +28,61 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
         var settled = true;
         foreach (var file in files)
         {
-            var info = new FileInfo(FullPath(file));
-            if (!info.Exists)
-            {
-                settled = false;
-                continue;
-            }
-
-            var state = (info.Length, info.LastWriteTimeUtc.Ticks);
-            _states[file] = state;
-            var age = stability.Observe(file, state.Length, state.Ticks, required);
-            if (age is null)
-            {
-                settled = false;
-            }
-            else if (mode == DetectionMode.Live && age < required)
-            {
-                settled = false;
-                var wait = required - age.Value;
-                RecheckIn = RecheckIn is { } current && current < wait ? current : wait;
-            }
+            settled &= Observe(file, required) is { } age && IsSettled(age, required);
         }
 
         return settled;
+    }
+
+    /// <summary>
+    /// For a file that travels along with a checkpoint without being part of it: whether it has settled (take it),
+    /// is settling (wait for it), or has kept changing for <paramref name="churning"/> (leave it out rather than hold
+    /// checkpoints back for a file that is rewritten all the time). In <see cref="DetectionMode.Settled"/> it has
+    /// settled unless its writer died while writing it.
+    /// </summary>
+    public Companion Companion(string file, TimeSpan required, TimeSpan churning)
+    {
+        if (Observe(file, required) is not { } age || age.Stable is null)
+        {
+            return Checkpoints.Companion.Left;
+        }
+
+        if (IsSettled(age, required))
+        {
+            return Checkpoints.Companion.Settled;
+        }
+
+        return age.Changing >= churning ? Checkpoints.Companion.Left : Checkpoints.Companion.Settling;
+    }
+
+    private FileAge? Observe(string file, TimeSpan required)
+    {
+        var info = new FileInfo(FullPath(file));
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        var state = (info.Length, info.LastWriteTimeUtc.Ticks);
+        _states[file] = state;
+        return stability.Observe(file, state.Length, state.Ticks, required);
+    }
+
+    private bool IsSettled(FileAge age, TimeSpan required)
+    {
+        if (age.Stable is not { } stable)
+        {
+            return false;
+        }
+
+        if (mode == DetectionMode.Live && stable < required)
+        {
+            var wait = required - stable;
+            RecheckIn = RecheckIn is { } current && current < wait ? current : wait;
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Regular files under a relative directory (recursively), skipping Baton's own staging names.</summary>
@@ -166,4 +198,17 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
             return null;
         }
     }
+}
+
+/// <summary>What a scan makes of a file that travels along with a checkpoint.</summary>
+internal enum Companion
+{
+    /// <summary>It has settled: it goes along.</summary>
+    Settled,
+
+    /// <summary>It changed a moment ago: the checkpoint waits for it.</summary>
+    Settling,
+
+    /// <summary>It is gone, was cut off by a dead writer, or keeps changing: the checkpoint goes without it.</summary>
+    Left,
 }

@@ -15,6 +15,7 @@ public sealed partial class TfDetector : CheckpointDetector
     public const string StateFile = "checkpoint";
 
     private const long MaxSideFileSize = 16 * 1024 * 1024;
+    private const int ChurningSettlePeriods = 5;
     private static readonly string[] SideFileExtensions = [".json", ".yaml", ".yml", ".pbtxt", ".txt", ".cfg", ".ini", ".toml", ".vocab"];
     private readonly string _subdirectory;
 
@@ -60,13 +61,18 @@ public sealed partial class TfDetector : CheckpointDetector
         var files = own.Where(n => IsCheckpointFile(n, baseName)).Select(n => Join(prefixDirectory, n)).ToList();
         var sideFiles = names.Where(n => IsSideFile(context, n, Join(prefixDirectory, n))).Select(n => Join(prefixDirectory, n)).ToList();
 
-        // Configuration files beside the checkpoint go along when they have settled; they never hold a checkpoint back.
-        var settledSideFiles = sideFiles.Where(f => context.Settled([f], context.Options.SettlePeriod)).ToList();
+        // Configuration files beside the checkpoint go along. One rewritten a moment ago (a trainer writes its
+        // configuration at each start) holds the checkpoint back until it settles; one rewritten all the time (a
+        // metrics file) is left out after a while instead of holding every checkpoint back.
+        var settle = context.Options.SettlePeriod;
+        var companions = sideFiles.Select(f => (File: f, State: context.Companion(f, settle, settle * ChurningSettlePeriods))).ToList();
         // The state file is replaced atomically once the prefix is whole; only the prefix's own files must settle.
-        if (!context.Settled(files, context.Options.SettlePeriod))
+        if (!context.Settled(files, settle) || companions.Any(c => c.State == Companion.Settling))
         {
             return null;
         }
+
+        var settledSideFiles = companions.Where(c => c.State == Companion.Settled).Select(c => c.File);
 
         var step = StepOf(prefix, p => StepNumbers.FromSuffix(Path.GetFileName(p)));
         return context.Found(Name, step, prefix, [statePath, .. files, .. settledSideFiles], identity: [statePath, .. files]);

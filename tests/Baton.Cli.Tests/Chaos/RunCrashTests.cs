@@ -80,9 +80,11 @@ public sealed class RunCrashTests(ITestOutputHelper output) : IDisposable
     {
         var dir = _temp.Combine($"machine-{machine}", "logs");
         string[] options = ["--format", "tf", "--resume-args=--resume", "--crash-loop", "0", "--keep-last", "3", .. takeOver ? ["--take-over"] : Array.Empty<string>()];
+        // A checkpoint every 250 ms: each one stays the newest for longer than the 150 ms its files need to settle, so
+        // that it can be found before the next one replaces it.
         return SupervisedRun.Start(
             RunFixtures.Run(store, dir, options,
-                RunFixtures.DemoTrainer(dir, "--steps", "1000000", "--every", "10", "--step-ms", "10", "--features", $"{Features}")),
+                RunFixtures.DemoTrainer(dir, "--steps", "1000000", "--every", "25", "--step-ms", "10", "--features", $"{Features}")),
             _temp.Path);
     }
 

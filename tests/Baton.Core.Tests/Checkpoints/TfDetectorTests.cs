@@ -83,4 +83,44 @@ public sealed class TfDetectorTests : DetectorTestBase
 
         Assert.Equal(before!.Fingerprint, after!.Fingerprint);
     }
+
+    [Fact]
+    public void A_configuration_rewritten_after_the_checkpoint_settled_holds_it_back_until_it_settles_too()
+    {
+        CheckpointFiles.TfPrefix(Directory, "vector-5");
+        CheckpointFiles.TfState(Directory, "vector-5");
+        CheckpointFiles.Text(PathOf("model_config.json"), "{}");
+        var detector = new TfDetector(Options);
+        Assert.Contains("model_config.json", Settle(detector)!.Files);
+
+        // A restarted trainer writes its configuration again before its next checkpoint.
+        CheckpointFiles.Text(PathOf("model_config.json"), "{\"layers\": 2}");
+        var settling = detector.Detect(Directory);
+        Assert.Null(settling.Newest);
+        Assert.NotNull(settling.RecheckIn);
+
+        Clock.Advance(Options.SettlePeriod);
+        Assert.Contains("model_config.json", detector.Detect(Directory).Newest!.Files);
+    }
+
+    [Fact]
+    public void A_file_rewritten_at_every_scan_is_left_out_after_a_while_instead_of_holding_checkpoints_back()
+    {
+        CheckpointFiles.TfPrefix(Directory, "vector-5");
+        CheckpointFiles.TfState(Directory, "vector-5");
+        var detector = new TfDetector(Options);
+        var step = Options.SettlePeriod / 4;
+        var start = Clock.GetUtcNow();
+        Checkpoint? found = null;
+        for (var scan = 0; scan < 40 && found is null; scan++)
+        {
+            CheckpointFiles.Text(PathOf("metrics.json"), new string('1', scan + 1)); // a new size each time
+            found = detector.Detect(Directory).Newest;
+            Clock.Advance(step);
+        }
+
+        Assert.NotNull(found);
+        Assert.DoesNotContain("metrics.json", found.Files);
+        Assert.True(Clock.GetUtcNow() - start >= Options.SettlePeriod * 5, "the checkpoint went without the file before it had changed for five settle periods");
+    }
 }
