@@ -28,7 +28,10 @@ public enum DetectionMode
 /// <summary>What one scan found.</summary>
 /// <param name="Newest">The newest complete checkpoint, or <c>null</c>.</param>
 /// <param name="RecheckIn">When something seen may become complete: scan again after this long.</param>
-public sealed record DetectionResult(Checkpoint? Newest, TimeSpan? RecheckIn)
+/// <param name="Pending">
+/// The name of a checkpoint newer than <paramref name="Newest"/> that is whole but has not settled yet, if any.
+/// </param>
+public sealed record DetectionResult(Checkpoint? Newest, TimeSpan? RecheckIn, string? Pending = null)
 {
     /// <summary>Nothing found and nothing pending.</summary>
     public static DetectionResult None { get; } = new(null, null);

@@ -33,7 +33,7 @@ public abstract class CheckpointDetector
         _stability.BeginScan();
         var found = Scan(context);
         _stability.EndScan();
-        return new DetectionResult(found, context.RecheckIn);
+        return new DetectionResult(found, context.RecheckIn, context.Pending);
     }
 
     /// <summary>

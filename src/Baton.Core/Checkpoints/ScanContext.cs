@@ -17,6 +17,9 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
     /// <summary>The shortest wait after which a file seen in this scan may have settled.</summary>
     public TimeSpan? RecheckIn { get; private set; }
 
+    /// <summary>A checkpoint the scan saw whole but not yet settled (set by detectors that know one).</summary>
+    public string? Pending { get; set; }
+
     public string FullPath(string relative) => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
 
     /// <summary>

@@ -69,6 +69,7 @@ public sealed partial class TfDetector : CheckpointDetector
         // The state file is replaced atomically once the prefix is whole; only the prefix's own files must settle.
         if (!context.Settled(files, settle) || companions.Any(c => c.State == Companion.Settling))
         {
+            context.Pending = prefix;
             return null;
         }
 

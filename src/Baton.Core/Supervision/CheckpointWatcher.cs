@@ -6,12 +6,18 @@ namespace Baton.Supervision;
 /// <summary>
 /// Watches a checkpoint directory: file-system events wake a scan at once, and a periodic rescan catches what
 /// events miss (FUSE and network mounts such as a mounted Google Drive deliver none). Each scan's newest complete
-/// checkpoint goes to <c>found</c>; a scan is also scheduled for when a file seen changing may have settled.
+/// checkpoint goes to <c>found</c>; a scan is also scheduled for when a file seen changing may have settled. A trainer
+/// that replaces its checkpoints faster than they settle is told so once, since none of them can be pushed.
 /// </summary>
 internal sealed class CheckpointWatcher(CheckpointScanner scanner, TimeSpan interval, Action<Checkpoint> found, ISupervisorLog log, TimeProvider timeProvider)
 {
+    private const int ReplacedBeforeSettlingToWarn = 3;
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(25);
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private string? _lastFound;
+    private string? _pending;
+    private int _replacedBeforeSettling;
+    private bool _warnedTooFast;
 
     /// <summary>Asks for a scan now (e.g. after a push was abandoned, or the trainer exited).</summary>
     public void Poke() => _wake.Writer.TryWrite(true);
@@ -26,6 +32,7 @@ internal sealed class CheckpointWatcher(CheckpointScanner scanner, TimeSpan inte
             {
                 var result = scanner.Scan(DetectionMode.Live);
                 recheck = result.RecheckIn;
+                WatchForStarvation(result);
                 if (result.Newest is { } newest)
                 {
                     found(newest);
@@ -54,6 +61,27 @@ internal sealed class CheckpointWatcher(CheckpointScanner scanner, TimeSpan inte
             {
                 return;
             }
+        }
+    }
+
+    // Counts whole checkpoints that were replaced by newer ones before they settled, with none found in between.
+    private void WatchForStarvation(DetectionResult result)
+    {
+        if (result.Newest is { } newest && newest.Name != _lastFound)
+        {
+            _lastFound = newest.Name;
+            _replacedBeforeSettling = 0;
+        }
+        else if (result.Pending is { } pending && _pending is { } earlier && pending != earlier)
+        {
+            _replacedBeforeSettling++;
+        }
+
+        _pending = result.Pending ?? (result.Newest is null ? _pending : null);
+        if (_replacedBeforeSettling >= ReplacedBeforeSettlingToWarn && !_warnedTooFast)
+        {
+            _warnedTooFast = true;
+            log.Warn($"checkpoints are replaced before they settle ({_replacedBeforeSettling} in a row; the files of one must stay unchanged for {Durations.Format(scanner.Detector.Options.SettlePeriod)}), so none is pushed until one lasts that long or the trainer exits: lower --quiet-period");
         }
     }
 

@@ -51,6 +51,22 @@ public sealed class RunSettingsTests : IDisposable
         Assert.Equal(20, (await RunFixtures.SnapshotsAsync(Path.Combine(work, "store")))[^1].Manifest.Step);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_trainer_that_replaces_checkpoints_faster_than_they_settle_is_told_once_and_its_last_one_is_still_pushed()
+    {
+        var store = _temp.Combine("store");
+        var dir = _temp.Combine("ckpt");
+        // A checkpoint every 100 ms, each needing a second without change.
+        var result = await BatonCli.RunAsync(["run", "--store", store, "--run", "r", "--dir", dir, "--format", "tf", "--quiet-period", "5s", "--",
+            .. RunFixtures.DemoTrainer(dir, "--steps", "150", "--every", "5", "--step-ms", "20")]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var warnings = (result.StdOut + result.StdErr).Split('\n').Where(l => l.Contains("replaced before they settle", StringComparison.Ordinal)).ToList();
+        Assert.True(warnings.Count == 1, result.ToString());
+        Assert.Contains("lower --quiet-period", warnings[0], StringComparison.Ordinal);
+        Assert.Equal(150, (await RunFixtures.SnapshotsAsync(store))[^1].Manifest.Step);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Data_that_is_not_src_equals_dest_is_a_usage_error()
     {
