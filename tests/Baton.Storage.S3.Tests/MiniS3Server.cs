@@ -287,7 +287,7 @@ public sealed class MiniS3Server : IAsyncDisposable
     {
         if (range is null)
         {
-            return (200, [("ETag", ETag(data))], data);
+            return (200, [("ETag", ETag(data)), ("Last-Modified", LastModified)], data);
         }
 
         var spec = range["bytes=".Length..].Split('-');
@@ -298,12 +298,15 @@ public sealed class MiniS3Server : IAsyncDisposable
         }
 
         var end = spec[1].Length == 0 ? data.Length - 1 : Math.Min(long.Parse(spec[1], CultureInfo.InvariantCulture), data.Length - 1);
-        return (206, [("Content-Range", $"bytes {start}-{end}/{data.Length}"), ("ETag", ETag(data))], data[(int)start..(int)(end + 1)]);
+        return (206, [("Content-Range", $"bytes {start}-{end}/{data.Length}"), ("ETag", ETag(data)), ("Last-Modified", LastModified)], data[(int)start..(int)(end + 1)]);
     }
 
     private static (int, List<(string, string)>, byte[]) Error(int status, string code) =>
         (status, [("Content-Type", "application/xml")],
             Encoding.UTF8.GetBytes($"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{code}</Message><RequestId>test</RequestId></Error>"));
+
+    // Every object is dated the same, in listings and headers alike: the ETag (the content's MD5) tells versions apart.
+    private const string LastModified = "Wed, 01 Jan 2025 00:00:00 GMT";
 
     private static string ETag(byte[] data) => "\"" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data)) + "\"";
 }
