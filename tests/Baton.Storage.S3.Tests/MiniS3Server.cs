@@ -24,6 +24,10 @@ public sealed class MiniS3Server : IAsyncDisposable
     private readonly ConcurrentQueue<SeenRequest> _seen = new();
     private readonly Task _loop;
 
+    // Every object is dated with the server's start, in listings and headers alike (S3 gives whole seconds): the ETag,
+    // the content's MD5, is what tells versions apart here.
+    private readonly DateTimeOffset _started = DateTimeOffset.FromUnixTimeSeconds(TimeProvider.System.GetUtcNow().ToUnixTimeSeconds());
+
     public MiniS3Server(params string[] buckets)
     {
         foreach (var bucket in buckets)
@@ -276,14 +280,16 @@ public sealed class MiniS3Server : IAsyncDisposable
         foreach (var (key, data) in objects.Where(o => o.Key.StartsWith(prefix, StringComparison.Ordinal)))
         {
             xml.Append(CultureInfo.InvariantCulture,
-                $"<Contents><Key>{SecurityElement.Escape(key)}</Key><Size>{data.Length}</Size><ETag>{ETag(data)}</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified></Contents>");
+                $"<Contents><Key>{SecurityElement.Escape(key)}</Key><Size>{data.Length}</Size><ETag>{ETag(data)}</ETag><LastModified>{_started.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}</LastModified></Contents>");
         }
 
         xml.Append("</ListBucketResult>");
         return (200, [("Content-Type", "application/xml")], Encoding.UTF8.GetBytes(xml.ToString()));
     }
 
-    private static (int, List<(string, string)>, byte[]) Get(byte[] data, string? range)
+    private string LastModified => _started.ToString("R", CultureInfo.InvariantCulture);
+
+    private (int, List<(string, string)>, byte[]) Get(byte[] data, string? range)
     {
         if (range is null)
         {
@@ -304,9 +310,6 @@ public sealed class MiniS3Server : IAsyncDisposable
     private static (int, List<(string, string)>, byte[]) Error(int status, string code) =>
         (status, [("Content-Type", "application/xml")],
             Encoding.UTF8.GetBytes($"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{code}</Message><RequestId>test</RequestId></Error>"));
-
-    // Every object is dated the same, in listings and headers alike: the ETag (the content's MD5) tells versions apart.
-    private const string LastModified = "Wed, 01 Jan 2025 00:00:00 GMT";
 
     private static string ETag(byte[] data) => "\"" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data)) + "\"";
 }
