@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Baton.Snapshots;
 using Baton.Staging;
 using Baton.Storage;
@@ -297,6 +298,25 @@ public sealed class DataStagerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_rewrite_that_keeps_the_size_and_the_time_in_seconds_still_replaces_the_copy()
+    {
+        Directory.CreateDirectory(_temp.Combine("remote"));
+        var bucket = new FolderStore(_temp.Combine("remote", "bucket"));
+        await bucket.PutAsync("f.bin", TestBytes(50_000, 29), PutMode.Overwrite);
+        var coarse = new TestStoreProvider(_temp.Combine("remote"), store => new OneSecondClock(store));
+        var options = Options(stores: new StoreRegistry().Register(coarse));
+        var dest = _temp.Combine("f.bin");
+        await DataStager.StageAsync("teststore://bucket/f.bin", dest, options);
+
+        var rewritten = TestBytes(50_000, 30);
+        await bucket.PutAsync("f.bin", rewritten, PutMode.Overwrite);
+        var second = await DataStager.StageAsync("teststore://bucket/f.bin", dest, options);
+        Assert.Equal(rewritten.Length, second.BytesDownloaded);
+        Assert.Equal(0, second.FilesUnchanged);
+        Assert.Equal(rewritten, await File.ReadAllBytesAsync(dest));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_store_object_rewritten_during_its_download_is_refused_and_the_next_stage_gets_the_new_bytes()
     {
         Directory.CreateDirectory(_temp.Combine("remote"));
@@ -402,6 +422,23 @@ public sealed class DataStagerTests : IAsyncLifetime
         {
             var store = new FolderStore(Path.Combine(root, uri.Body.TrimStart('/')));
             return wrap is null ? store : wrap(store);
+        }
+    }
+
+    /// <summary>Reports every object as changed in the same second (a coarse clock), keeping the version tag.</summary>
+    private sealed class OneSecondClock(IObjectStore inner) : ObjectStoreDecorator(inner)
+    {
+        private static readonly DateTimeOffset Second = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override async Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) =>
+            await Inner.StatAsync(key, cancellationToken) is { } info ? info with { LastModified = Second } : null;
+
+        public override async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var info in Inner.ListAsync(prefix, cancellationToken))
+            {
+                yield return info with { LastModified = Second };
+            }
         }
     }
 
