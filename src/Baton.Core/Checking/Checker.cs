@@ -163,14 +163,16 @@ public sealed class Checker(Repository repository)
         }
 
         report.BytesVerified += data.Length;
-        if (ContentId.Compute(data) != packId)
-        {
-            report.Errors.Add($"pack {key} is corrupt: its content does not match its name");
-        }
-
         List<PackEntry> header;
         try
         {
+            if (PackFormat.IdOf(data, repository.Cipher) != packId)
+            {
+                // Nothing in a header that does not match its name can be trusted, not even the blob lengths.
+                report.Errors.Add($"pack {key} is corrupt: its header does not match its name");
+                return;
+            }
+
             header = PackFormat.ReadHeader(data, repository.Cipher);
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException or OverflowException)
@@ -179,33 +181,46 @@ public sealed class Checker(Repository repository)
             return;
         }
 
-        var byId = header.ToDictionary(h => h.Id);
+        var byId = new Dictionary<ContentId, PackEntry>();
+        foreach (var entry in header)
+        {
+            byId.TryAdd(entry.Id, entry);
+        }
+
         foreach (var blob in indexed.Blobs)
         {
             var id = ContentId.Parse(blob.Id);
             if (!byId.TryGetValue(id, out var entry) || entry.Offset != blob.Offset || entry.Length != blob.Length)
             {
                 report.Errors.Add($"pack {key}: blob {id.ToShortString()} is not where the index says");
-                continue;
             }
+        }
 
-            var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
-            try
+        // The name covers the header only, so every blob's bytes are checked against their id, indexed or not.
+        foreach (var entry in header)
+        {
+            VerifyBlob(key, entry, data, report);
+        }
+    }
+
+    private void VerifyBlob(string key, in PackEntry entry, byte[] data, CheckReport report)
+    {
+        var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
+        try
+        {
+            repository.Cipher.DecodeBlob(entry.Codec, data.AsSpan((int)entry.Offset, entry.Length), raw.AsSpan(0, entry.RawLength));
+            if (repository.Cipher.ChunkId(raw.AsSpan(0, entry.RawLength)) != entry.Id)
             {
-                repository.Cipher.DecodeBlob(entry.Codec, data.AsSpan((int)entry.Offset, entry.Length), raw.AsSpan(0, entry.RawLength));
-                if (repository.Cipher.ChunkId(raw.AsSpan(0, entry.RawLength)) != id)
-                {
-                    report.Errors.Add($"pack {key}: blob {id.ToShortString()} is corrupt (hash mismatch)");
-                }
+                report.Errors.Add($"pack {key}: blob {entry.Id.ToShortString()} is corrupt (hash mismatch)");
             }
-            catch (InvalidDataException e)
-            {
-                report.Errors.Add($"pack {key}: blob {id.ToShortString()} is corrupt ({e.Message})");
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(raw);
-            }
+        }
+        catch (InvalidDataException e)
+        {
+            report.Errors.Add($"pack {key}: blob {entry.Id.ToShortString()} is corrupt ({e.Message})");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
         }
     }
 }

@@ -20,7 +20,7 @@ public sealed class SealedPack : IDisposable
         Entries = entries;
     }
 
-    /// <summary>SHA-256 of the pack's bytes; also its name in the store.</summary>
+    /// <summary>The pack's name in the store: the SHA-256 of its header and trailer (see <see cref="PackFormat.IdOf"/>).</summary>
     public ContentId Id { get; }
 
     /// <summary>The blobs in the pack.</summary>
@@ -128,7 +128,8 @@ public sealed class PackBuilder : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_entries.Count);
         PackFormat.Magic.CopyTo(span[4..]);
         var total = _length + headerSize;
-        var sealedPack = new SealedPack(ContentId.Compute(_buffer.AsSpan(0, total)), _buffer, total, _entries.ToArray(), _pool);
+        // The name hashes the header and trailer only (docs/FORMAT.md): the header already names every blob by its hash.
+        var sealedPack = new SealedPack(ContentId.Compute(_buffer.AsSpan(_length, headerSize)), _buffer, total, _entries.ToArray(), _pool);
 
         _buffer = _pool.Rent(TargetSize + (TargetSize / 4));
         PackFormat.Magic.CopyTo(_buffer);

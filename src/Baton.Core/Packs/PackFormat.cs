@@ -41,6 +41,18 @@ public static class PackFormat
         return key.StartsWith("data/", StringComparison.Ordinal) && ContentId.TryParse(key[(key.LastIndexOf('/') + 1)..], out packId);
     }
 
+    /// <summary>
+    /// The pack's name: the SHA-256 of its header and trailer, everything after the last blob. The header names every
+    /// blob by the hash of its content, with its codec and length, so the name commits to the whole pack while hashing
+    /// a few kilobytes instead of tens of megabytes; each blob's bytes are checked against their own id when read.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The pack is malformed.</exception>
+    public static ContentId IdOf(ReadOnlySpan<byte> pack, IRepositoryCipher cipher)
+    {
+        ArgumentNullException.ThrowIfNull(cipher);
+        return ContentId.Compute(pack[HeaderStart(pack, cipher)..]);
+    }
+
     /// <summary>Reads the blob count from a pack's last <see cref="TrailerSize"/> bytes.</summary>
     /// <exception cref="InvalidDataException">The trailer is not a pack trailer.</exception>
     public static int ReadBlobCount(ReadOnlySpan<byte> trailer)
@@ -87,27 +99,32 @@ public static class PackFormat
     public static List<PackEntry> ReadHeader(ReadOnlySpan<byte> pack, IRepositoryCipher cipher)
     {
         ArgumentNullException.ThrowIfNull(cipher);
-        if (pack.Length < Magic.Length + TrailerSize || !pack[..Magic.Length].SequenceEqual(Magic))
-        {
-            throw new InvalidDataException("not a Baton pack (bad magic)");
-        }
-
-        var count = ReadBlobCount(pack[^TrailerSize..]);
-        var stored = ((long)count * RecordSize) + cipher.Overhead;
-        if (stored > pack.Length - Magic.Length - TrailerSize)
-        {
-            throw new InvalidDataException("pack header is longer than the pack");
-        }
-
-        var header = pack.Slice(pack.Length - TrailerSize - (int)stored, (int)stored);
+        var header = pack[HeaderStart(pack, cipher)..^TrailerSize];
         if (!cipher.IsEncrypted)
         {
             return ReadHeader(header, pack.Length);
         }
 
-        var records = new byte[count * RecordSize];
+        var records = new byte[header.Length - cipher.Overhead];
         cipher.Open(SealedKind.PackHeader, header, records);
         return ReadHeader(records, pack.Length - cipher.Overhead);
+    }
+
+    // Where the (possibly sealed) header starts: the blob count in the trailer says how long it is.
+    private static int HeaderStart(ReadOnlySpan<byte> pack, IRepositoryCipher cipher)
+    {
+        if (pack.Length < Magic.Length + TrailerSize || !pack[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new InvalidDataException("not a Baton pack (bad magic)");
+        }
+
+        var stored = ((long)ReadBlobCount(pack[^TrailerSize..]) * RecordSize) + cipher.Overhead;
+        if (stored > pack.Length - Magic.Length - TrailerSize)
+        {
+            throw new InvalidDataException("pack header is longer than the pack");
+        }
+
+        return pack.Length - TrailerSize - (int)stored;
     }
 
     internal static void WriteRecord(Span<byte> destination, in PackEntry entry)

@@ -74,6 +74,22 @@ public sealed class CheckerTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_flipped_bit_in_a_pack_header_is_found_as_a_header_that_does_not_match_the_pack_name()
+    {
+        var (repository, pack) = await PushedAsync();
+        var path = _temp.Combine("store", pack);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[^(PackFormat.TrailerSize + PackFormat.RecordSize - 2)] ^= 0x01; // a length in the last header record
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var full = await new Checker(repository).CheckAsync(readData: true);
+
+        var error = Assert.Single(full.Errors);
+        Assert.Contains(pack, error, StringComparison.Ordinal);
+        Assert.Contains("header does not match its name", error, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_truncated_pack_is_an_error()
     {
         var (repository, pack) = await PushedAsync();

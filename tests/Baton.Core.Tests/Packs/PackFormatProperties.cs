@@ -1,4 +1,5 @@
 using Baton.Compression;
+using Baton.Encryption;
 using Baton.Packs;
 using FsCheck;
 using FsCheck.Fluent;
@@ -106,7 +107,7 @@ public sealed class PackFormatProperties
     {
         var bytes = pack.Bytes.Span;
         Assert.Equal(pack.Length, bytes.Length);
-        Assert.Equal(ContentId.Compute(bytes), pack.Id);
+        Assert.Equal(PackFormat.IdOf(bytes, PlaintextCipher.Instance), pack.Id);
         Assert.True(bytes[..8].SequenceEqual(PackFormat.Magic));
         var count = PackFormat.ReadBlobCount(bytes[^PackFormat.TrailerSize..]);
         Assert.Equal(blobs.Count, count);

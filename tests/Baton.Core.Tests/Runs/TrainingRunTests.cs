@@ -34,9 +34,13 @@ public sealed class TrainingRunTests : IDisposable
         var tasks = new List<Task<Baton.Snapshots.Snapshot?>>();
         for (var step = 1; step <= 20; step++)
         {
-            var dir = _temp.Combine($"ckpt-{step}");
-            TestData.WriteRandomFile(Path.Combine(dir, "w.bin"), 2_000_000, step);
-            tasks.Add(run.SnapshotInBackground(dir, step));
+            TestData.WriteRandomFile(Path.Combine(_temp.Combine($"ckpt-{step}"), "w.bin"), 2_000_000, step);
+        }
+
+        // All twenty requests arrive while the first push runs, however fast the machine pushes.
+        for (var step = 1; step <= 20; step++)
+        {
+            tasks.Add(run.SnapshotInBackground(_temp.Combine($"ckpt-{step}"), step));
         }
 
         await run.FlushAsync();
