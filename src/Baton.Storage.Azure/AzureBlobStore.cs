@@ -93,7 +93,7 @@ public sealed class AzureBlobStore : IObjectStore
         try
         {
             var properties = await Blob(key).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new ObjectInfo(key, properties.Value.ContentLength);
+            return new ObjectInfo(key, properties.Value.ContentLength) { LastModified = properties.Value.LastModified, VersionTag = properties.Value.ETag.ToString("H") };
         }
         catch (Exception e) when (AzureErrors.IsNotFound(e))
         {
@@ -114,7 +114,11 @@ public sealed class AzureBlobStore : IObjectStore
         {
             foreach (var item in pages.Current.Values)
             {
-                yield return new ObjectInfo(item.Name[_root.Length..], item.Properties.ContentLength ?? 0);
+                yield return new ObjectInfo(item.Name[_root.Length..], item.Properties.ContentLength ?? 0)
+                {
+                    LastModified = item.Properties.LastModified,
+                    VersionTag = item.Properties.ETag?.ToString("H"), // quoted, as Stat gives it (a listing gives it bare)
+                };
             }
         }
     }

@@ -2,8 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Baton.Storage.Rclone;
 
-/// <summary>One entry of <c>rclone lsjson</c>.</summary>
-internal sealed record RcloneEntry(string Path, long Size, bool IsDir);
+/// <summary>One entry of <c>rclone lsjson</c>; <see cref="ModTime"/> is absent when rclone is told not to read it.</summary>
+internal sealed record RcloneEntry(string Path, long Size, bool IsDir, DateTimeOffset? ModTime = null);
 
 [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(RcloneEntry))]

@@ -14,6 +14,11 @@ namespace Baton.Storage.Rclone;
 public sealed class RcloneStore : IObjectStore
 {
     private const string TempPrefix = ".tmp-";
+
+    // What lsjson reports of an object: its size and modification time. --use-server-modtime takes the time from the
+    // listing itself on S3 and Swift remotes, where the file's own time would cost a request per object. Hashes are
+    // not asked for: --hash makes rclone read every byte on remotes that do not store one (a local disk, SFTP, crypt).
+    private static readonly string[] Describing = ["--no-mimetype", "--use-server-modtime"];
     private readonly RcloneAddress _address;
     private readonly RcloneRunner _runner;
 
@@ -30,7 +35,11 @@ public sealed class RcloneStore : IObjectStore
     public string Location => _address.Display;
 
     /// <inheritdoc />
-    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: false, Concurrency: 4);
+    /// <remarks>
+    /// The modification time is the only validator: its resolution is the remote's (nanoseconds on a local disk, whole
+    /// seconds on S3, SFTP, Dropbox and OneDrive), so the coarsest common one, a second, is what Baton counts on.
+    /// </remarks>
+    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: false, Concurrency: 4) { ChangeResolution = TimeSpan.FromSeconds(1) };
 
     /// <inheritdoc />
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, PutMode mode, CancellationToken cancellationToken = default)
@@ -103,14 +112,14 @@ public sealed class RcloneStore : IObjectStore
     public async Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
-        var result = await _runner.RunAsync(["lsjson", "--stat", "--no-mimetype", _address.PathOf(key)], null, key, cancellationToken).ConfigureAwait(false);
+        var result = await _runner.RunAsync(["lsjson", "--stat", .. Describing, _address.PathOf(key)], null, key, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             return RcloneErrors.IsNotFound(result) ? null : throw RcloneErrors.Classify(result, _address, key, "stat");
         }
 
         var entry = JsonSerializer.Deserialize(result.Output, RcloneJson.Default.RcloneEntry);
-        return entry is { IsDir: false } ? new ObjectInfo(key, entry.Size) : null;
+        return entry is { IsDir: false } ? new ObjectInfo(key, entry.Size) { LastModified = entry.ModTime } : null;
     }
 
     /// <inheritdoc />
@@ -120,7 +129,7 @@ public sealed class RcloneStore : IObjectStore
         var slash = prefix.LastIndexOf('/');
         var folder = slash < 0 ? "" : prefix[..slash];
         var path = folder.Length == 0 ? _address.Root : _address.PathOf(folder);
-        var result = await _runner.RunAsync(["lsjson", "--recursive", "--files-only", "--no-mimetype", "--no-modtime", "--fast-list", path], null, null, cancellationToken)
+        var result = await _runner.RunAsync(["lsjson", "--recursive", "--files-only", .. Describing, "--fast-list", path], null, null, cancellationToken)
             .ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
@@ -138,7 +147,7 @@ public sealed class RcloneStore : IObjectStore
             var name = key[(key.LastIndexOf('/') + 1)..];
             if (!entry.IsDir && !name.StartsWith(TempPrefix, StringComparison.Ordinal) && key.StartsWith(prefix, StringComparison.Ordinal))
             {
-                yield return new ObjectInfo(key, entry.Size);
+                yield return new ObjectInfo(key, entry.Size) { LastModified = entry.ModTime };
             }
         }
     }

@@ -104,7 +104,7 @@ public sealed class S3Store : IObjectStore
         try
         {
             var metadata = await Client.GetObjectMetadataAsync(_options.Bucket, _root + key, cancellationToken).ConfigureAwait(false);
-            return new ObjectInfo(key, metadata.ContentLength);
+            return new ObjectInfo(key, metadata.ContentLength) { LastModified = Utc(metadata.LastModified), VersionTag = metadata.ETag };
         }
         catch (Exception e) when (S3Errors.IsNotFound(e))
         {
@@ -132,7 +132,7 @@ public sealed class S3Store : IObjectStore
             var objects = page.S3Objects ?? [];
             foreach (var item in objects)
             {
-                yield return new ObjectInfo(item.Key[_root.Length..], item.Size ?? 0);
+                yield return new ObjectInfo(item.Key[_root.Length..], item.Size ?? 0) { LastModified = Utc(item.LastModified), VersionTag = item.ETag };
             }
 
             if (page.IsTruncated != true || objects.Count == 0)
@@ -269,6 +269,10 @@ public sealed class S3Store : IObjectStore
                 $"bucket '{_options.Bucket}' of {_where} does not exist and could not be created ({CodeOf(e)}): create it, or use credentials that may create buckets", e);
         }
     }
+
+    // The SDK gives times as DateTime; one without a kind is UTC as the server sent it.
+    private static DateTimeOffset? Utc(DateTime? time) => time is not { } value ? null
+        : new DateTimeOffset(value.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(value, DateTimeKind.Utc) : value.ToUniversalTime());
 
     private static string CodeOf(Exception e) => e is AmazonServiceException { ErrorCode: { Length: > 0 } code } ? code : e.GetType().Name;
 

@@ -33,7 +33,11 @@ public sealed class SftpStore : IObjectStore
     public string Location { get; }
 
     /// <inheritdoc />
-    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: true, Concurrency: 4);
+    /// <remarks>
+    /// SFTP version 3 (what OpenSSH serves) reports modification times in whole seconds and no version tag, so two
+    /// overwrites of the same size within one second look the same.
+    /// </remarks>
+    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: true, Concurrency: 4) { ChangeResolution = TimeSpan.FromSeconds(1) };
 
     /// <inheritdoc />
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, PutMode mode, CancellationToken cancellationToken = default)
@@ -101,7 +105,7 @@ public sealed class SftpStore : IObjectStore
         try
         {
             var attributes = await client.GetAttributesAsync(path, cancellationToken).ConfigureAwait(false);
-            return attributes.IsRegularFile ? new ObjectInfo(key, attributes.Size) : null;
+            return attributes.IsRegularFile ? new ObjectInfo(key, attributes.Size) { LastModified = Utc(attributes.LastWriteTimeUtc) } : null;
         }
         catch (SftpPathNotFoundException)
         {
@@ -139,7 +143,7 @@ public sealed class SftpStore : IObjectStore
                 }
                 else if (entry.IsRegularFile && !entry.Name.StartsWith(TempPrefix, StringComparison.Ordinal) && key.StartsWith(prefix, StringComparison.Ordinal))
                 {
-                    yield return new ObjectInfo(key, entry.Length);
+                    yield return new ObjectInfo(key, entry.Length) { LastModified = Utc(entry.LastWriteTimeUtc) };
                 }
             }
         }
@@ -169,6 +173,9 @@ public sealed class SftpStore : IObjectStore
         _connection.Dispose();
         return ValueTask.CompletedTask;
     }
+
+    // The modification time is the only validator SFTP version 3 gives, in whole seconds (see Capabilities).
+    private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));
 
     private Task<SftpClient> ConnectAsync(CancellationToken cancellationToken) => _connection.GetAsync(cancellationToken);
 

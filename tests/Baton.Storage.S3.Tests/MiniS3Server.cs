@@ -24,6 +24,10 @@ public sealed class MiniS3Server : IAsyncDisposable
     private readonly ConcurrentQueue<SeenRequest> _seen = new();
     private readonly Task _loop;
 
+    // Every object is dated with the server's start, in listings and headers alike (S3 gives whole seconds): the ETag,
+    // the content's MD5, is what tells versions apart here.
+    private readonly DateTimeOffset _started = DateTimeOffset.FromUnixTimeSeconds(TimeProvider.System.GetUtcNow().ToUnixTimeSeconds());
+
     public MiniS3Server(params string[] buckets)
     {
         foreach (var bucket in buckets)
@@ -276,18 +280,20 @@ public sealed class MiniS3Server : IAsyncDisposable
         foreach (var (key, data) in objects.Where(o => o.Key.StartsWith(prefix, StringComparison.Ordinal)))
         {
             xml.Append(CultureInfo.InvariantCulture,
-                $"<Contents><Key>{SecurityElement.Escape(key)}</Key><Size>{data.Length}</Size><ETag>{ETag(data)}</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified></Contents>");
+                $"<Contents><Key>{SecurityElement.Escape(key)}</Key><Size>{data.Length}</Size><ETag>{ETag(data)}</ETag><LastModified>{_started.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}</LastModified></Contents>");
         }
 
         xml.Append("</ListBucketResult>");
         return (200, [("Content-Type", "application/xml")], Encoding.UTF8.GetBytes(xml.ToString()));
     }
 
-    private static (int, List<(string, string)>, byte[]) Get(byte[] data, string? range)
+    private string LastModified => _started.ToString("R", CultureInfo.InvariantCulture);
+
+    private (int, List<(string, string)>, byte[]) Get(byte[] data, string? range)
     {
         if (range is null)
         {
-            return (200, [("ETag", ETag(data))], data);
+            return (200, [("ETag", ETag(data)), ("Last-Modified", LastModified)], data);
         }
 
         var spec = range["bytes=".Length..].Split('-');
@@ -298,7 +304,7 @@ public sealed class MiniS3Server : IAsyncDisposable
         }
 
         var end = spec[1].Length == 0 ? data.Length - 1 : Math.Min(long.Parse(spec[1], CultureInfo.InvariantCulture), data.Length - 1);
-        return (206, [("Content-Range", $"bytes {start}-{end}/{data.Length}"), ("ETag", ETag(data))], data[(int)start..(int)(end + 1)]);
+        return (206, [("Content-Range", $"bytes {start}-{end}/{data.Length}"), ("ETag", ETag(data)), ("Last-Modified", LastModified)], data[(int)start..(int)(end + 1)]);
     }
 
     private static (int, List<(string, string)>, byte[]) Error(int status, string code) =>

@@ -115,10 +115,51 @@ public abstract class ObjectStoreConformance
         await store.PutAsync("dataset", Bytes(40, 6), PutMode.Overwrite);
 
         var data = (await store.ListAllAsync("data/")).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
-        Assert.Equal([new ObjectInfo("data/aa/1", 10), new ObjectInfo("data/ab/2", 20)], data);
+        Assert.Equal([("data/aa/1", 10L), ("data/ab/2", 20L)], data.Select(i => (i.Key, i.Size)));
         Assert.Equal(4, (await store.ListAllAsync("")).Count);
         Assert.Equal(2, (await store.ListAllAsync("data")).Count(i => i.Key.StartsWith("data/", StringComparison.Ordinal)));
         Assert.Empty(await store.ListAllAsync("nothing/here/"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_untouched_object_reports_the_same_validators_on_every_call_and_in_listings()
+    {
+        await using var store = await CreateStoreAsync();
+        var written = TimeProvider.System.GetUtcNow();
+        await store.PutAsync("v/kept", Bytes(1000, 10), PutMode.Overwrite);
+
+        var first = await StatAndListAsync(store, "v/kept");
+        Assert.True(first.VersionTag is not null || first.LastModified is not null, $"{first} carries no validator: a changed object could not be told apart");
+        if (first.LastModified is { } modified)
+        {
+            // A time in the wrong zone or unit would stamp staged files wrongly; an hour either way allows for coarse clocks.
+            Assert.InRange(modified, written.AddHours(-1), written.AddHours(1));
+        }
+
+        await store.ReadAllAsync("v/kept");
+        await store.PutAsync("v/other", Bytes(1000, 11), PutMode.Overwrite);
+        Assert.Equal(first, await StatAndListAsync(store, "v/kept"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Overwriting_an_object_with_other_bytes_of_the_same_size_changes_its_validators()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.PutAsync("v/rewritten", Bytes(1000, 12), PutMode.Overwrite);
+        var before = await StatAndListAsync(store, "v/rewritten");
+
+        // A store whose only validator is a coarse time (SFTP: whole seconds) says so; only there is the overwrite
+        // made in a later tick of that clock. Every other store must tell apart even two writes in a row.
+        var resolution = store.Capabilities.ChangeResolution;
+        if (resolution > TimeSpan.Zero)
+        {
+            await Task.Delay(resolution + TimeSpan.FromMilliseconds(100));
+        }
+
+        await store.PutAsync("v/rewritten", Bytes(1000, 13), PutMode.Overwrite);
+        var after = await StatAndListAsync(store, "v/rewritten");
+        Assert.Equal(before.Size, after.Size);
+        Assert.NotEqual((before.VersionTag, before.LastModified), (after.VersionTag, after.LastModified));
     }
 
     [Fact(Timeout = 60_000)]
@@ -161,6 +202,16 @@ public abstract class ObjectStoreConformance
     {
         await using var store = await CreateStoreAsync();
         Assert.DoesNotMatch("(?i)(secret|password|accountkey|sig=)", store.Location);
+    }
+
+    // What Stat says of an object, checked to be what a listing says: staging describes a folder by listing it and
+    // later asks Stat whether an object changed, so the two must agree.
+    private static async Task<ObjectInfo> StatAndListAsync(IObjectStore store, string key)
+    {
+        var stat = await store.StatAsync(key) ?? throw new InvalidOperationException($"{key} is missing");
+        var listed = Assert.Single(await store.ListAllAsync(key), i => i.Key == key);
+        Assert.Equal(stat, listed);
+        return stat;
     }
 
     protected static byte[] Bytes(int length, int seed)

@@ -89,6 +89,29 @@ internal static partial class PosixFile
     }
 
     /// <summary>
+    /// A regular file's size, inode number and modification time (following a final symbolic link) from one statx
+    /// call; null when the path is not a regular file, cannot be read, or this is not Linux.
+    /// </summary>
+    public static unsafe PosixFileVersion? StatRegularFile(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        // struct statx: stx_mode (u16) at 28, stx_ino (u64) at 32, stx_size (u64) at 40, stx_mtime at 112 as
+        // tv_sec (i64) and tv_nsec (u32), the same on every Linux architecture.
+        var buffer = stackalloc byte[256];
+        if (Statx(AtFdCwd, path, 0, StatxBasicStats, buffer) != 0 || (*(ushort*)(buffer + 28) & 0xF000) != 0x8000)
+        {
+            return null;
+        }
+
+        var modified = DateTimeOffset.UnixEpoch.AddTicks((*(long*)(buffer + 112) * TimeSpan.TicksPerSecond) + (*(uint*)(buffer + 120) / 100));
+        return new PosixFileVersion(*(long*)(buffer + 40), *(ulong*)(buffer + 32), modified);
+    }
+
+    /// <summary>
     /// Gives <paramref name="source"/> the name <paramref name="target"/> only if no such name exists, atomically:
     /// a hard link (which never replaces), or where links are not supported (FUSE mounts) renameat2 with
     /// RENAME_NOREPLACE. Returns <see cref="NoReplaceResult.Unsupported"/> when neither works on this file system.
@@ -143,6 +166,9 @@ internal static partial class PosixFile
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static unsafe partial int Statx(int dirfd, string path, int flags, int mask, byte* buffer);
 }
+
+/// <summary>What tells one version of a regular file from the next: its size, inode and modification time.</summary>
+internal readonly record struct PosixFileVersion(long Size, ulong Inode, DateTimeOffset Modified);
 
 /// <summary>What kind of file system entry a path is (the S_IFMT bits of its mode).</summary>
 internal enum PosixFileType

@@ -117,6 +117,10 @@ internal sealed class HttpSource(HttpClient client, Uri uri, string relativePath
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>Every read already carried the validator (If-Match or If-Unmodified-Since): nothing to ask again.</remarks>
+    public Task EnsureUnchangedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     private RemoteFile Describe(HttpResponseMessage response, long? size)
     {
         ThrowIfFailed(response);

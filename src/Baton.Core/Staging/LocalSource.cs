@@ -36,7 +36,7 @@ internal static class LocalSource
         foreach (var (file, target) in plan)
         {
             var stamp = new DateTimeOffset(file.LastWriteTimeUtc);
-            var copied = await Materializer.PlaceAsync(file.FullName, null, file.Length, stamp, target, progress.AddBytes, cancellationToken).ConfigureAwait(false);
+            var copied = await Materializer.PlaceAsync(file.FullName, null, file.Length, stamp, target, progress.AddBytes, mayBeInPlace: true, cancellationToken).ConfigureAwait(false);
             if (!copied)
             {
                 unchanged++;

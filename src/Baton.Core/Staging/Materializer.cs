@@ -13,12 +13,14 @@ internal sealed class CacheCorruptException(string message) : IOException(messag
 internal static class Materializer
 {
     /// <summary>
-    /// Returns false when the destination already held this file (nothing was copied). With <paramref name="sha256"/> the
-    /// copy must hash to it, else the cached file is removed and <see cref="CacheCorruptException"/> thrown.
+    /// Returns false when the destination already held this file (nothing was copied); with
+    /// <paramref name="mayBeInPlace"/> false it is copied whatever the destination holds. With <paramref name="sha256"/>
+    /// the copy must hash to it, else the cached file is removed and <see cref="CacheCorruptException"/> thrown.
     /// </summary>
-    public static async Task<bool> PlaceAsync(string cached, string? sha256, long size, DateTimeOffset stamp, string target, Action<long> onBytes, CancellationToken cancellationToken)
+    public static async Task<bool> PlaceAsync(
+        string cached, string? sha256, long size, DateTimeOffset stamp, string target, Action<long> onBytes, bool mayBeInPlace, CancellationToken cancellationToken)
     {
-        if (IsInPlace(target, size, stamp))
+        if (mayBeInPlace && IsInPlace(target, size, stamp))
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 
@@ -112,10 +113,11 @@ internal sealed class PartialDownload
     /// <summary>Removes the state once the data file has been moved into the cache.</summary>
     public void Finish() => File.Delete(StatePath);
 
-    // A validator that changes with the file: size plus ETag or modification time. Without either (a store that
-    // reports only sizes), resuming is still allowed: the whole file's checksums are verified at the end.
+    // A validator that changes with the file: size plus ETag or modification time, the time at full precision (a
+    // store may report fractions of a second). Without either (a source that reports only sizes), resuming is still
+    // allowed: the whole file's checksums are verified at the end.
     private static string ValidatorOf(RemoteFile file) =>
-        $"{file.Size}|{file.ETag}|{file.LastModified?.ToUnixTimeSeconds()}";
+        string.Create(CultureInfo.InvariantCulture, $"{file.Size}|{file.ETag}|{file.LastModified?.UtcTicks}");
 
     private static List<DownloadPart> Split(RemoteFile file, StageOptions options)
     {

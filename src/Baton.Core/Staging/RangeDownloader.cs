@@ -51,6 +51,7 @@ internal sealed class RangeDownloader
             await Parallel.ForEachAsync(pending, parallel, async (part, token) =>
                 await _retry.ExecuteAsync(async t => await DownloadPartAsync(file, partial, part, handle, t).ConfigureAwait(false), token).ConfigureAwait(false))
                 .ConfigureAwait(false);
+            await _retry.ExecuteAsync(async t => await file.Reader.EnsureUnchangedAsync(t).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

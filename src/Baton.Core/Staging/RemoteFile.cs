@@ -8,6 +8,12 @@ internal interface IRangeReader
     /// <see cref="SourceChangedException"/> when the file no longer matches what was described.
     /// </summary>
     Task<Stream> OpenAsync(long offset, long length, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Throws <see cref="SourceChangedException"/> when the file changed since it was described. Called once all its
+    /// bytes are down, for sources whose reads carry no precondition that would have refused a changed file.
+    /// </summary>
+    Task EnsureUnchangedAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>One file of a source, as described before downloading it.</summary>
@@ -25,7 +31,7 @@ internal sealed record RemoteFile
     /// <summary>The size, when the source says.</summary>
     public long? Size { get; init; }
 
-    /// <summary>The source's version tag (HTTP ETag), if any.</summary>
+    /// <summary>The source's version tag (an HTTP, S3 or Azure ETag; a folder store's inode and time), if any.</summary>
     public string? ETag { get; init; }
 
     /// <summary>When the source says the file last changed, if it does.</summary>

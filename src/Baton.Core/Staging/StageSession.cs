@@ -40,7 +40,7 @@ internal sealed class StageSession
         {
             try
             {
-                await PlaceAsync(cached, target, fromDownload: false, cancellationToken).ConfigureAwait(false);
+                await PlaceAsync(cached, target, fromDownload: false, SameContent(record, cached), cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _fromCache);
                 return;
             }
@@ -51,8 +51,12 @@ internal sealed class StageSession
         }
 
         var downloaded = await DownloadAsync(file, record, cancellationToken).ConfigureAwait(false);
-        await PlaceAsync(downloaded, target, fromDownload: true, cancellationToken).ConfigureAwait(false);
+        await PlaceAsync(downloaded, target, fromDownload: true, SameContent(record, downloaded), cancellationToken).ConfigureAwait(false);
     }
+
+    // A new version can keep the size and even the stamp (a time in whole seconds, or the first stage's time when the
+    // source gives none), so a destination is left in place only when the content is the one staged before.
+    private static bool SameContent(SourceRecord? before, SourceRecord now) => before is not null && before.Sha256 == now.Sha256;
 
     // The cached content for this version of the source: by its own record, or by a published MD5 already cached.
     private SourceRecord? Cached(RemoteFile file, SourceRecord? record)
@@ -120,11 +124,11 @@ internal sealed class StageSession
         return fresh;
     }
 
-    private async Task PlaceAsync(SourceRecord record, string target, bool fromDownload, CancellationToken cancellationToken)
+    private async Task PlaceAsync(SourceRecord record, string target, bool fromDownload, bool mayBeInPlace, CancellationToken cancellationToken)
     {
         var stamp = record.LastModified ?? record.FirstStaged;
         Action<long> onBytes = fromDownload ? _ => { } : _progress.AddBytes;
-        var copied = await Materializer.PlaceAsync(_cache.ObjectPath(record.Sha256), record.Sha256, record.Size, stamp, target, onBytes, cancellationToken)
+        var copied = await Materializer.PlaceAsync(_cache.ObjectPath(record.Sha256), record.Sha256, record.Size, stamp, target, onBytes, mayBeInPlace, cancellationToken)
             .ConfigureAwait(false);
         if (!copied)
         {

@@ -82,12 +82,37 @@ internal static class StoreSource
         Display = store.Location.TrimEnd('/') + "/" + key,
         RelativePath = relativePath,
         Size = info.Size,
+        ETag = info.VersionTag,
+        LastModified = info.LastModified,
         SupportsRanges = true,
-        Reader = new StoreReader(store, key),
+        Reader = new StoreReader(store, key, info),
     };
 
-    private sealed class StoreReader(IObjectStore store, string key) : IRangeReader
+    /// <summary>
+    /// Reads an object by ranges. Store reads carry no precondition, so once the download is whole the object is
+    /// described again: validators that moved mean the bytes may mix two versions, and the download starts over.
+    /// </summary>
+    private sealed class StoreReader(IObjectStore store, string key, ObjectInfo described) : IRangeReader
     {
+        public async Task EnsureUnchangedAsync(CancellationToken cancellationToken)
+        {
+            ObjectInfo? now;
+            try
+            {
+                now = await store.StatAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.Reason == StoreErrorReason.Transient)
+            {
+                throw new TransientSourceException(e.Message, e);
+            }
+
+            if (now != described)
+            {
+                var where = store.Location.TrimEnd('/') + "/" + key;
+                throw new SourceChangedException(now is null ? $"{where} was deleted while it was being downloaded" : $"{where} changed while it was being downloaded");
+            }
+        }
+
         public async Task<Stream> OpenAsync(long offset, long length, CancellationToken cancellationToken)
         {
             try

@@ -34,7 +34,7 @@ public interface IObjectStore : IAsyncDisposable
     /// </summary>
     Task<Stream> OpenReadAsync(string key, long offset = 0, long length = -1, CancellationToken cancellationToken = default);
 
-    /// <summary>Returns the object's size, or <c>null</c> when it does not exist.</summary>
+    /// <summary>Returns the object's size and version validators, or <c>null</c> when it does not exist.</summary>
     Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -57,8 +57,19 @@ public enum PutMode
     CreateNew,
 }
 
-/// <summary>An object's key and size.</summary>
-public readonly record struct ObjectInfo(string Key, long Size);
+/// <summary>
+/// An object's key and size, and what tells one version of it from the next, each where the store reports it in the
+/// same answer (no extra request per object). Equal validators on two calls mean the object was not replaced in
+/// between, within the store's <see cref="StoreCapabilities.ChangeResolution"/>.
+/// </summary>
+public readonly record struct ObjectInfo(string Key, long Size)
+{
+    /// <summary>When the object last changed, at the store's resolution (whole seconds on SFTP).</summary>
+    public DateTimeOffset? LastModified { get; init; }
+
+    /// <summary>An opaque tag that changes whenever the object is replaced (an S3 or Azure ETag), or null.</summary>
+    public string? VersionTag { get; init; }
+}
 
 /// <summary>What a store guarantees; a value, not a set of marker interfaces.</summary>
 /// <param name="AtomicCreate">
@@ -66,4 +77,12 @@ public readonly record struct ObjectInfo(string Key, long Size);
 /// When false, Baton falls back to a weaker, documented guarantee and says so.
 /// </param>
 /// <param name="Concurrency">How many transfers at once the store serves well.</param>
-public sealed record StoreCapabilities(bool AtomicCreate, int Concurrency);
+public sealed record StoreCapabilities(bool AtomicCreate, int Concurrency)
+{
+    /// <summary>
+    /// How far apart two overwrites of an object must be for its <see cref="ObjectInfo"/> validators to differ: zero
+    /// when every overwrite changes them (a version tag), else the resolution of the store's only validator, its
+    /// modification time (one second over SFTP version 3).
+    /// </summary>
+    public TimeSpan ChangeResolution { get; init; }
+}

@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using Baton.Snapshots;
 using Baton.Staging;
 using Baton.Storage;
+using Baton.Storage.Decorators;
 using Baton.Storage.Folder;
 using Baton.Testing;
 
@@ -278,6 +280,63 @@ public sealed class DataStagerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_store_object_rewritten_with_the_same_size_is_downloaded_again_and_replaces_the_copy()
+    {
+        Directory.CreateDirectory(_temp.Combine("remote"));
+        var bucket = new FolderStore(_temp.Combine("remote", "bucket"));
+        await bucket.PutAsync("sets/a.bin", TestBytes(200_000, 24), PutMode.Overwrite);
+        await bucket.PutAsync("sets/b.bin", TestBytes(100_000, 25), PutMode.Overwrite);
+        var options = Options(stores: new StoreRegistry().Register(new TestStoreProvider(_temp.Combine("remote"))));
+        await DataStager.StageAsync("teststore://bucket/sets", _temp.Combine("sets"), options);
+
+        var rewritten = TestBytes(200_000, 26);
+        await bucket.PutAsync("sets/a.bin", rewritten, PutMode.Overwrite);
+        var second = await DataStager.StageAsync("teststore://bucket/sets", _temp.Combine("sets"), options);
+        Assert.Equal(rewritten, await File.ReadAllBytesAsync(_temp.Combine("sets", "a.bin")));
+        Assert.Equal(rewritten.Length, second.BytesDownloaded);
+        Assert.Equal(1, second.FilesFromCache);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_rewrite_that_keeps_the_size_and_the_time_in_seconds_still_replaces_the_copy()
+    {
+        Directory.CreateDirectory(_temp.Combine("remote"));
+        var bucket = new FolderStore(_temp.Combine("remote", "bucket"));
+        await bucket.PutAsync("f.bin", TestBytes(50_000, 29), PutMode.Overwrite);
+        var coarse = new TestStoreProvider(_temp.Combine("remote"), store => new OneSecondClock(store));
+        var options = Options(stores: new StoreRegistry().Register(coarse));
+        var dest = _temp.Combine("f.bin");
+        await DataStager.StageAsync("teststore://bucket/f.bin", dest, options);
+
+        var rewritten = TestBytes(50_000, 30);
+        await bucket.PutAsync("f.bin", rewritten, PutMode.Overwrite);
+        var second = await DataStager.StageAsync("teststore://bucket/f.bin", dest, options);
+        Assert.Equal(rewritten.Length, second.BytesDownloaded);
+        Assert.Equal(0, second.FilesUnchanged);
+        Assert.Equal(rewritten, await File.ReadAllBytesAsync(dest));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_store_object_rewritten_during_its_download_is_refused_and_the_next_stage_gets_the_new_bytes()
+    {
+        Directory.CreateDirectory(_temp.Combine("remote"));
+        var bucket = new FolderStore(_temp.Combine("remote", "bucket"));
+        await bucket.PutAsync("f.bin", TestBytes(300_000, 27), PutMode.Overwrite);
+        var rewritten = TestBytes(300_000, 28);
+        var rewriting = new TestStoreProvider(_temp.Combine("remote"),
+            store => new RewriteOnFirstRead(store, () => bucket.PutAsync("f.bin", rewritten, PutMode.Overwrite)));
+        var dest = _temp.Combine("f.bin");
+
+        var error = await Assert.ThrowsAsync<StoreException>(() => DataStager.StageAsync("teststore://bucket/f.bin", dest, Options(stores: new StoreRegistry().Register(rewriting))));
+        Assert.Contains("changed while it was being downloaded", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(dest));
+
+        var plain = new TestStoreProvider(_temp.Combine("remote"));
+        await DataStager.StageAsync("teststore://bucket/f.bin", dest, Options(stores: new StoreRegistry().Register(plain)));
+        Assert.Equal(rewritten, await File.ReadAllBytesAsync(dest));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_local_folder_is_copied_and_an_unchanged_copy_is_left_alone()
     {
         var source = _temp.Combine("local");
@@ -355,10 +414,48 @@ public sealed class DataStagerTests : IAsyncLifetime
     }
 
     /// <summary>A scheme whose stores are folders under a root, standing in for s3:// or sftp:// in these tests.</summary>
-    private sealed class TestStoreProvider(string root) : IStoreProvider
+    private sealed class TestStoreProvider(string root, Func<IObjectStore, IObjectStore>? wrap = null) : IStoreProvider
     {
         public IReadOnlyList<string> Schemes { get; } = ["teststore"];
 
-        public IObjectStore Create(StoreUri uri) => new FolderStore(Path.Combine(root, uri.Body.TrimStart('/')));
+        public IObjectStore Create(StoreUri uri)
+        {
+            var store = new FolderStore(Path.Combine(root, uri.Body.TrimStart('/')));
+            return wrap is null ? store : wrap(store);
+        }
+    }
+
+    /// <summary>Reports every object as changed in the same second (a coarse clock), keeping the version tag.</summary>
+    private sealed class OneSecondClock(IObjectStore inner) : ObjectStoreDecorator(inner)
+    {
+        private static readonly DateTimeOffset Second = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override async Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default) =>
+            await Inner.StatAsync(key, cancellationToken) is { } info ? info with { LastModified = Second } : null;
+
+        public override async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var info in Inner.ListAsync(prefix, cancellationToken))
+            {
+                yield return info with { LastModified = Second };
+            }
+        }
+    }
+
+    /// <summary>Replaces an object (through <paramref name="rewrite"/>) just after its first read has begun.</summary>
+    private sealed class RewriteOnFirstRead(IObjectStore inner, Func<Task> rewrite) : ObjectStoreDecorator(inner)
+    {
+        private int _reads;
+
+        public override async Task<Stream> OpenReadAsync(string key, long offset = 0, long length = -1, CancellationToken cancellationToken = default)
+        {
+            var stream = await Inner.OpenReadAsync(key, offset, length, cancellationToken);
+            if (Interlocked.Increment(ref _reads) == 1)
+            {
+                await rewrite();
+            }
+
+            return stream;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Baton.Platform;
 
@@ -121,8 +122,7 @@ public sealed class FolderStore : IObjectStore
     public Task<ObjectInfo?> StatAsync(string key, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var info = new FileInfo(PathOf(key));
-        return Task.FromResult<ObjectInfo?>(info.Exists ? new ObjectInfo(key, info.Length) : null);
+        return Task.FromResult(Describe(key, PathOf(key)));
     }
 
     /// <inheritdoc />
@@ -152,9 +152,9 @@ public sealed class FolderStore : IObjectStore
             }
 
             var key = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            if (key.StartsWith(prefix, StringComparison.Ordinal) && Describe(key, file.FullName) is { } info)
             {
-                yield return new ObjectInfo(key, file.Length);
+                yield return info; // a file removed since the folder was read is simply not listed
             }
         }
     }
@@ -180,6 +180,39 @@ public sealed class FolderStore : IObjectStore
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    // The version tag is the inode and the modification time in ticks. An overwrite renames a new temporary file into
+    // place, and that file existed beside the one it replaces, so its inode differs: the tag changes on every
+    // overwrite, even two within one clock tick. An edit in place by another program keeps the inode but moves the time.
+    private static ObjectInfo? Describe(string key, string path)
+    {
+        if (PosixFile.StatRegularFile(path) is { } version)
+        {
+            return new ObjectInfo(key, version.Size)
+            {
+                LastModified = version.Modified,
+                VersionTag = string.Create(CultureInfo.InvariantCulture, $"{version.Inode:x}-{version.Modified.UtcTicks:x}"),
+            };
+        }
+
+        if (OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        var modified = new DateTimeOffset(info.LastWriteTimeUtc);
+        return new ObjectInfo(key, info.Length)
+        {
+            LastModified = modified,
+            VersionTag = modified.UtcTicks.ToString("x", CultureInfo.InvariantCulture),
+        };
+    }
 
     private bool UsesDirectIo()
     {

@@ -1,0 +1,102 @@
+using Amazon.Runtime;
+using Baton.Storage;
+using Baton.Storage.S3;
+using Baton.Testing;
+
+namespace Baton.Tests.Stage;
+
+/// <summary>
+/// The real baton process staging an s3:// folder from a real s3rver (npm) on a loopback port: a store object that
+/// changed is fetched again, even when its size did not change, and one that did not change is not.
+/// </summary>
+public sealed class StageFromStoreTests : IAsyncLifetime
+{
+    private const string Credential = "S3RVER"; // s3rver's built-in account, key and secret alike
+    private readonly TempDirectory _temp = new();
+    private readonly TempDirectory _s3rverData = new("baton-s3rver-");
+    private ServerProcess? _s3rver;
+
+    private Uri Endpoint => new($"http://127.0.0.1:{_s3rver!.Port}");
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_store_object_rewritten_with_the_same_size_is_fetched_again_and_an_unchanged_one_is_not()
+    {
+        await using var bucket = Store("stage", "sets");
+        var val = Bytes(100_000, 2);
+        await bucket.PutAsync("train.bin", Bytes(300_000, 1), PutMode.Overwrite);
+        await bucket.PutAsync("nested/val.bin", val, PutMode.Overwrite);
+        var dest = _temp.Combine("data");
+
+        var first = await StageAsync("s3://stage/sets", dest, "--json");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal(400_000, JsonLines.Result(first.StdOut).GetProperty("bytesDownloaded").GetInt64());
+
+        var rewritten = Bytes(300_000, 3);
+        await bucket.PutAsync("train.bin", rewritten, PutMode.Overwrite);
+        var second = await StageAsync("s3://stage/sets", dest, "--json");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(rewritten, await File.ReadAllBytesAsync(Path.Combine(dest, "train.bin")));
+        Assert.Equal(val, await File.ReadAllBytesAsync(Path.Combine(dest, "nested", "val.bin")));
+        var result = JsonLines.Result(second.StdOut);
+        Assert.Equal(300_000, result.GetProperty("bytesDownloaded").GetInt64());
+        Assert.Equal(1, result.GetProperty("filesFromCache").GetInt64());
+        Assert.Equal(1, result.GetProperty("filesUnchanged").GetInt64());
+
+        var third = await StageAsync("s3://stage/sets", dest);
+        Assert.True(third.ExitCode == 0, third.ToString());
+        Assert.Contains("unchanged, nothing downloaded", third.StdErr, StringComparison.Ordinal);
+        Assert.Equal(rewritten, await File.ReadAllBytesAsync(Path.Combine(dest, "train.bin")));
+    }
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort.Next();
+        _s3rver = await ServerProcess.StartAsync("s3rver", RepositoryRoot.NodeTool("s3rver"),
+            ["--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", _s3rverData.Path, "--silent"],
+            port);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_s3rver is not null)
+        {
+            await _s3rver.DisposeAsync();
+        }
+
+        _s3rverData.Dispose();
+        _temp.Dispose();
+    }
+
+    private S3Store Store(string bucket, string prefix) => new(new S3StoreOptions
+    {
+        Bucket = bucket,
+        Prefix = prefix,
+        Endpoint = Endpoint,
+        Region = "us-east-1",
+        Credentials = new BasicAWSCredentials(Credential, Credential),
+        AtomicCreate = false,
+    });
+
+    // The baton process reaches only this s3rver: no instance metadata, no shared config or credentials file.
+    private Task<CliResult> StageAsync(params string[] args) => BatonCli.RunAsync(["stage", .. args], _temp.Path, new Dictionary<string, string?>
+    {
+        ["BATON_STAGE_CACHE"] = _temp.Combine("cache"),
+        ["AWS_ACCESS_KEY_ID"] = Credential,
+        ["AWS_SECRET_ACCESS_KEY"] = Credential,
+        ["AWS_SESSION_TOKEN"] = null,
+        ["AWS_PROFILE"] = null,
+        ["AWS_REGION"] = "us-east-1",
+        ["AWS_ENDPOINT_URL_S3"] = Endpoint.ToString(),
+        ["AWS_ENDPOINT_URL"] = null,
+        ["AWS_EC2_METADATA_DISABLED"] = "true",
+        ["AWS_SHARED_CREDENTIALS_FILE"] = _temp.Combine("no-credentials"),
+        ["AWS_CONFIG_FILE"] = _temp.Combine("no-config"),
+    });
+
+    private static byte[] Bytes(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+}
