@@ -11,12 +11,10 @@ namespace Baton.Tests.Stage;
 /// </summary>
 public sealed class StageFromStoreTests : IAsyncLifetime
 {
-    private const string Credential = "S3RVER"; // s3rver's built-in account, key and secret alike
     private readonly TempDirectory _temp = new();
-    private readonly TempDirectory _s3rverData = new("baton-s3rver-");
-    private ServerProcess? _s3rver;
+    private S3rver? _s3rver;
 
-    private Uri Endpoint => new($"http://127.0.0.1:{_s3rver!.Port}");
+    private S3rver Server => _s3rver ?? throw new InvalidOperationException("s3rver is not running");
 
     [Fact(Timeout = 180_000)]
     public async Task A_store_object_rewritten_with_the_same_size_is_fetched_again_and_an_unchanged_one_is_not()
@@ -48,13 +46,7 @@ public sealed class StageFromStoreTests : IAsyncLifetime
         Assert.Equal(rewritten, await File.ReadAllBytesAsync(Path.Combine(dest, "train.bin")));
     }
 
-    public async Task InitializeAsync()
-    {
-        var port = FreePort.Next();
-        _s3rver = await ServerProcess.StartAsync("s3rver", RepositoryRoot.NodeTool("s3rver"),
-            ["--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", _s3rverData.Path, "--silent"],
-            port);
-    }
+    public async Task InitializeAsync() => _s3rver = await S3rver.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -63,7 +55,6 @@ public sealed class StageFromStoreTests : IAsyncLifetime
             await _s3rver.DisposeAsync();
         }
 
-        _s3rverData.Dispose();
         _temp.Dispose();
     }
 
@@ -71,27 +62,18 @@ public sealed class StageFromStoreTests : IAsyncLifetime
     {
         Bucket = bucket,
         Prefix = prefix,
-        Endpoint = Endpoint,
+        Endpoint = Server.Endpoint,
         Region = "us-east-1",
-        Credentials = new BasicAWSCredentials(Credential, Credential),
+        Credentials = new BasicAWSCredentials(S3rver.AccessKey, S3rver.SecretKey),
         AtomicCreate = false,
     });
 
-    // The baton process reaches only this s3rver: no instance metadata, no shared config or credentials file.
-    private Task<CliResult> StageAsync(params string[] args) => BatonCli.RunAsync(["stage", .. args], _temp.Path, new Dictionary<string, string?>
+    private Task<CliResult> StageAsync(params string[] args)
     {
-        ["BATON_STAGE_CACHE"] = _temp.Combine("cache"),
-        ["AWS_ACCESS_KEY_ID"] = Credential,
-        ["AWS_SECRET_ACCESS_KEY"] = Credential,
-        ["AWS_SESSION_TOKEN"] = null,
-        ["AWS_PROFILE"] = null,
-        ["AWS_REGION"] = "us-east-1",
-        ["AWS_ENDPOINT_URL_S3"] = Endpoint.ToString(),
-        ["AWS_ENDPOINT_URL"] = null,
-        ["AWS_EC2_METADATA_DISABLED"] = "true",
-        ["AWS_SHARED_CREDENTIALS_FILE"] = _temp.Combine("no-credentials"),
-        ["AWS_CONFIG_FILE"] = _temp.Combine("no-config"),
-    });
+        var environment = Server.CliEnvironment();
+        environment["BATON_STAGE_CACHE"] = _temp.Combine("cache");
+        return BatonCli.RunAsync(["stage", .. args], _temp.Path, environment);
+    }
 
     private static byte[] Bytes(int length, int seed)
     {
