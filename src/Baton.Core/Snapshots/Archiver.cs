@@ -275,10 +275,12 @@ internal sealed class Archiver
                 bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
             int start = 0, filled = 0;
             var eof = false;
+            var needMore = true;
             while (true)
             {
-                // Keep at least MaxSize bytes ahead of the cursor so that every cut sees a full window.
-                if (!eof && filled - start < max)
+                // Refill only when the bytes ahead hold no cut: moving the unread rest to the front then copies a
+                // fraction of a chunk, not the MaxSize of lookahead that keeping a full window ahead would move.
+                if (needMore && !eof)
                 {
                     if (start > 0)
                     {
@@ -301,7 +303,15 @@ internal sealed class Archiver
                     break;
                 }
 
-                var length = chunker.NextCut(window.AsSpan(start, filled - start));
+                var ahead = filled - start;
+                var length = chunker.NextCut(window.AsSpan(start, ahead));
+                // A cut at the very end of a short view may only be where the view ends: read on and cut again (the
+                // cut points are a function of the bytes alone, so a real one is found again at the same place).
+                needMore = length == ahead && ahead < max && !eof;
+                if (needMore)
+                {
+                    continue;
+                }
                 // Always the largest size: one pool bucket is reused instead of one per chunk-size class, which keeps
                 // the resident set flat.
                 var buffer = _buffers.Rent(max);
