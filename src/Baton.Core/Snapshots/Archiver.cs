@@ -275,12 +275,12 @@ internal sealed class Archiver
                 bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
             int start = 0, filled = 0;
             var eof = false;
-            var needMore = true;
+            var needMore = false;
             while (true)
             {
-                // Refill only when the bytes ahead hold no cut: moving the unread rest to the front then copies a
-                // fraction of a chunk, not the MaxSize of lookahead that keeping a full window ahead would move.
-                if (needMore && !eof)
+                // Refill only when the bytes ahead hold no cut (or there are none): moving the unread rest to the front
+                // then copies a fraction of a chunk, not the MaxSize of lookahead that keeping a full window ahead would.
+                if ((needMore || filled == start) && !eof)
                 {
                     if (start > 0)
                     {
@@ -312,6 +312,7 @@ internal sealed class Archiver
                 {
                     continue;
                 }
+
                 // Always the largest size: one pool bucket is reused instead of one per chunk-size class, which keeps
                 // the resident set flat.
                 var buffer = _buffers.Rent(max);

@@ -28,6 +28,32 @@ public sealed class ArchiverTests : IDisposable
         Assert.True(expected.Count > 20);
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4097)]
+    public async Task A_file_without_natural_cuts_whose_forced_cuts_land_on_the_read_window_end_is_read_whole(int extra)
+    {
+        // Repeated bytes give the gear hash no cut: every chunk is cut at MaxSize, so the read window (twice MaxSize)
+        // is used up exactly at a cut, which must lead to a refill rather than the end of the file.
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var max = repository.Config.Chunker.MaxSize;
+        var source = _temp.Combine("src");
+        Directory.CreateDirectory(source);
+        var data = new byte[(5 * max) + extra];
+        Array.Fill(data, (byte)7);
+        await File.WriteAllBytesAsync(Path.Combine(source, "zeros.bin"), data);
+
+        var snapshot = await repository.PushAsync(source, "r");
+
+        var target = _temp.Combine("restored");
+        await repository.RestoreAsync(snapshot, target);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(target, "zeros.bin")));
+        var entry = snapshot.Manifest.Entries.Single(e => e.Path == "zeros.bin");
+        Assert.Equal((long)data.Length, entry.Size);
+        Assert.Equal((data.Length + max - 1) / max, entry.Chunks!.Count); // no natural cut: only forced ones
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_store_that_fails_pack_writes_fails_the_push_instead_of_hanging_it()
     {
