@@ -56,69 +56,6 @@ internal static partial class DirectIo
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
-    /// <summary>Opens an existing file for unbuffered writing; <c>null</c> when it cannot be opened that way.</summary>
-    public static SafeFileHandle? TryOpenWrite(string path)
-    {
-        var fd = Open(path, OpenWriteOnly | OpenCloseOnExec | OpenDirectFlag, 0);
-        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
-    }
-
-    /// <summary>
-    /// A buffer for <paramref name="length"/> bytes bound for <paramref name="fileOffset"/>, placed in the pinned
-    /// <paramref name="pinned"/> array (at least <paramref name="length"/> + <see cref="Alignment"/> bytes) so that
-    /// each byte's address has the same remainder modulo <see cref="Alignment"/> as its place in the file: the
-    /// aligned blocks inside it can then be written unbuffered straight from it (<see cref="WriteAligned"/>).
-    /// </summary>
-    public static unsafe Span<byte> InPhase(byte[] pinned, long fileOffset, int length)
-    {
-        ArgumentNullException.ThrowIfNull(pinned);
-        var address = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
-        var skip = (int)((((fileOffset - address) % Alignment) + Alignment) % Alignment);
-        return pinned.AsSpan(skip, length);
-    }
-
-    /// <summary>A pinned array for <see cref="InPhase"/>: it never moves, so its addresses stay valid for the kernel.</summary>
-    public static byte[] AllocatePinned(int length) => GC.AllocateUninitializedArray<byte>(length + Alignment, pinned: true);
-
-    /// <summary>
-    /// Writes <paramref name="data"/> (laid out by <see cref="InPhase"/>) at <paramref name="fileOffset"/>: the whole
-    /// blocks inside the range unbuffered through <paramref name="direct"/>, the partial blocks at either end (which
-    /// neighbouring writes share) through the buffered <paramref name="buffered"/> handle of the same file. Returns
-    /// false, having written nothing unbuffered, when the file system refuses unbuffered writes after all; the caller
-    /// then writes the range buffered.
-    /// </summary>
-    public static bool WriteAligned(SafeFileHandle direct, SafeFileHandle buffered, ReadOnlySpan<byte> data, long fileOffset)
-    {
-        var head = (int)Math.Min(data.Length, (Alignment - (fileOffset % Alignment)) % Alignment);
-        var middle = (data.Length - head) / Alignment * Alignment;
-        if (middle == 0)
-        {
-            RandomAccess.Write(buffered, data, fileOffset);
-            return true;
-        }
-
-        try
-        {
-            RandomAccess.Write(direct, data.Slice(head, middle), fileOffset + head);
-        }
-        catch (IOException e) when (IsUnsupported(e))
-        {
-            return false;
-        }
-
-        if (head > 0)
-        {
-            RandomAccess.Write(buffered, data[..head], fileOffset);
-        }
-
-        if (head + middle < data.Length)
-        {
-            RandomAccess.Write(buffered, data[(head + middle)..], fileOffset + head + middle);
-        }
-
-        return true;
-    }
-
     /// <summary>Opens a file for unbuffered reading; <c>null</c> when it cannot be opened that way.</summary>
     public static SafeFileHandle? TryOpenRead(string path)
     {

@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using Baton.Index;
-using Baton.Platform;
 using Baton.Packs;
 using Baton.Repositories;
 using Baton.Storage;
@@ -16,14 +14,8 @@ namespace Baton.Snapshots;
 /// </summary>
 internal sealed class Restorer(Repository repository, RestoreOptions options)
 {
-    // Files smaller than this are written buffered: a second handle and the block bookkeeping would cost more.
-    private const long DirectThreshold = 1 << 20;
-    private const int PinnedBufferSize = 4 << 20;
-    private const int PinnedBuffersKept = 16;
-    private readonly ConcurrentBag<byte[]> _pinned = [];
     private long _bytesDone;
     private long _filesDone;
-    private volatile bool _direct;
 
     public async Task<RestoreResult> RestoreAsync(Snapshot snapshot, string directory, CancellationToken cancellationToken)
     {
@@ -73,9 +65,6 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             // Chunks in flight: the store's transfers plus one per core, so that decoding and verifying go on while
             // transfers wait (the store's own limit still caps the transfers).
             var inFlight = concurrency + Environment.ProcessorCount;
-            // Restored files are written once and flushed before they are moved into place, like packs: on a local
-            // disk their whole blocks skip the page cache, which costs many virtual machines more CPU than decoding.
-            _direct = DirectIo.IsSupportedAt(staging);
             using var slots = new SemaphoreSlim(inFlight);
             await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
                 async (file, ct) =>
@@ -99,7 +88,6 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous, preallocationSize: file.Size))
-        using (var direct = _direct && file.Size >= DirectThreshold ? DirectIo.TryOpenWrite(path) : null)
         {
             var chunks = file.Chunks ?? [];
             var offsets = new long[chunks.Count];
@@ -124,7 +112,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
                     try
                     {
                         index.TryGet(ContentId.Parse(chunks[i]), out var location);
-                        await RestoreChunkAsync(handle, direct, offsets[i], location, file, what, ct).ConfigureAwait(false);
+                        await RestoreChunkAsync(handle, offsets[i], location, file, what, ct).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -148,7 +136,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         File.SetLastWriteTimeUtc(path, new DateTime(DateTime.UnixEpoch.Ticks + file.MTime, DateTimeKind.Utc));
     }
 
-    private async Task RestoreChunkAsync(SafeFileHandle handle, SafeFileHandle? direct, long offset, BlobLocation location, SnapshotEntry file, string what, CancellationToken cancellationToken)
+    private async Task RestoreChunkAsync(SafeFileHandle handle, long offset, BlobLocation location, SnapshotEntry file, string what, CancellationToken cancellationToken)
     {
         var entry = location.Entry;
         var key = PackFormat.KeyOf(location.PackId);
@@ -158,14 +146,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         try
         {
             await ReadRangeAsync(key, entry.Offset, encoded.AsMemory(0, entry.Length), cancellationToken).ConfigureAwait(false);
-            if (direct is not null)
-            {
-                DecodeVerifyWriteDirect(handle, direct, offset, entry, encoded.AsSpan(0, entry.Length), key, file, what);
-            }
-            else
-            {
-                await DecodeVerifyWriteAsync(handle, offset, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
-            }
+            await DecodeVerifyWriteAsync(handle, offset, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreException e) when (e.Reason is StoreErrorReason.NotFound or StoreErrorReason.Transient)
         {
@@ -193,73 +174,30 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
         try
         {
-            DecodeVerify(entry, encoded.Span, raw.AsSpan(0, entry.RawLength), key, file, what);
+            try
+            {
+                repository.Cipher.DecodeBlob(entry.Codec, encoded.Span, raw.AsSpan(0, entry.RawLength));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt ({e.Message})", e);
+            }
+
+            if (repository.Cipher.ChunkId(raw.AsSpan(0, entry.RawLength)) != entry.Id)
+            {
+                throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt (hash mismatch)");
+            }
+
             await RandomAccess.WriteAsync(handle, raw.AsMemory(0, entry.RawLength), offset, cancellationToken).ConfigureAwait(false);
 
             // The file is flushed to disk before it is moved into place; starting now lets the disk write while the
             // other chunks are fetched and decoded, instead of all at the end.
-            DirectIo.StartWriteback(handle, offset, entry.RawLength);
+            Platform.DirectIo.StartWriteback(handle, offset, entry.RawLength);
             Interlocked.Add(ref _bytesDone, entry.RawLength);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(raw);
-        }
-    }
-
-    // Decodes into a pinned buffer laid out in the file's block phase, so that its whole blocks go to the disk
-    // unbuffered straight from it; the partial blocks at its ends, shared with the neighbouring chunks, go buffered.
-    private void DecodeVerifyWriteDirect(SafeFileHandle handle, SafeFileHandle direct, long offset, PackEntry entry, ReadOnlySpan<byte> encoded, string key, SnapshotEntry file, string what)
-    {
-        var pinned = RentPinned(entry.RawLength);
-        try
-        {
-            var raw = DirectIo.InPhase(pinned, offset, entry.RawLength);
-            DecodeVerify(entry, encoded, raw, key, file, what);
-            if (!DirectIo.WriteAligned(direct, handle, raw, offset))
-            {
-                _direct = false; // refused after all (EINVAL): the next files are written buffered
-                RandomAccess.Write(handle, raw, offset);
-            }
-
-            Interlocked.Add(ref _bytesDone, entry.RawLength);
-        }
-        finally
-        {
-            if (_pinned.Count < PinnedBuffersKept)
-            {
-                _pinned.Add(pinned);
-            }
-        }
-    }
-
-    private byte[] RentPinned(int length)
-    {
-        while (_pinned.TryTake(out var buffer))
-        {
-            if (buffer.Length >= length + DirectIo.Alignment)
-            {
-                return buffer;
-            }
-        }
-
-        return DirectIo.AllocatePinned(Math.Max(length, PinnedBufferSize));
-    }
-
-    private void DecodeVerify(PackEntry entry, ReadOnlySpan<byte> encoded, Span<byte> raw, string key, SnapshotEntry file, string what)
-    {
-        try
-        {
-            repository.Cipher.DecodeBlob(entry.Codec, encoded, raw);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt ({e.Message})", e);
-        }
-
-        if (repository.Cipher.ChunkId(raw) != entry.Id)
-        {
-            throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt (hash mismatch)");
         }
     }
 
