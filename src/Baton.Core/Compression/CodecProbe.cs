@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace Baton.Compression;
@@ -31,7 +30,7 @@ internal static class CodecProbe
     public static ProbeResult Run(ReadOnlySpan<byte> raw, int zstdLevel)
     {
         var sampleLength = Math.Min(raw.Length, Windows * WindowSize);
-        var sample = ArrayPool<byte>.Shared.Rent(sampleLength + ZstdFrames.MaxLength(sampleLength));
+        var sample = CodecScratch.Pool.Rent(sampleLength + ZstdFrames.MaxLength(sampleLength));
         try
         {
             var taken = sample.AsSpan(0, sampleLength);
@@ -67,7 +66,7 @@ internal static class CodecProbe
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(sample);
+            CodecScratch.Pool.Return(sample);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
@@ -84,7 +83,7 @@ internal static class FloatPlaneCodec
             position += count;
         }
 
-        var scratch = ArrayPool<byte>.Shared.Rent(Math.Max(1, (inPlace * count) + 16));
+        var scratch = CodecScratch.Pool.Rent(Math.Max(1, (inPlace * count) + 16));
         try
         {
             var scratchSpan = scratch.AsSpan();
@@ -122,7 +121,7 @@ internal static class FloatPlaneCodec
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            CodecScratch.Pool.Return(scratch);
         }
     }
 
@@ -152,7 +151,7 @@ internal static class FloatPlaneCodec
 
         encoded.Slice(HeaderSize, phase).CopyTo(destination);
         encoded.Slice(HeaderSize + phase, tail).CopyTo(destination[^tail..]);
-        var scratch = ArrayPool<byte>.Shared.Rent(Math.Max(1, count * width));
+        var scratch = CodecScratch.Pool.Rent(Math.Max(1, count * width));
         try
         {
             // Raw planes are merged straight from the blob; the others are decoded into scratch first.
@@ -192,7 +191,7 @@ internal static class FloatPlaneCodec
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            CodecScratch.Pool.Return(scratch);
         }
 
         if (XxHash3.HashToUInt64(destination) != BinaryPrimitives.ReadUInt64LittleEndian(encoded[2..]))
@@ -259,7 +258,7 @@ internal static class FloatPlaneCodec
 
     private static int TryZstd(ReadOnlySpan<byte> plane, Span<byte> destination, int level, long mustBeat)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(ZstdFrames.MaxLength(plane.Length));
+        var scratch = CodecScratch.Pool.Rent(ZstdFrames.MaxLength(plane.Length));
         try
         {
             var length = ZstdFrames.Compress(plane, scratch, level);
@@ -273,7 +272,7 @@ internal static class FloatPlaneCodec
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            CodecScratch.Pool.Return(scratch);
         }
     }
 
