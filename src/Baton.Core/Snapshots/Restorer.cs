@@ -44,7 +44,8 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             {
                 if (!ContentId.TryParse(chunk, out var id) || !index.Contains(id))
                 {
-                    throw new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, which is not in the repository");
+                    throw await GoneOrDamagedAsync(snapshot, what, directory,
+                        new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, which is not in the repository"), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -76,12 +77,25 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
 
             MoveIntoPlace(entries, staging, root, what);
         }
+        catch (IntegrityException e) when (e.InnerException is StoreException)
+        {
+            throw await GoneOrDamagedAsync(snapshot, what, directory, e, cancellationToken).ConfigureAwait(false);
+        }
         finally
         {
             TryDeleteDirectory(staging);
         }
 
         return new RestoreResult(files.Count, totalBytes);
+    }
+
+    // A prune that forgot the snapshot meanwhile deletes the chunks only it held: a race lost, not a damaged store.
+    private async Task<BatonException> GoneOrDamagedAsync(Snapshot snapshot, string what, string directory, IntegrityException damaged, CancellationToken cancellationToken)
+    {
+        var manifest = await repository.Store.StatAsync(repository.SnapshotKey(snapshot.Run, snapshot.Sequence), cancellationToken).ConfigureAwait(false);
+        return manifest is null
+            ? new ConflictException($"{what} was removed by a prune while it was being restored; '{directory}' was left as it was: restore again to get the run's newest snapshot", damaged)
+            : damaged;
     }
 
     private async Task RestoreFileAsync(SnapshotEntry file, string path, MasterIndex index, SemaphoreSlim slots, int concurrency, string what, CancellationToken cancellationToken)

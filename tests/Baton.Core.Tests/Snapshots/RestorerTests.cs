@@ -1,6 +1,7 @@
 using Baton.Packs;
 using Baton.Repositories;
 using Baton.Snapshots;
+using Baton.Storage;
 using Baton.Testing;
 
 namespace Baton.Tests.Snapshots;
@@ -158,6 +159,35 @@ public sealed class RestorerTests : IDisposable
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
         Assert.Contains("'x.bin'", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(target, "*", SearchOption.AllDirectories));
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_snapshot_pruned_while_it_is_restored_is_a_conflict_that_leaves_the_target_as_it_was(bool indexGoneToo)
+    {
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var snapshot = await PushOneFileAsync(repository, "r");
+        var target = _temp.Combine("target");
+        Directory.CreateDirectory(target);
+        await File.WriteAllTextAsync(Path.Combine(target, "f.bin"), "the old checkpoint");
+
+        // What a prune that forgot the snapshot leaves once the restore has read its manifest: no manifest, no packs,
+        // and, once the collection has finished, no index entries either.
+        await repository.Store.DeleteAsync(repository.SnapshotKey("r", snapshot.Sequence));
+        foreach (var prefix in indexGoneToo ? new[] { "data/", "index/" } : ["data/"])
+        {
+            foreach (var item in await repository.Store.ListAllAsync(prefix))
+            {
+                await repository.Store.DeleteAsync(item.Key);
+            }
+        }
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => repository.RestoreAsync(snapshot, target));
+
+        Assert.Contains("was removed by a prune while it was being restored", error.Message, StringComparison.Ordinal);
+        Assert.Equal("the old checkpoint", await File.ReadAllTextAsync(Path.Combine(target, "f.bin")));
+        Assert.Single(Directory.EnumerateFileSystemEntries(target));
     }
 
     [Fact(Timeout = 60_000)]
