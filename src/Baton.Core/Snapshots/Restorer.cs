@@ -44,8 +44,8 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             {
                 if (!ContentId.TryParse(chunk, out var id) || !index.Contains(id))
                 {
-                    throw await GoneOrDamagedAsync(snapshot, what, directory,
-                        new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, which is not in the repository"), cancellationToken).ConfigureAwait(false);
+                    var missing = new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, which is not in the repository");
+                    throw await SnapshotGoneAsync(snapshot, cancellationToken).ConfigureAwait(false) ? Pruned(what, directory, missing) : missing;
                 }
             }
         }
@@ -79,7 +79,12 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         }
         catch (IntegrityException e) when (e.InnerException is StoreException)
         {
-            throw await GoneOrDamagedAsync(snapshot, what, directory, e, cancellationToken).ConfigureAwait(false);
+            if (await SnapshotGoneAsync(snapshot, cancellationToken).ConfigureAwait(false))
+            {
+                throw Pruned(what, directory, e);
+            }
+
+            throw;
         }
         finally
         {
@@ -90,13 +95,11 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
     }
 
     // A prune that forgot the snapshot meanwhile deletes the chunks only it held: a race lost, not a damaged store.
-    private async Task<BatonException> GoneOrDamagedAsync(Snapshot snapshot, string what, string directory, IntegrityException damaged, CancellationToken cancellationToken)
-    {
-        var manifest = await repository.Store.StatAsync(repository.SnapshotKey(snapshot.Run, snapshot.Sequence), cancellationToken).ConfigureAwait(false);
-        return manifest is null
-            ? new ConflictException($"{what} was removed by a prune while it was being restored; '{directory}' was left as it was: restore again to get the run's newest snapshot", damaged)
-            : damaged;
-    }
+    private async Task<bool> SnapshotGoneAsync(Snapshot snapshot, CancellationToken cancellationToken) =>
+        await repository.Store.StatAsync(repository.SnapshotKey(snapshot.Run, snapshot.Sequence), cancellationToken).ConfigureAwait(false) is null;
+
+    private static ConflictException Pruned(string what, string directory, IntegrityException missing) =>
+        new($"{what} was removed by a prune while it was being restored; '{directory}' was left as it was: restore again to get the run's newest snapshot", missing);
 
     private async Task RestoreFileAsync(SnapshotEntry file, string path, MasterIndex index, SemaphoreSlim slots, int concurrency, string what, CancellationToken cancellationToken)
     {
