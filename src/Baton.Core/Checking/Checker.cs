@@ -35,7 +35,7 @@ public sealed record CheckReport
 /// <summary>
 /// Verifies a repository: every index object and manifest parses and matches its checksum, every pack the index
 /// names exists with the right size, every chunk a snapshot names is indexed; with <c>readData</c> every pack is
-/// downloaded, its hash and header checked and every blob decoded and verified.
+/// downloaded, its header checked against its name and every blob in it decoded and verified against its id.
 /// </summary>
 public sealed class Checker(Repository repository)
 {

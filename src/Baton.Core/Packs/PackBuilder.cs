@@ -128,8 +128,7 @@ public sealed class PackBuilder : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)_entries.Count);
         PackFormat.Magic.CopyTo(span[4..]);
         var total = _length + headerSize;
-        // The name hashes the header and trailer only (docs/FORMAT.md): the header already names every blob by its hash.
-        var sealedPack = new SealedPack(ContentId.Compute(_buffer.AsSpan(_length, headerSize)), _buffer, total, _entries.ToArray(), _pool);
+        var sealedPack = new SealedPack(PackFormat.IdOf(_buffer.AsSpan(0, total), _cipher), _buffer, total, _entries.ToArray(), _pool);
 
         _buffer = _pool.Rent(TargetSize + (TargetSize / 4));
         PackFormat.Magic.CopyTo(_buffer);
