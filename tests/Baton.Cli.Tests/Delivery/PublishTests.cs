@@ -3,12 +3,17 @@ using Baton.Testing;
 
 namespace Baton.Tests.Delivery;
 
-/// <summary>The artefacts users install: the self-contained single file and the .NET tool package.</summary>
+/// <summary>
+/// The artefacts users install: the self-contained single file and the .NET tool package. Publishing takes minutes,
+/// so these run in the second stage of <c>.ci/run</c> (<c>./test --filter Category=Published</c>), not in the default
+/// suite.
+/// </summary>
+[Trait("Category", "Published")]
 public sealed class PublishTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
-    [Fact(Timeout = 600_000)]
+    [Fact(Timeout = 1_500_000)]
     public async Task The_single_file_binary_runs_a_round_trip_on_a_machine_without_dotnet()
     {
         var dist = _temp.Combine("dist");
@@ -28,7 +33,7 @@ public sealed class PublishTests : IDisposable
         TestData.AssertSameTree(source, _temp.Combine("restored"));
     }
 
-    [Fact(Timeout = 600_000)]
+    [Fact(Timeout = 1_500_000)]
     public async Task The_tool_package_installs_with_dotnet_tool_install_and_runs()
     {
         var dist = _temp.Combine("dist");
