@@ -1,11 +1,13 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Baton.Cli.Commands;
 
 namespace Baton.Cli;
 
 /// <summary>Builds the command tree and runs it with one error policy and one exit-code map.</summary>
-internal static class BatonApp
+internal static partial class BatonApp
 {
     public static string Version =>
         typeof(BatonApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -36,7 +38,22 @@ internal static class BatonApp
     public static async Task<int> RunAsync(string[] args)
     {
         var root = Build();
+        if (CommandLineMistakes.Find(root, args) is { } mistake)
+        {
+            await Console.Error.WriteLineAsync($"baton: {mistake}");
+            return ExitCodes.Usage;
+        }
+
         var result = root.Parse(args);
+        if (result.Action is HelpAction && result.CommandResult.Command.Name == "run")
+        {
+            // The generated usage line cannot say that the trainer command comes after '--'; this one does.
+            using var help = new StringWriter();
+            var code = await result.InvokeAsync(new InvocationConfiguration { Output = help });
+            await Console.Out.WriteAsync(RunUsage().Replace(help.ToString(), "baton run [options] -- COMMAND [ARGS...]"));
+            return code;
+        }
+
         if (result.Errors.Count > 0)
         {
             foreach (var error in result.Errors.Take(1))
@@ -81,4 +98,7 @@ internal static class BatonApp
                 return CommandErrors.Report(e, Console.Error);
             }
         };
+
+    [GeneratedRegex(@"baton run \[<COMMAND>\.\.\.\] \[options\]", RegexOptions.CultureInvariant)]
+    private static partial Regex RunUsage();
 }

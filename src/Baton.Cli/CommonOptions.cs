@@ -8,7 +8,8 @@ internal static class CommonOptions
 {
     public static Option<string?> Store() => new("--store", "-s")
     {
-        Description = "Store location: a folder path, file:///path, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX (default from BATON_STORE)",
+        // From the registry, so that a new store shows up here without editing this text.
+        Description = $"Store location: {string.Join(", ", Stores.Registry.AddressForms)} (default from BATON_STORE)",
         HelpName = "URI",
     };
 

@@ -19,6 +19,9 @@ public sealed partial class AzureBlobStoreProvider(Func<string, string?>? enviro
     public IReadOnlyList<string> Schemes { get; } = ["az"];
 
     /// <inheritdoc />
+    public IReadOnlyList<string> AddressForms { get; } = ["az://CONTAINER/PREFIX"];
+
+    /// <inheritdoc />
     /// <exception cref="StoreException">No credentials are set (<see cref="StoreErrorReason.Unauthorized"/>).</exception>
     public IObjectStore Create(StoreUri uri) => new AzureBlobStore(OptionsFor(uri));
 

@@ -7,5 +7,8 @@ public sealed class RcloneStoreProvider : IStoreProvider
     public IReadOnlyList<string> Schemes { get; } = ["rclone"];
 
     /// <inheritdoc />
+    public IReadOnlyList<string> AddressForms { get; } = ["rclone:REMOTE:PATH"];
+
+    /// <inheritdoc />
     public IObjectStore Create(StoreUri uri) => new RcloneStore(RcloneAddress.Parse(uri), RcloneSettings.FromEnvironment());
 }

@@ -20,6 +20,9 @@ public sealed partial class S3StoreProvider(Func<string, string?>? environment =
     public IReadOnlyList<string> Schemes { get; } = ["s3", "gs"];
 
     /// <inheritdoc />
+    public IReadOnlyList<string> AddressForms { get; } = ["s3://BUCKET/PREFIX", "gs://BUCKET/PREFIX"];
+
+    /// <inheritdoc />
     public IObjectStore Create(StoreUri uri) => new S3Store(OptionsFor(uri));
 
     /// <summary>The settings for an address, from the address itself and the environment.</summary>

@@ -7,5 +7,8 @@ public sealed class SftpStoreProvider : IStoreProvider
     public IReadOnlyList<string> Schemes { get; } = ["sftp"];
 
     /// <inheritdoc />
+    public IReadOnlyList<string> AddressForms { get; } = ["sftp://USER@HOST[:PORT]/PATH"];
+
+    /// <inheritdoc />
     public IObjectStore Create(StoreUri uri) => new SftpStore(SftpAddress.Parse(uri, Environment.UserName), SftpSettings.FromEnvironment());
 }

@@ -31,7 +31,10 @@ internal static class PushCommand
                 throw new UsageException(File.Exists(dir) ? $"'{dir}' is a file: push takes a directory" : $"directory '{dir}' does not exist");
             }
 
+            // Names a restore would refuse stop the push before anything is written, a new repository included.
+            EntryNames.CheckTree(dir);
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
+            StoreInsideDirectory.Refuse(objects, dir, "the directory being pushed");
             var repository = await access.OpenOrInitAsync(result, objects, cancellationToken);
             if (!objects.Capabilities.AtomicCreate && !result.GetValue(quiet))
             {
@@ -40,7 +43,11 @@ internal static class PushCommand
 
             var display = ProgressDisplays.Create("push", result.GetValue(quiet), result.GetValue(json));
             var snapshot = await display.RunAsync(progress => repository.PushAsync(
-                dir, runName, new PushOptions { Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver) }, cancellationToken));
+                dir, runName, new PushOptions
+                {
+                    Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver),
+                    OnReservedNameSkipped = path => Console.Error.WriteLine($"baton: warning: left out '{path}': Baton reserves that name for its own temporary files (README, \"Reserved names\")"),
+                }, cancellationToken));
             if (result.GetValue(json))
             {
                 JsonResultEvent.Write(Console.Out, "push", SnapshotView.From(snapshot), CliJson.Default.SnapshotView);

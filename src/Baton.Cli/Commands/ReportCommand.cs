@@ -26,6 +26,7 @@ internal static class ReportCommand
             var now = TimeProvider.System.GetUtcNow();
             var overview = await StatusCommand.LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
             var (status, snapshots) = (overview.View, overview.Snapshots);
+            StatusCommand.RequireKnownRun(status, runName, objects.Location);
             var analysis = overview.Analyse();
             var path = result.GetValue(output)!;
             await File.WriteAllTextAsync(path, HtmlReport.Render(status, snapshots, analysis, now), cancellationToken);

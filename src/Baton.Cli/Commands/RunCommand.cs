@@ -86,6 +86,7 @@ internal static class RunCommand
             };
             var storeAddress = CommonOptions.StoreFrom(result, store);
             await using var objects = Stores.Open(storeAddress);
+            StoreInsideDirectory.Refuse(objects, options.Directory, "the checkpoint directory");
             var supervisor = new Supervisor(objects, options, log, signals.Received);
 
             // The supervisor ends itself on signals; the command's own cancellation (the first Ctrl-C) is not used.

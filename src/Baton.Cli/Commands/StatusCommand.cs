@@ -32,10 +32,7 @@ internal static class StatusCommand
             var repository = await access.OpenAsync(result, objects, cancellationToken);
             var overview = await LoadAsync(repository, runName, TimeProvider.System, cancellationToken);
             var view = overview.View;
-            if (view.Snapshots == 0 && view.Legs.Count == 0)
-            {
-                throw new UsageException($"run '{runName}' has no snapshots and no legs in {objects.Location}: 'baton ls' lists the runs");
-            }
+            RequireKnownRun(view, runName, objects.Location);
 
             var analysis = overview.Analyse();
             if (result.GetValue(json))
@@ -54,6 +51,16 @@ internal static class StatusCommand
     }
 
     /// <summary>Reads the run's snapshots and legs once, for the status view and its analysis alike.</summary>
+    /// <summary>Refuses a run the store knows nothing of (a typo, most likely) instead of describing it as empty.</summary>
+    /// <exception cref="UsageException">The run has neither snapshots nor legs.</exception>
+    public static void RequireKnownRun(StatusView view, string runName, string location)
+    {
+        if (view.Snapshots == 0 && view.Legs.Count == 0)
+        {
+            throw new UsageException($"run '{runName}' has no snapshots and no legs in {location}: 'baton ls' lists the runs");
+        }
+    }
+
     public static async Task<RunOverview> LoadAsync(Repository repository, string run, TimeProvider clock, CancellationToken cancellationToken)
     {
         var snapshots = await repository.ListSnapshotsAsync(run, cancellationToken);

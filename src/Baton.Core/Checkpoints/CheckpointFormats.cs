@@ -1,30 +1,43 @@
 namespace Baton.Checkpoints;
 
-/// <summary>Turns a <c>--format</c> value into its detector.</summary>
+/// <summary>Turns a <c>--format</c> value into its detector. A new format is one line in <see cref="Detectors"/>.</summary>
 public static class CheckpointFormats
 {
+    private const string PatternPrefix = "pattern:";
+
+    // The named formats, in the order help lists them.
+    private static readonly (string Name, Func<DetectorOptions, CheckpointDetector> Create)[] Detectors =
+    [
+        ("auto", options => new AutoDetector(options)),
+        ("tf", options => new TfDetector(options)),
+        ("torch", options => new TorchDetector(options)),
+        ("hf", options => new HfDetector(options)),
+        ("orbax", options => new OrbaxDetector(options)),
+        ("keras", options => new KerasDetector(options)),
+    ];
+
     /// <summary>The names <c>--format</c> takes, for help and messages.</summary>
-    public const string Names = "auto, tf, torch, hf, orbax, keras or pattern:GLOB (e.g. pattern:ckpt-{step}.pt)";
+    public static string Names { get; } =
+        $"{string.Join(", ", Detectors.Select(d => d.Name))} or {PatternPrefix}GLOB (e.g. {PatternPrefix}ckpt-{{step}}.pt)";
 
     /// <summary>Creates the detector for <paramref name="format"/>.</summary>
     /// <exception cref="UsageException">The format is unknown or its pattern is malformed.</exception>
     public static CheckpointDetector Create(string format, DetectorOptions options)
     {
         ArgumentNullException.ThrowIfNull(format);
-        if (format.StartsWith("pattern:", StringComparison.Ordinal))
+        if (format.StartsWith(PatternPrefix, StringComparison.Ordinal))
         {
-            return new PatternDetector(format["pattern:".Length..], options);
+            return new PatternDetector(format[PatternPrefix.Length..], options);
         }
 
-        return format switch
+        foreach (var (name, create) in Detectors)
         {
-            "auto" => new AutoDetector(options),
-            "tf" => new TfDetector(options),
-            "torch" => new TorchDetector(options),
-            "hf" => new HfDetector(options),
-            "orbax" => new OrbaxDetector(options),
-            "keras" => new KerasDetector(options),
-            _ => throw new UsageException($"unknown checkpoint format '{format}': use {Names}"),
-        };
+            if (name == format)
+            {
+                return create(options);
+            }
+        }
+
+        throw new UsageException($"unknown checkpoint format '{format}': use {Names}");
     }
 }

@@ -7,7 +7,6 @@ namespace Baton.Checkpoints;
 /// <summary>One scan of a checkpoint directory: file lookups, the stability verdicts and when to look again.</summary>
 internal sealed class ScanContext(string root, DetectionMode mode, FileStability stability, DetectorOptions options)
 {
-    private const string InternalPrefix = ".baton-";
     private readonly Dictionary<string, (long Size, long MTime)> _states = new(StringComparer.Ordinal);
 
     public string Root { get; } = root;
@@ -115,7 +114,8 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
 
             foreach (var entry in entries)
             {
-                if (entry.Name.StartsWith(InternalPrefix, StringComparison.Ordinal) || entry.LinkTarget is not null)
+                if (Snapshots.ReservedNames.IsReserved(Path.GetRelativePath(Root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/'))
+                    || entry.LinkTarget is not null)
                 {
                     continue;
                 }
@@ -144,7 +144,8 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
             var entries = directories
                 ? new DirectoryInfo(path).EnumerateDirectories().Where(d => d.LinkTarget is null).Select(d => d.Name)
                 : new DirectoryInfo(path).EnumerateFiles().Where(f => f.LinkTarget is null).Select(f => f.Name);
-            return entries.Where(n => !n.StartsWith(InternalPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+            var prefix = relativeDirectory.Length == 0 ? "" : relativeDirectory.TrimEnd('/') + "/";
+            return entries.Where(n => !Snapshots.ReservedNames.IsReserved(prefix + n)).Order(StringComparer.Ordinal).ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -25,6 +25,24 @@ internal static class KeyDerivation
     public static bool Fits(SlotKdf kdf, RepositoryCredentials credentials) =>
         kdf.Algorithm == (credentials.Kind == CredentialKind.Password ? Argon2id : HkdfSha256);
 
+    /// <summary>Why a slot's key derivation is refused before it runs (its algorithm is unknown or its cost beyond <see cref="Argon2Parameters.Bound"/>); null when it may run.</summary>
+    public static string? WhyRefused(SlotKdf kdf)
+    {
+        if (kdf.Algorithm == HkdfSha256)
+        {
+            return null;
+        }
+
+        if (kdf.Algorithm != Argon2id)
+        {
+            return $"its key derivation '{kdf.Algorithm}' is unknown";
+        }
+
+        var cost = new Argon2Parameters(kdf.MemoryKiB ?? 0, kdf.Iterations ?? 0, kdf.Parallelism ?? 0);
+        return cost.IsReasonable ? null
+            : $"it asks for Argon2id with {cost.MemoryKiB} KiB, {cost.Iterations} passes and {cost.Parallelism} lanes, outside the bound of {Argon2Parameters.Bound}";
+    }
+
     /// <summary>Derives the key-encryption key. CPU- and memory-bound for passwords (runs off the caller's thread).</summary>
     /// <exception cref="InvalidDataException">The slot's parameters are malformed or unreasonable.</exception>
     public static async Task<byte[]> DeriveAsync(SlotKdf kdf, RepositoryCredentials credentials, CancellationToken cancellationToken)

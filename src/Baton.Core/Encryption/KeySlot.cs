@@ -67,10 +67,17 @@ public sealed record Argon2Parameters(int MemoryKiB, int Iterations, int Paralle
     /// </summary>
     public static Argon2Parameters Default { get; } = new(32 * 1024, 2, 2);
 
-    /// <summary>Whether a reader should run these (a hostile slot must not make it allocate terabytes).</summary>
+    /// <summary>The bound <see cref="IsReasonable"/> enforces, as README states it.</summary>
+    public const string Bound = "1 to 16 lanes, 1 to 64 passes, 8 KiB per lane to 4 GiB of memory, and at most 16 GiB of memory passes in all";
+
+    /// <summary>
+    /// Whether a reader should run these (a hostile or damaged slot must not make it allocate terabytes or run for
+    /// hours): each parameter is bounded, and so is their product (memory times passes), the time one open takes.
+    /// </summary>
     [JsonIgnore]
     public bool IsReasonable => Parallelism is >= 1 and <= 16 && Iterations is >= 1 and <= 64
-        && MemoryKiB >= 8 * Parallelism && MemoryKiB <= 4 * 1024 * 1024;
+        && MemoryKiB >= 8 * Parallelism && MemoryKiB <= 4 * 1024 * 1024
+        && (long)MemoryKiB * Iterations <= 16L * 1024 * 1024;
 }
 
 [JsonSourceGenerationOptions(

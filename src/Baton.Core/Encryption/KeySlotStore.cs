@@ -11,10 +11,19 @@ internal static class KeySlotStore
     /// <summary>Prefix of key slots.</summary>
     public const string Prefix = Repositories.RepositoryLayout.KeysPrefix;
 
+    /// <summary>Whether <paramref name="key"/> is named like a key slot (<c>keys/</c> and 16 lowercase hex digits).</summary>
+    public static bool IsSlotKey(string key) =>
+        key.Length == Prefix.Length + 16 && key.StartsWith(Prefix, StringComparison.Ordinal) && key[Prefix.Length..].All(char.IsAsciiHexDigitLower);
+
     /// <summary>Seals <paramref name="master"/> under <paramref name="credentials"/> in a new slot.</summary>
     public static async Task<KeySlot> AddAsync(IObjectStore store, string repositoryId, MasterKey master, RepositoryCredentials credentials,
         Argon2Parameters argon2, string host, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (credentials.Kind == CredentialKind.Password && !argon2.IsReasonable)
+        {
+            throw new UsageException($"key derivation cost {argon2.MemoryKiB} KiB, {argon2.Iterations} passes, {argon2.Parallelism} lanes is outside the bound of {Argon2Parameters.Bound}: no reader would try it");
+        }
+
         var kdf = KeyDerivation.NewParameters(credentials, argon2);
         var kek = await KeyDerivation.DeriveAsync(kdf, credentials, cancellationToken).ConfigureAwait(false);
         try
@@ -53,12 +62,25 @@ internal static class KeySlotStore
             throw new IntegrityException($"the encrypted repository at {store.Location} has no readable key in {Prefix}: it cannot be opened");
         }
 
+        var refused = new List<string>();
         foreach (var slot in slots.Where(s => KeyDerivation.Fits(s.Kdf, credentials)))
         {
+            // A slot may name any cost; one beyond the bound would stall or exhaust this machine, so it is not tried.
+            if (KeyDerivation.WhyRefused(slot.Kdf) is { } why)
+            {
+                refused.Add($"key {Prefix}{slot.Id} in {store.Location} was not tried: {why}");
+                continue;
+            }
+
             if (await TryOpenAsync(store, repositoryId, slot, credentials, cancellationToken).ConfigureAwait(false) is { } master)
             {
                 return (master, slot);
             }
+        }
+
+        if (refused.Count > 0)
+        {
+            throw new IntegrityException($"{string.Join("; ", refused)}; open the repository with another key and remove it ('baton key remove ID'), or restore it from a copy");
         }
 
         var what = credentials.Kind == CredentialKind.Password ? "wrong password" : "wrong key file";

@@ -88,8 +88,8 @@ public sealed class Repository
     public string SnapshotKey(string run, long sequence) => $"{SnapshotPrefix(run)}{sequence:D10}";
 
     /// <summary>Opens an existing repository.</summary>
-    /// <exception cref="UsageException">The store holds no repository, or something that is not one.</exception>
-    /// <exception cref="BatonException">The repository's format is newer than this build knows.</exception>
+    /// <exception cref="UsageException">The store holds no repository.</exception>
+    /// <exception cref="BatonException">The store holds things that are not a repository (<see cref="ErrorCategory.Access"/>), or the repository's format is newer than this build knows.</exception>
     /// <exception cref="StoreException">The store cannot be reached.</exception>
     public static async Task<Repository> OpenAsync(IObjectStore store, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -97,17 +97,17 @@ public sealed class Repository
         var config = await TryReadConfigAsync(store, cancellationToken).ConfigureAwait(false);
         if (config is null)
         {
-            var empty = await IsEmptyAsync(store, cancellationToken).ConfigureAwait(false);
-            throw new UsageException(empty
-                ? $"no Baton repository at {store.Location}: run 'baton init --store ...' or push to it to create one"
-                : $"{store.Location} is not a Baton repository (it holds other files and no 'config'): choose an empty location");
+            throw await DescribeContentsAsync(store, cancellationToken).ConfigureAwait(false) is { } found
+                ? NotARepository(store, found)
+                : new UsageException($"no Baton repository at {store.Location}: run 'baton init --store ...' or push to it to create one");
         }
 
         return await OpenWithConfigAsync(store, config, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a repository in an empty store.</summary>
-    /// <exception cref="UsageException">The store already holds a repository or other files.</exception>
+    /// <exception cref="UsageException">The store already holds a repository.</exception>
+    /// <exception cref="BatonException">The store holds anything else (<see cref="ErrorCategory.Access"/>): nothing is written.</exception>
     public static async Task<Repository> InitAsync(IObjectStore store, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new RepositoryOptions();
@@ -116,9 +116,9 @@ public sealed class Repository
             throw new UsageException($"{store.Location} already holds a Baton repository");
         }
 
-        if (!await IsEmptyAsync(store, cancellationToken).ConfigureAwait(false))
+        if (await DescribeContentsAsync(store, cancellationToken).ConfigureAwait(false) is { } found)
         {
-            throw new UsageException($"{store.Location} is not empty and is not a Baton repository: choose an empty location");
+            throw NotARepository(store, found);
         }
 
         var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
@@ -165,9 +165,25 @@ public sealed class Repository
     public static async Task<Repository> OpenOrInitAsync(IObjectStore store, RepositoryOptions? options = null, CancellationToken cancellationToken = default)
     {
         var config = await TryReadConfigAsync(store, cancellationToken).ConfigureAwait(false);
-        return config is not null
-            ? await OpenWithConfigAsync(store, config, options ?? new RepositoryOptions(), cancellationToken).ConfigureAwait(false)
-            : await InitAsync(store, options, cancellationToken).ConfigureAwait(false);
+        if (config is not null)
+        {
+            return await OpenWithConfigAsync(store, config, options ?? new RepositoryOptions(), cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await InitAsync(store, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BatonException e) when (e.Category == ErrorCategory.Access)
+        {
+            // Another process may have been creating the repository meanwhile: what looked foreign was its half-written config.
+            if (await TryReadConfigAsync(store, cancellationToken).ConfigureAwait(false) is { } created)
+            {
+                return await OpenWithConfigAsync(store, created, options ?? new RepositoryOptions(), cancellationToken).ConfigureAwait(false);
+            }
+
+            throw;
+        }
     }
 
     private static async Task<Repository> OpenWithConfigAsync(IObjectStore store, RepositoryConfig config, RepositoryOptions options, CancellationToken cancellationToken)
@@ -599,17 +615,22 @@ public sealed class Repository
         }
     }
 
-    // Key slots without a config are what an interrupted creation of an encrypted repository leaves: they open nothing.
-    private static async Task<bool> IsEmptyAsync(IObjectStore store, CancellationToken cancellationToken)
+    private static BatonException NotARepository(IObjectStore store, string found) => new(ErrorCategory.Access,
+        $"{store.Location} is not empty and not a Baton repository (it holds {found} and no 'config'): give an empty or missing folder, or remove what is there");
+
+    // What makes the store unfit for a new repository, or null when it may become one: only a truly empty store may.
+    // Key slots without a config are what an interrupted creation of an encrypted repository leaves (they open
+    // nothing); anything else under keys/ is someone else's.
+    private static async Task<string?> DescribeContentsAsync(IObjectStore store, CancellationToken cancellationToken)
     {
         await foreach (var info in store.ListAsync("", cancellationToken).ConfigureAwait(false))
         {
-            if (!info.Key.StartsWith(RepositoryLayout.KeysPrefix, StringComparison.Ordinal))
+            if (!KeySlotStore.IsSlotKey(info.Key))
             {
-                return false;
+                return $"'{info.Key}'";
             }
         }
 
-        return true;
+        return await store.FindUnlistedEntryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Baton.Repositories;
@@ -46,10 +47,15 @@ public static partial class RepositoryLayout
         if (!RunName().IsMatch(run))
         {
             throw new UsageException(
-                $"invalid run name '{run}': use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+                $"invalid run name '{Printable(run)}': use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces or control characters)");
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    // A name shows up in paths and listings; a control character shown raw would split this one-line error.
+    private static string Printable(string run) =>
+        string.Concat(run.Select(c => char.IsControl(c) ? string.Create(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}") : c.ToString()));
+
+    // \z, not $: '$' also matches before a final newline, which let "evil\n" through.
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z", RegexOptions.CultureInvariant)]
     private static partial Regex RunName();
 }

@@ -58,7 +58,7 @@ internal sealed class Archiver
         List<ScannedEntry> entries;
         try
         {
-            entries = DirectoryScanner.Scan(root, _options.Include);
+            entries = DirectoryScanner.Scan(root, _options.Include, _options.OnReservedNameSkipped);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

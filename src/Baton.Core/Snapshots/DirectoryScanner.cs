@@ -8,10 +8,12 @@ internal sealed record ScannedEntry(string RelativePath, string FullPath, EntryK
 /// <summary>Lists a directory tree for a push, sorted by path, without following links.</summary>
 internal static class DirectoryScanner
 {
-    /// <summary>Names Baton itself leaves behind in checkpoint directories (restore staging); never pushed.</summary>
-    public const string InternalPrefix = ".baton-";
-
-    public static List<ScannedEntry> Scan(string root, IReadOnlyCollection<string>? include)
+    /// <summary>
+    /// Lists <paramref name="root"/>, leaving out Baton's own names (<see cref="ReservedNames"/>) and telling
+    /// <paramref name="onSkipped"/> each one it leaves out.
+    /// </summary>
+    /// <exception cref="UsageException">A name cannot be pushed (<see cref="EntryNames"/>): nothing was written.</exception>
+    public static List<ScannedEntry> Scan(string root, IReadOnlyCollection<string>? include, Action<string>? onSkipped = null)
     {
         var wanted = include is null ? null : new HashSet<string>(include, StringComparer.Ordinal);
         var result = new List<ScannedEntry>();
@@ -23,12 +25,18 @@ internal static class DirectoryScanner
             var directory = pending.Pop();
             foreach (var info in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", options))
             {
-                if (info.Name.StartsWith(InternalPrefix, StringComparison.Ordinal))
+                var relative = Path.GetRelativePath(root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                if (ReservedNames.IsReserved(relative))
                 {
+                    onSkipped?.Invoke(relative);
                     continue;
                 }
 
-                var relative = Path.GetRelativePath(root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                if (wanted is null || wanted.Contains(relative) || wanted.Any(w => w.StartsWith(relative + "/", StringComparison.Ordinal)))
+                {
+                    CheckName(relative, info.FullName);
+                }
+
                 if (info.LinkTarget is { } target)
                 {
                     if (wanted is null || wanted.Contains(relative))
@@ -70,6 +78,35 @@ internal static class DirectoryScanner
 
         result.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         return result;
+    }
+
+    // Pushing a name that a restore refuses would commit a snapshot nobody can pull.
+    private static void CheckName(string relative, string fullPath)
+    {
+        if (EntryNames.WhyUnsafe(relative) is { } why)
+        {
+            throw new UsageException($"cannot push '{relative}': {why}; rename it, nothing was pushed");
+        }
+
+        // A name that is not valid UTF-8 reaches us with U+FFFD in place of its bytes, and that name opens nothing.
+        if (relative.Contains('\uFFFD', StringComparison.Ordinal) && !Exists(fullPath))
+        {
+            throw new UsageException(
+                $"cannot push '{relative}': the name is not valid UTF-8 (U+FFFD stands for its bytes); rename it (e.g. with 'convmv'), nothing was pushed");
+        }
+    }
+
+    private static bool Exists(string path)
+    {
+        try
+        {
+            File.GetAttributes(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     public static long MTimeOf(FileSystemInfo info) => info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks;

@@ -31,6 +31,12 @@ public sealed record PushOptions
     public bool TakeOver { get; init; }
 
     /// <summary>
+    /// Told the path of each entry the push leaves out because Baton reserves its name (a staging folder or probe
+    /// of its own, README "Reserved names"), so that no file is left out unsaid.
+    /// </summary>
+    public Action<string>? OnReservedNameSkipped { get; init; }
+
+    /// <summary>
     /// The size and modification time each listed file must still have when the push starts (the states in which a
     /// supervisor found a checkpoint complete). A file that differs was replaced in between, by a newer checkpoint:
     /// the push fails with <see cref="CheckpointChangedException"/> instead of mixing two checkpoints.

@@ -134,9 +134,7 @@ internal static class RestorePaths
         return Path.Combine(current, parts[^1]);
     }
 
-    private static bool IsSafeRelative(string path) =>
-        path.Length > 0 && path[0] != '/' && !path.Contains('\\', StringComparison.Ordinal) && !path.Contains('\0', StringComparison.Ordinal)
-        && path.Split('/').All(s => s.Length > 0 && s != "." && s != "..");
+    private static bool IsSafeRelative(string path) => EntryNames.WhyUnsafe(path) is null;
 
     private static string ParentOf(string path)
     {

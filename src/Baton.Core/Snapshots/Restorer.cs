@@ -51,13 +51,13 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         }
 
         // A restore killed earlier left its staging folder (up to a whole checkpoint of unverified bytes): drop it.
-        const string StagingPrefix = DirectoryScanner.InternalPrefix + "restore-";
-        foreach (var stale in Directory.EnumerateDirectories(root, StagingPrefix + "*"))
+        // Only Baton's exact staging names: a user's own '.baton-restore-...' folder is not ours to delete.
+        foreach (var stale in Directory.EnumerateDirectories(root, ReservedNames.RestoreStagingPrefix + "*").Where(d => ReservedNames.IsRestoreStaging(Path.GetFileName(d))))
         {
             TryDeleteDirectory(stale);
         }
 
-        var staging = Path.Combine(root, StagingPrefix + Guid.NewGuid().ToString("N")[..12]);
+        var staging = Path.Combine(root, ReservedNames.NewRestoreStaging());
         Directory.CreateDirectory(staging);
         try
         {

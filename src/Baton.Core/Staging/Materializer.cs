@@ -27,7 +27,7 @@ internal static class Materializer
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(target))!;
         Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, ".baton-stage-" + Guid.NewGuid().ToString("N"));
+        var temp = Path.Combine(directory, Snapshots.ReservedNames.NewStageTemporary());
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -45,6 +45,13 @@ public interface IObjectStore : IAsyncDisposable
 
     /// <summary>Deletes an object. Deleting an absent object succeeds (idempotent).</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Describes the first thing at the store's location that <see cref="ListAsync"/> does not show (an empty folder,
+    /// a temporary file) and that makes the location unfit for a new repository; null when there is none. A store
+    /// whose listing shows everything it holds keeps this default.
+    /// </summary>
+    Task<string?> FindUnlistedEntryAsync(CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
 }
 
 /// <summary>How <see cref="IObjectStore.PutAsync"/> treats an existing object.</summary>

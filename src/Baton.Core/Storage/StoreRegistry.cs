@@ -6,6 +6,9 @@ public interface IStoreProvider
     /// <summary>The URI schemes this provider handles, lower case (e.g. <c>s3</c>).</summary>
     IReadOnlyList<string> Schemes { get; }
 
+    /// <summary>The address forms this provider takes, for help and messages (e.g. <c>s3://BUCKET/PREFIX</c>).</summary>
+    IReadOnlyList<string> AddressForms => [.. Schemes.Select(s => s + "://...")];
+
     /// <summary>Creates a store for <paramref name="uri"/>. Cheap: no I/O until the store is used.</summary>
     /// <exception cref="UsageException">The address or a setting is malformed.</exception>
     /// <exception cref="StoreException">Credentials are missing altogether (<see cref="StoreErrorReason.Unauthorized"/>).</exception>
@@ -30,6 +33,9 @@ public sealed class StoreRegistry
 
     /// <summary>The schemes that can be opened.</summary>
     public IEnumerable<string> Schemes => _providers.Keys.Order(StringComparer.Ordinal);
+
+    /// <summary>Every address form of the registered providers, in the order they were registered.</summary>
+    public IEnumerable<string> AddressForms => _providers.Values.Distinct().SelectMany(p => p.AddressForms).Distinct(StringComparer.Ordinal);
 
     /// <summary>Opens the store an address names.</summary>
     /// <exception cref="UsageException">The scheme is unknown or the address malformed.</exception>

@@ -12,6 +12,18 @@ public static partial class Durations
     public static TimeSpan Parse(string text, string what)
     {
         ArgumentNullException.ThrowIfNull(text);
+        try
+        {
+            return ParseUnchecked(text, what);
+        }
+        catch (OverflowException e)
+        {
+            throw new UsageException($"{what} '{text}' is too long: the longest duration is {(int)TimeSpan.MaxValue.TotalDays}d", e);
+        }
+    }
+
+    private static TimeSpan ParseUnchecked(string text, string what)
+    {
         var trimmed = text.Trim();
         if (double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare) && bare >= 0)
         {

@@ -150,7 +150,7 @@ public sealed partial class Supervisor
         try
         {
             Directory.CreateDirectory(_directory);
-            var probe = Path.Combine(_directory, ".baton-probe-" + Guid.NewGuid().ToString("N")[..8]);
+            var probe = Path.Combine(_directory, Snapshots.ReservedNames.NewProbe());
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }

@@ -37,8 +37,9 @@ public sealed class RepositoryTests : IDisposable
         var other = _temp.Combine("other");
         Directory.CreateDirectory(other);
         await File.WriteAllTextAsync(Path.Combine(other, "notes.txt"), "mine");
-        var refused = await Assert.ThrowsAsync<UsageException>(() => Repository.OpenOrInitAsync(new FolderStore(other)));
+        var refused = await Assert.ThrowsAsync<BatonException>(() => Repository.OpenOrInitAsync(new FolderStore(other)));
         Assert.Contains("not a Baton repository", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCategory.Access, refused.Category);
         Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(other).Select(Path.GetFileName));
     }
 
@@ -142,6 +143,7 @@ public sealed class RepositoryTests : IDisposable
     [InlineData(".hidden")]
     [InlineData("")]
     [InlineData("with space")]
+    [InlineData("evil\n")]
     public void Run_names_that_are_not_plain_names_are_refused(string run) =>
         Assert.Throws<UsageException>(() => RepositoryLayout.ValidateRunName(run));
 

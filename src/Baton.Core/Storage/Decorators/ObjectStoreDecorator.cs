@@ -36,6 +36,10 @@ public abstract class ObjectStoreDecorator(IObjectStore inner) : IObjectStore
         Inner.DeleteAsync(key, cancellationToken);
 
     /// <inheritdoc />
+    public virtual Task<string?> FindUnlistedEntryAsync(CancellationToken cancellationToken = default) =>
+        Inner.FindUnlistedEntryAsync(cancellationToken);
+
+    /// <inheritdoc />
     public virtual async ValueTask DisposeAsync()
     {
         await Inner.DisposeAsync().ConfigureAwait(false);

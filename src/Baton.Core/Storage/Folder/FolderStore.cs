@@ -131,6 +131,7 @@ public sealed class FolderStore : IObjectStore
         await Task.Yield();
         if (!Directory.Exists(_root))
         {
+            ThrowIfRootIsFile(prefix);
             yield break;
         }
 
@@ -157,6 +158,56 @@ public sealed class FolderStore : IObjectStore
                 yield return info; // a file removed since the folder was read is simply not listed
             }
         }
+    }
+
+    /// <summary>
+    /// The first entry of the folder that a listing does not show: an empty folder, a temporary file of an unfinished
+    /// write, or anything that is not a regular file. Any of them means someone else's things may be here.
+    /// </summary>
+    public Task<string?> FindUnlistedEntryAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(_root))
+        {
+            ThrowIfRootIsFile("");
+            return Task.FromResult<string?>(null);
+        }
+
+        var pending = new Stack<string>();
+        pending.Push(_root);
+        while (pending.TryPop(out var directory))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var empty = true;
+            foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false }))
+            {
+                empty = false;
+                var relative = Path.GetRelativePath(_root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                if (entry.LinkTarget is not null)
+                {
+                    return Task.FromResult<string?>($"a link '{relative}'");
+                }
+
+                if (entry is DirectoryInfo)
+                {
+                    pending.Push(entry.FullName);
+                }
+                else if (entry.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
+                {
+                    return Task.FromResult<string?>($"a temporary file '{relative}'");
+                }
+                else if (PosixFile.Stat(entry.FullName).Type is not (PosixFileType.Regular or PosixFileType.Unknown))
+                {
+                    return Task.FromResult<string?>($"a special file '{relative}'");
+                }
+            }
+
+            if (empty && directory != _root)
+            {
+                return Task.FromResult<string?>($"an empty folder '{Path.GetRelativePath(_root, directory).Replace(Path.DirectorySeparatorChar, '/')}/'");
+            }
+        }
+
+        return Task.FromResult<string?>(null);
     }
 
     /// <inheritdoc />
@@ -261,6 +312,8 @@ public sealed class FolderStore : IObjectStore
             return;
         }
 
+        ThrowIfRootIsFile(key);
+
         var parent = Path.GetDirectoryName(_root);
         if (parent is not null && !Directory.Exists(parent))
         {
@@ -270,6 +323,16 @@ public sealed class FolderStore : IObjectStore
 
         Directory.CreateDirectory(_root);
         _rootReady = true;
+    }
+
+    // A store path that names a file is a mistake to report, not a folder to create.
+    private void ThrowIfRootIsFile(string? key)
+    {
+        if (File.Exists(_root))
+        {
+            throw new StoreException(StoreErrorReason.Unreachable, Location, key,
+                $"store {Location} is a file, not a folder: give the path of a folder (an empty or missing one creates a repository)");
+        }
     }
 
     private string PathOf(string key)

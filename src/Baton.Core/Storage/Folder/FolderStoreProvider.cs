@@ -7,6 +7,9 @@ public sealed class FolderStoreProvider : IStoreProvider
     public IReadOnlyList<string> Schemes { get; } = ["file"];
 
     /// <inheritdoc />
+    public IReadOnlyList<string> AddressForms { get; } = ["a folder path", "file:///PATH"];
+
+    /// <inheritdoc />
     public IObjectStore Create(StoreUri uri)
     {
         var path = uri.Body;
@@ -22,6 +25,13 @@ public sealed class FolderStoreProvider : IStoreProvider
             {
                 throw new UsageException($"malformed folder store '{uri.Redacted}': use file:///absolute/path (three slashes) or a plain path");
             }
+        }
+
+        // A repository at '/' would list (and count as its own) the whole file system.
+        var full = Path.GetFullPath(path);
+        if (string.Equals(Path.GetPathRoot(full), full, StringComparison.Ordinal))
+        {
+            throw new UsageException($"the file system root '{full}' cannot be a store: give a folder for the repository, e.g. /mnt/drive/baton");
         }
 
         return new FolderStore(path);

@@ -1,0 +1,43 @@
+using System.Text.RegularExpressions;
+
+namespace Baton.Snapshots;
+
+/// <summary>
+/// The exact names Baton itself leaves in a checkpoint directory; a push leaves out these and nothing else, and says
+/// so (README, "Reserved names"). Each carries a random suffix of a fixed length, so a user's own '.baton-...' file is
+/// never mistaken for one. Add a new name here, and only here.
+/// </summary>
+internal static partial class ReservedNames
+{
+    /// <summary>The folder a restore stages its files in before moving them into place (top level only).</summary>
+    public const string RestoreStagingPrefix = ".baton-restore-";
+
+    /// <summary>A restore's staging folder name: the prefix and 12 lowercase hex digits.</summary>
+    public static string NewRestoreStaging() => RestoreStagingPrefix + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The file <c>baton run</c> writes and removes to prove the directory writable (top level only).</summary>
+    public static string NewProbe() => ".baton-probe-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>The temporary file a data stage writes next to its destination (any depth).</summary>
+    public static string NewStageTemporary() => ".baton-stage-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Whether a restore's staging folder is named <paramref name="name"/>.</summary>
+    public static bool IsRestoreStaging(string name) => RestoreStaging().IsMatch(name);
+
+    /// <summary>Whether <paramref name="relativePath"/> ('/'-separated, from the checkpoint directory) is Baton's own.</summary>
+    public static bool IsReserved(string relativePath)
+    {
+        var slash = relativePath.LastIndexOf('/');
+        var name = slash < 0 ? relativePath : relativePath[(slash + 1)..];
+        return StageTemporary().IsMatch(name) || (slash < 0 && (RestoreStaging().IsMatch(name) || Probe().IsMatch(name)));
+    }
+
+    [GeneratedRegex(@"\A\.baton-restore-[0-9a-f]{12}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RestoreStaging();
+
+    [GeneratedRegex(@"\A\.baton-probe-[0-9a-f]{8}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex Probe();
+
+    [GeneratedRegex(@"\A\.baton-stage-[0-9a-f]{32}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex StageTemporary();
+}
