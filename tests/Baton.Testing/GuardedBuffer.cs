@@ -40,6 +40,9 @@ public sealed unsafe partial class GuardedBuffer : IDisposable
     /// <summary>The length of the usable bytes.</summary>
     public int Length { get; }
 
+    /// <summary>The address of the first usable byte.</summary>
+    public nint Address => (nint)_start;
+
     /// <summary>The usable bytes.</summary>
     public Span<byte> Span => new(_start, Length);
 

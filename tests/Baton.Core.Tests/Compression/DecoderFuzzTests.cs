@@ -68,6 +68,22 @@ public sealed class DecoderFuzzTests
         }
     }
 
+    [Fact]
+    public void Guarded_buffers_touch_an_inaccessible_page_on_the_side_under_test()
+    {
+        var page = Environment.SystemPageSize;
+        foreach (var length in new[] { 0, 1, 10, page - 1, page, page + 3 })
+        {
+            using var after = GuardedBuffer.EndingAtGuard(length);
+            Assert.Equal(0, (after.Address + length) % page);
+            using var before = GuardedBuffer.StartingAtGuard(length);
+            Assert.Equal(0, before.Address % page);
+            after.Span.Fill(0xAB);
+            before.Span.Fill(0xCD);
+            Assert.Equal(length, after.Span.Length);
+        }
+    }
+
     // 0 when it decoded, 1 when it refused with InvalidDataException; anything else fails the test.
     private static int Decode(byte[] input, int outputLength, bool guardAfter, SpanDecoder decode)
     {
