@@ -3,6 +3,7 @@
 
     baton-read.py ls STORE_DIR [RUN]
     baton-read.py restore STORE_DIR RUN TARGET [--sequence N]
+    baton-read.py cuts FILE MIN_SIZE AVERAGE_SIZE MAX_SIZE SEED     (chunk lengths, as FORMAT.md's chunker cuts)
 
 STORE_DIR is a folder store (the repository's objects as files). It needs Python 3 and python3-zstandard; it checks
 XXH3 of float-plane chunks when python3-xxhash is installed (the chunk's SHA-256 is checked either way).
@@ -369,6 +370,47 @@ def set_attributes(path, entry):
     os.utime(path, ns=(ticks * 100, ticks * 100))
 
 
+# --- chunking (a reader does not need it; it shows the spec of the chunker is complete) ------------------------
+
+def gear_table(seed):
+    mask = (1 << 64) - 1
+    state = seed & mask
+    table = []
+    for _ in range(256):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        table.append(z ^ (z >> 31))
+    return table
+
+
+def cuts(data, min_size, average_size, max_size, seed):
+    mask64 = (1 << 64) - 1
+    gear = gear_table(seed)
+    b = average_size.bit_length() - 1
+    strict = (mask64 << (64 - (b + 2))) & mask64
+    loose = (mask64 << (64 - (b - 2))) & mask64
+    lengths = []
+    start = 0
+    while start < len(data):
+        n = len(data) - start
+        length = n
+        if n > min_size:
+            end = min(n, max_size)
+            normal = min(end, average_size)
+            h = 0
+            length = end
+            for i in range(min_size, end):
+                h = ((h << 1) + gear[data[start + i]]) & mask64
+                if h & (strict if i < normal else loose) == 0:
+                    length = i + 1
+                    break
+        lengths.append(length)
+        start += length
+    return lengths
+
+
 # --- commands ----------------------------------------------------------------------------------------------------
 
 def ls(store, run=None):
@@ -395,6 +437,11 @@ def main(argv):
             open_repository(argv[1])
             manifest = restore(argv[1], argv[2], argv[3], sequence)
             print(f"restored {argv[2]} sequence {manifest['sequence']} step {manifest.get('step')} ({manifest['_id']})")
+            return 0
+        if len(argv) == 6 and argv[0] == "cuts":
+            with open(argv[1], "rb") as f:
+                data = f.read()
+            print(" ".join(str(n) for n in cuts(data, *(int(a) for a in argv[2:]))))
             return 0
         raise Usage(__doc__.strip().splitlines()[2].strip() + " | " + __doc__.strip().splitlines()[3].strip())
     except Usage as e:
