@@ -74,6 +74,23 @@ public sealed class GoldenRepositoryTests : IDisposable
         }
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task The_reader_written_from_the_spec_refuses_a_flipped_bit_in_a_chunk()
+    {
+        var store = CopyOf("v1-plain");
+        foreach (var pack in Directory.EnumerateFiles(Path.Combine(store, "data"), "*", SearchOption.AllDirectories))
+        {
+            // Byte 20 lies in each pack's first blob.
+            var bytes = File.ReadAllBytes(pack);
+            bytes[20] ^= 0x10;
+            File.WriteAllBytes(pack, bytes);
+        }
+
+        var restore = await PythonReader.RunAsync("restore", store, "beta", _temp.Combine("corrupt"));
+        Assert.True(restore.ExitCode == 1, restore.ToString());
+        Assert.StartsWith("baton-read: ", restore.StdErr, StringComparison.Ordinal);
+    }
+
     private static List<(string Id, string Run, long Sequence, long Step, long Bytes)> Listing(string json) =>
         JsonDocument.Parse(json).RootElement.EnumerateArray()
             .Select(e => (e.GetProperty("id").GetString()!, e.GetProperty("run").GetString()!, e.GetProperty("sequence").GetInt64(),
