@@ -16,6 +16,8 @@ need_apt script bsdutils                                   # the live progress b
 # tools/baton-read.py (the reader written from docs/FORMAT.md) runs on Debian's Python with these modules
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || apt_packages+=(python3-zstandard)
 /usr/bin/python3 -c 'import xxhash' >/dev/null 2>&1 || apt_packages+=(python3-xxhash)
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || apt_packages+=(python3-cryptography)
+/usr/bin/python3 -c 'import argon2' >/dev/null 2>&1 || apt_packages+=(python3-argon2)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2

@@ -1,16 +1,19 @@
 #!/usr/bin/python3
-"""An independent reader of Baton repositories (format version 1, unencrypted), written from docs/FORMAT.md alone.
+"""An independent reader of Baton repositories (format version 1), written from docs/FORMAT.md alone.
 
-    baton-read.py ls STORE_DIR [RUN]
-    baton-read.py restore STORE_DIR RUN TARGET [--sequence N]
+    baton-read.py ls STORE_DIR [RUN] [--password-file FILE]
+    baton-read.py restore STORE_DIR RUN TARGET [--sequence N] [--password-file FILE]
     baton-read.py cuts FILE MIN_SIZE AVERAGE_SIZE MAX_SIZE SEED     (chunk lengths, as FORMAT.md's chunker cuts)
 
 STORE_DIR is a folder store (the repository's objects as files). It needs Python 3 and python3-zstandard; it checks
-XXH3 of float-plane chunks when python3-xxhash is installed (the chunk's SHA-256 is checked either way).
+XXH3 of float-plane chunks when python3-xxhash is installed (the chunk's id is checked either way). Encrypted
+repositories (opened with a password) also need python3-cryptography and python3-argon2.
 Exit codes: 0 done, 1 the repository is corrupt or unreadable, 2 bad usage or nothing to restore.
 """
 
+import base64
 import hashlib
+import hmac
 import json
 import os
 import struct
@@ -63,8 +66,71 @@ def zstd_frame(data, expected=None):
     return out
 
 
+class Keys:
+    """The keys of an encrypted repository (FORMAT.md, "Encryption"); KEYS stays None for a plain one."""
+
+    def __init__(self, master):
+        self.data = hkdf(master, b"baton/v1/data", 32)
+        self.chunk_id = hkdf(master, b"baton/v1/chunk-id", 32)
+        self.name = hkdf(master, b"baton/v1/name", 32)
+
+    def open(self, sealed, kind):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.exceptions import InvalidTag
+        if len(sealed) < 28:
+            raise Corrupt(f"sealed {kind} is too short")
+        try:
+            return AESGCM(self.data).decrypt(sealed[:12], sealed[12:], kind.encode("ascii"))
+        except InvalidTag:
+            raise Corrupt(f"sealed {kind} does not open under the repository key (corrupt or forged)")
+
+    def name_in_keys(self, name):
+        return hmac.new(self.name, name.encode("utf-8"), hashlib.sha256).digest()[:16].hex()
+
+
+KEYS = None
+
+
+def hkdf(secret, info, length, salt=None):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
+
+
+def unlock(store, config, password_file):
+    """The master key, from the first password key slot that the password opens."""
+    from argon2.low_level import Type, hash_secret_raw
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.exceptions import InvalidTag
+    with open(password_file, "rb") as f:
+        password = f.read()
+    password = password[:-2] if password.endswith(b"\r\n") else password[:-1] if password.endswith(b"\n") else password
+    for key in list_keys(store, "keys/"):
+        slot = json.loads(read_object(store, key))
+        kdf = slot.get("kdf", {})
+        if slot.get("kind") != "password" or kdf.get("algorithm") != "argon2id":
+            continue
+        if kdf["memoryKiB"] > 4 * 1024 * 1024 or kdf["iterations"] > 64 or kdf["parallelism"] > 16:
+            continue  # an unreasonable cost is refused, not run
+        kek = hash_secret_raw(password, base64.b64decode(kdf["salt"]), time_cost=kdf["iterations"], memory_cost=kdf["memoryKiB"],
+                              parallelism=kdf["parallelism"], hash_len=32, type=Type.ID, version=19)
+        if hkdf(kek, b"baton/v1/key-check", 16) != base64.b64decode(slot["check"]):
+            continue  # another password
+        sealed = base64.b64decode(slot["master"])
+        try:
+            return AESGCM(kek).decrypt(sealed[:12], sealed[12:], b"baton/key-slot/" + config["id"].encode("ascii"))
+        except InvalidTag:
+            raise Corrupt(f"{key}: the password matches but the slot does not open (damaged)")
+    raise Usage("wrong password: no key slot of the repository opens with it")
+
+
+def run_folder(run):
+    return KEYS.name_in_keys(run) if KEYS else run
+
+
 def read_metadata(store, key):
-    """A metadata object: 'BTNMETA1' codec:u8 sha256(payload):32 payload; codec 1 = zstd frame of JSON."""
+    """A metadata object: 'BTNMETA1' codec:u8 sha256(payload):32 payload; codec 1 = zstd frame of JSON, codec 2 the
+    same sealed (encrypted repositories only)."""
     data = read_object(store, key)
     if len(data) < 41 or data[:8] != b"BTNMETA1":
         raise Corrupt(f"{key}: not a Baton metadata object")
@@ -73,17 +139,20 @@ def read_metadata(store, key):
     digest = hashlib.sha256(payload).digest()
     if digest != data[9:41]:
         raise Corrupt(f"{key}: checksum mismatch")
-    if codec == 2:
-        raise Usage(f"{key} is encrypted: this reader reads unencrypted repositories only")
-    if codec != 1:
+    if codec not in (1, 2):
         raise Corrupt(f"{key}: metadata codec {codec} is unknown")
+    if (codec == 2) != (KEYS is not None):
+        raise Corrupt(f"{key}: {'sealed in a plain' if codec == 2 else 'not sealed in an encrypted'} repository")
+    if codec == 2:
+        payload = KEYS.open(payload, "baton/metadata")
     document = json.loads(zstd_frame(payload).decode("utf-8"))
     if isinstance(document, dict) and document.get("version", 1) > 1:
         raise Corrupt(f"{key}: version {document['version']} is newer than this reader knows")
     return document, digest.hex()
 
 
-def open_repository(store):
+def open_repository(store, password_file=None):
+    global KEYS
     try:
         config = json.loads(read_object(store, "config"))
     except FileNotFoundError:
@@ -92,26 +161,43 @@ def open_repository(store):
         raise Usage(f"{store} is not a Baton repository")
     if config.get("version", 0) > 1:
         raise Corrupt(f"repository format version {config['version']} is newer than this reader knows")
-    if config.get("encryption") is not None or config.get("hash") != "sha256":
-        raise Usage("the repository is encrypted: this reader reads unencrypted repositories only")
+    encryption = config.get("encryption")
+    if encryption is None:
+        if config.get("hash") != "sha256":
+            raise Corrupt(f"chunk hash {config.get('hash')!r} is unknown")
+        return config
+    if encryption.get("cipher") != "aes-256-gcm" or config.get("hash") != "hmac-sha256":
+        raise Corrupt(f"cipher {encryption.get('cipher')!r} is unknown")
+    if password_file is None:
+        raise Usage("the repository is encrypted: give its password with --password-file FILE")
+    KEYS = Keys(unlock(store, config, password_file))
     return config
 
 
 # --- snapshots ---------------------------------------------------------------------------------------------------
 
 def runs(store):
-    names = set()
+    folders = {}
     for key in list_keys(store, "runs/"):
         parts = key.split("/")
         if len(parts) >= 4 and parts[2] == "snapshots":
-            names.add(parts[1])
+            folders.setdefault(parts[1], key)
+    if KEYS is None:
+        return sorted(folders)
+    # Encrypted: the folder is a keyed hash of the name, and the name is inside the manifests.
+    names = set()
+    for folder, key in folders.items():
+        name = read_metadata(store, key)[0].get("run", "")
+        if KEYS.name_in_keys(name) != folder:
+            raise Corrupt(f"{key} names run {name!r}, which does not hash to its folder")
+        names.add(name)
     return sorted(names)
 
 
 def manifests(store, run):
     """Every manifest of a run, fences included, by sequence; each checked against its key."""
     result = []
-    prefix = f"runs/{run}/snapshots/"
+    prefix = f"runs/{run_folder(run)}/snapshots/"
     for key in list_keys(store, prefix):
         name = key[len(prefix):]
         if len(name) != 10 or not name.isdigit():
@@ -164,8 +250,11 @@ def read_chunk(store, chunk_id, locations):
         except FileNotFoundError:
             problems.append(f"pack {pack_id} is gone")
             continue  # a sweep deleted it; another location may hold the chunk
+        if KEYS:
+            encoded = KEYS.open(encoded, "baton/blob")
         raw = decode(codec, encoded, raw_length)
-        if hashlib.sha256(raw).hexdigest() != chunk_id:
+        digest = hmac.new(KEYS.chunk_id, raw, hashlib.sha256) if KEYS else hashlib.sha256(raw)
+        if digest.hexdigest() != chunk_id:
             raise Corrupt(f"chunk {chunk_id[:16]} in pack {pack_id[:16]} does not hash to its id")
         return raw
     raise Corrupt(f"chunk {chunk_id[:16]} cannot be read: {'; '.join(problems) or 'not indexed'}")
@@ -423,9 +512,17 @@ def ls(store, run=None):
 
 
 def main(argv):
+    password_file = None
+    if "--password-file" in argv:
+        at = argv.index("--password-file")
+        if at + 1 >= len(argv):
+            print("baton-read: --password-file needs a FILE", file=sys.stderr)
+            return 2
+        password_file = argv[at + 1]
+        argv = argv[:at] + argv[at + 2:]
     try:
         if len(argv) >= 2 and argv[0] == "ls" and len(argv) <= 3:
-            open_repository(argv[1])
+            open_repository(argv[1], password_file)
             ls(argv[1], argv[2] if len(argv) == 3 else None)
             return 0
         if len(argv) in (4, 6) and argv[0] == "restore":
@@ -434,7 +531,7 @@ def main(argv):
                 if argv[4] != "--sequence" or not argv[5].isdigit():
                     raise Usage("usage: restore STORE_DIR RUN TARGET [--sequence N]")
                 sequence = int(argv[5])
-            open_repository(argv[1])
+            open_repository(argv[1], password_file)
             manifest = restore(argv[1], argv[2], argv[3], sequence)
             print(f"restored {argv[2]} sequence {manifest['sequence']} step {manifest.get('step')} ({manifest['_id']})")
             return 0

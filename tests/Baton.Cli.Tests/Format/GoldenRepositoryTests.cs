@@ -57,21 +57,34 @@ public sealed class GoldenRepositoryTests : IDisposable
         Assert.Equal(("best", expected[0].Id), (tag.Name, tag.SnapshotId));
     }
 
-    [Fact(Timeout = 300_000)]
-    public async Task The_reader_written_from_the_spec_restores_the_golden_repository()
+    [Theory(Timeout = 300_000)]
+    [InlineData("v1-plain")]
+    [InlineData("v1-encrypted")]
+    public async Task The_reader_written_from_the_spec_restores_the_golden_repository(string name)
     {
-        var store = CopyOf("v1-plain");
-        var ls = await PythonReader.RunAsync("ls", store);
+        var store = CopyOf(name);
+        string[] credentials = name.EndsWith("encrypted", StringComparison.Ordinal) ? ["--password-file", PasswordFile] : [];
+        var ls = await PythonReader.RunAsync(["ls", store, .. credentials]);
         Assert.True(ls.ExitCode == 0, ls.ToString());
         Assert.Equal([("alpha", 1L, "100"), ("alpha", 2L, "200"), ("beta", 1L, "5")], PythonReader.ParseListing(ls.StdOut));
 
         foreach (var (run, step, options) in new[] { ("alpha", 200, Array.Empty<string>()), ("alpha", 100, ["--sequence", "1"]), ("beta", 5, []) })
         {
             var target = _temp.Combine($"py-{run}-{step}");
-            var restore = await PythonReader.RunAsync(["restore", store, run, target, .. options]);
+            var restore = await PythonReader.RunAsync(["restore", store, run, target, .. options, .. credentials]);
             Assert.True(restore.ExitCode == 0, restore.ToString());
             TestData.AssertSameTree(Path.Combine(Golden, "sources", $"{run}-{step}"), target);
         }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task The_reader_written_from_the_spec_refuses_a_wrong_password()
+    {
+        var wrong = _temp.Combine("wrong.txt");
+        File.WriteAllText(wrong, "not the passphrase\n");
+        var ls = await PythonReader.RunAsync("ls", CopyOf("v1-encrypted"), "--password-file", wrong);
+        Assert.True(ls.ExitCode == 2, ls.ToString());
+        Assert.Contains("wrong password", ls.StdErr, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 300_000)]
