@@ -4,6 +4,7 @@
     baton-read.py ls STORE_DIR [RUN] [--password-file FILE]
     baton-read.py restore STORE_DIR RUN TARGET [--sequence N] [--password-file FILE]
     baton-read.py cuts FILE MIN_SIZE AVERAGE_SIZE MAX_SIZE SEED     (chunk lengths, as FORMAT.md's chunker cuts)
+    baton-read.py decode CODEC RAW_LENGTH ENCODED_FILE OUTPUT_FILE  (one encoded chunk)
 
 STORE_DIR is a folder store (the repository's objects as files). It needs Python 3 and python3-zstandard; it checks
 XXH3 of float-plane chunks when python3-xxhash is installed (the chunk's id is checked either way). Encrypted
@@ -534,6 +535,13 @@ def main(argv):
             open_repository(argv[1], password_file)
             manifest = restore(argv[1], argv[2], argv[3], sequence)
             print(f"restored {argv[2]} sequence {manifest['sequence']} step {manifest.get('step')} ({manifest['_id']})")
+            return 0
+        if len(argv) == 5 and argv[0] == "decode":
+            with open(argv[3], "rb") as f:
+                encoded = f.read()
+            raw = decode(int(argv[1]), encoded, int(argv[2]))
+            with open(argv[4], "wb") as f:
+                f.write(raw)
             return 0
         if len(argv) == 6 and argv[0] == "cuts":
             with open(argv[1], "rb") as f:
