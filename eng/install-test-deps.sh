@@ -14,6 +14,11 @@ need_apt chromium chromium                                 # baton report is ren
 need_apt rclone rclone                                     # the rclone store's tests drive the real rclone
 need_apt script bsdutils                                   # the live progress bar is tested on a pseudo-terminal made by script(1)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import torch, pytest" 2>/dev/null || apt_packages+=(python3 python3-torch python3-pytest)  # real Python trainers and the Python package's tests
+# tools/baton-read.py (the reader written from docs/FORMAT.md) runs on Debian's Python with these modules
+/usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || apt_packages+=(python3-zstandard)
+/usr/bin/python3 -c 'import xxhash' >/dev/null 2>&1 || apt_packages+=(python3-xxhash)
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || apt_packages+=(python3-cryptography)
+/usr/bin/python3 -c 'import argon2' >/dev/null 2>&1 || apt_packages+=(python3-argon2)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2
