@@ -6,5 +6,5 @@ namespace Baton.Storage.S3.Tests;
 [Collection("s3rver")]
 public sealed class S3LostPackScenarios(S3rverFixture s3) : LostPackScenarios
 {
-    protected override IObjectStore OpenStore() => s3.CreateStore("lost-packs");
+    protected override IObjectStore OpenStore() => s3.CreateStore();
 }
