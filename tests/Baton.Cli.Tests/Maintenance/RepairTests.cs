@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Baton.Testing;
 
 namespace Baton.Tests.Maintenance;
@@ -33,12 +32,20 @@ public sealed class RepairTests : IDisposable
 
         var again = await Cli.PushAsync(_source, _store, secondRun, "--step", "100");
         var pull = await Cli.RunAsync("pull", _temp.Combine("dst"), "--store", _store, "--run", secondRun, "--quiet");
-        var check = await Cli.RunAsync("check", "--store", _store, "--read-data", "--quiet");
+        var check = await Cli.RunAsync("check", "--store", _store, "--quiet");
+        var repair = await Cli.RunAsync("repair", "--store", _store, "--quiet");
+        var checkAfter = await Cli.RunAsync("check", "--store", _store, "--read-data", "--quiet");
 
         Assert.True(again.GetProperty("bytesNew").GetInt64() >= 3_000_000, again.ToString());
         Assert.True(pull.ExitCode == 0, pull.ToString());
         TestData.AssertSameTree(_source, _temp.Combine("dst"));
-        Assert.True(check.ExitCode == 0, check.ToString());
+        // The index still names the deleted pack beside the new copy: check says so, and repair drops it.
+        Assert.True(check.ExitCode == 4, check.ToString());
+        Assert.Contains("run 'baton repair' with the same store so that", check.StdOut, StringComparison.Ordinal);
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Contains("1 pack(s) dropped from the index", repair.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain(" lost ", repair.StdOut, StringComparison.Ordinal);
+        Assert.True(checkAfter.ExitCode == 0, checkAfter.ToString());
     }
 
     [Fact(Timeout = 300_000)]
