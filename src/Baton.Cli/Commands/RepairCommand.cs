@@ -48,7 +48,8 @@ internal static class RepairCommand
         var verb = report.DryRun ? "would drop" : "dropped";
         foreach (var pack in report.DroppedPacks)
         {
-            Console.WriteLine($"{verb} pack {pack.Key} from the index ({pack.Chunks} chunk(s)): {pack.Problem}");
+            var salvaged = pack.Salvaged > 0 ? $", {pack.Salvaged} intact one(s) {(report.DryRun ? "would be" : "were")} copied into a new pack" : "";
+            Console.WriteLine($"{verb} pack {pack.Key} from the index ({pack.Chunks} chunk(s){salvaged}): {pack.Problem}");
         }
 
         foreach (var snapshot in report.DamagedSnapshots)

@@ -16,6 +16,9 @@ public sealed record CheckReport
     /// <summary>Keys of the packs found missing, of the wrong size or corrupt: <c>baton repair</c> drops them from the index.</summary>
     public SortedSet<string> DamagedPacks { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Ids of the blobs found corrupt (their bytes do not decode or do not match the id).</summary>
+    internal HashSet<ContentId> CorruptBlobs { get; } = [];
+
     /// <summary>Harmless findings, such as packs left by an interrupted push.</summary>
     public List<string> Warnings { get; } = [];
 
@@ -222,12 +225,14 @@ public sealed class Checker(Repository repository)
             {
                 report.Errors.Add($"pack {key}: blob {entry.Id.ToShortString()} is corrupt (hash mismatch)");
                 report.DamagedPacks.Add(key);
+                report.CorruptBlobs.Add(entry.Id);
             }
         }
         catch (InvalidDataException e)
         {
             report.Errors.Add($"pack {key}: blob {entry.Id.ToShortString()} is corrupt ({e.Message})");
             report.DamagedPacks.Add(key);
+            report.CorruptBlobs.Add(entry.Id);
         }
         finally
         {

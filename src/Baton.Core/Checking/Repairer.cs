@@ -11,7 +11,8 @@ namespace Baton.Checking;
 /// <param name="Key">The pack's key.</param>
 /// <param name="Problem">What is wrong with it: missing, wrong size, or what verification found.</param>
 /// <param name="Chunks">How many chunks the index named in it.</param>
-public sealed record DroppedPack(string Key, string Problem, int Chunks);
+/// <param name="Salvaged">How many of them were verified intact and copied into a new pack (with a dry run: would be).</param>
+public sealed record DroppedPack(string Key, string Problem, int Chunks, int Salvaged);
 
 /// <summary>A snapshot that references chunks the repository no longer holds.</summary>
 /// <param name="Id">The snapshot's id.</param>
@@ -56,6 +57,8 @@ public sealed record RepairReport
 /// Makes a repository fit for pushes again after packs were lost or damaged: every index entry that names a pack the
 /// store does not hold (or, with <c>readData</c>, whose verification fails as in <see cref="Checker"/>) is dropped,
 /// so that the next push of the same bytes stores those chunks again, and the snapshots that lost files are named.
+/// The intact chunks of a damaged pack are first copied into a new pack (each verified against its id on the way, as a
+/// repack does), so that one flipped bit costs the files of one chunk, not of a whole pack.
 /// Index objects are replaced the way the garbage collector does it: the new index object first, then the replaced
 /// ones are deleted, so that a kill at any point leaves every surviving entry indexed. A damaged pack itself stays
 /// in the store: nothing indexes it any more, so the next prune deletes it, and until then its bytes remain for
@@ -86,17 +89,21 @@ public sealed class Repairer(Repository repository)
         var indexFiles = await ReadIndexFilesAsync(report, cancellationToken).ConfigureAwait(false);
         var packs = indexFiles.Values.SelectMany(f => f.Packs).DistinctBy(p => p.Id, StringComparer.Ordinal).ToDictionary(p => ContentId.Parse(p.Id));
         var damaged = FindMissing(packs, stored);
+        var corrupt = new Dictionary<ContentId, HashSet<ContentId>>();
         if (readData)
         {
-            await VerifyPresentAsync(packs, damaged, report, progress, cancellationToken).ConfigureAwait(false);
+            await VerifyPresentAsync(packs, damaged, corrupt, report, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        report.DroppedPacks.AddRange(damaged.OrderBy(d => d.Key).Select(d => new DroppedPack(PackFormat.KeyOf(d.Key), d.Value, packs[d.Key].Blobs.Count)));
         var surviving = packs.Where(p => !damaged.ContainsKey(p.Key)).SelectMany(p => p.Value.Blobs).Select(b => ContentId.Parse(b.Id)).ToHashSet();
+        var salvage = await SalvageAsync(packs, corrupt, surviving, dryRun, cancellationToken).ConfigureAwait(false);
+        surviving.UnionWith(salvage.Blobs.Values.SelectMany(b => b));
+        report.DroppedPacks.AddRange(damaged.OrderBy(d => d.Key).Select(d => new DroppedPack(PackFormat.KeyOf(d.Key), d.Value, packs[d.Key].Blobs.Count,
+            salvage.Blobs.TryGetValue(d.Key, out var saved) ? saved.Count : 0)));
         await FindDamagedSnapshotsAsync(surviving, report, cancellationToken).ConfigureAwait(false);
         if (!dryRun && damaged.Count > 0)
         {
-            await RewriteIndexAsync(indexFiles, damaged.Keys.ToHashSet(), report, cancellationToken).ConfigureAwait(false);
+            await RewriteIndexAsync(indexFiles, damaged.Keys.ToHashSet(), salvage.Packs, report, cancellationToken).ConfigureAwait(false);
             await WarnAboutLatePushesAsync(self!, report, cancellationToken).ConfigureAwait(false);
         }
 
@@ -163,8 +170,8 @@ public sealed class Repairer(Repository repository)
     }
 
     // The checker's own verification, one pack at a time, so that each finding is tied to its pack.
-    private async Task VerifyPresentAsync(Dictionary<ContentId, IndexedPack> packs, Dictionary<ContentId, string> damaged, RepairReport report,
-        IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    private async Task VerifyPresentAsync(Dictionary<ContentId, IndexedPack> packs, Dictionary<ContentId, string> damaged,
+        Dictionary<ContentId, HashSet<ContentId>> corrupt, RepairReport report, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
         var checker = new Checker(repository);
         var present = packs.Where(p => !damaged.ContainsKey(p.Key)).OrderBy(p => p.Key).ToList();
@@ -177,10 +184,49 @@ public sealed class Repairer(Repository repository)
             if (found.Errors.Count > 0)
             {
                 damaged[id] = found.Errors.Count == 1 ? found.Errors[0] : $"{found.Errors[0]} (and {found.Errors.Count - 1} more)";
+                corrupt[id] = found.CorruptBlobs;
             }
 
             progress?.Report(new TransferProgress(report.BytesVerified, total, 0, 0));
         }
+    }
+
+    // Copies the chunks of damaged (present, verified) packs that verification did not find corrupt and no surviving
+    // pack holds into new packs. The repacker opens each against its id again, so a pack whose header could not be
+    // trusted is salvaged only when every chunk it is asked for verifies; otherwise nothing of it is.
+    private async Task<Salvage> SalvageAsync(Dictionary<ContentId, IndexedPack> packs, Dictionary<ContentId, HashSet<ContentId>> corrupt,
+        HashSet<ContentId> surviving, bool dryRun, CancellationToken cancellationToken)
+    {
+        var salvage = new Salvage();
+        var copied = new HashSet<ContentId>(surviving);
+        var sources = new List<RepackSource>();
+        foreach (var (packId, bad) in corrupt.OrderBy(c => c.Key))
+        {
+            var blobs = packs[packId].Blobs.Where(b => ContentId.Parse(b.Id) is var id && !bad.Contains(id) && !copied.Contains(id))
+                .DistinctBy(b => b.Id, StringComparer.Ordinal).ToList();
+            if (blobs.Count == 0)
+            {
+                continue;
+            }
+
+            if (!dryRun)
+            {
+                try
+                {
+                    salvage.Packs.AddRange((await new Repacker(repository).CopyAsync([new RepackSource(packId, blobs)], cancellationToken).ConfigureAwait(false)).Packs);
+                }
+                catch (IntegrityException)
+                {
+                    continue; // what it uploaded before the bad chunk is unindexed: prune deletes it
+                }
+            }
+
+            var ids = blobs.Select(b => ContentId.Parse(b.Id)).ToList();
+            copied.UnionWith(ids);
+            salvage.Blobs[packId] = ids;
+        }
+
+        return salvage;
     }
 
     private async Task FindDamagedSnapshotsAsync(HashSet<ContentId> surviving, RepairReport report, CancellationToken cancellationToken)
@@ -221,11 +267,12 @@ public sealed class Repairer(Repository repository)
 
     // New index first (everything the replaced objects name but the dropped packs), then the replaced objects go: a kill
     // in between leaves both, which only names the surviving packs twice.
-    private async Task RewriteIndexAsync(Dictionary<string, IndexFile> indexFiles, HashSet<ContentId> dropped, RepairReport report, CancellationToken cancellationToken)
+    private async Task RewriteIndexAsync(Dictionary<string, IndexFile> indexFiles, HashSet<ContentId> dropped, List<IndexedPack> salvaged, RepairReport report,
+        CancellationToken cancellationToken)
     {
         var affected = indexFiles.Where(f => f.Value.Packs.Any(p => dropped.Contains(ContentId.Parse(p.Id)))).Select(f => f.Key).ToList();
         var survivors = affected.SelectMany(k => indexFiles[k].Packs).Where(p => !dropped.Contains(ContentId.Parse(p.Id)))
-            .DistinctBy(p => p.Id, StringComparer.Ordinal).ToList();
+            .Concat(salvaged).DistinctBy(p => p.Id, StringComparer.Ordinal).ToList();
         if (survivors.Count > 0)
         {
             await repository.WriteIndexAsync(new IndexFile { Packs = survivors }, cancellationToken).ConfigureAwait(false);
@@ -237,5 +284,12 @@ public sealed class Repairer(Repository repository)
             await repository.Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
             report.IndexObjectsDeleted++;
         }
+    }
+
+    private sealed class Salvage
+    {
+        public List<IndexedPack> Packs { get; } = [];
+
+        public Dictionary<ContentId, List<ContentId>> Blobs { get; } = [];
     }
 }
