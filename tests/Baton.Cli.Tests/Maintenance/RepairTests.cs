@@ -47,6 +47,24 @@ public sealed class RepairTests : IDisposable
         Assert.True(checkAfter.ExitCode == 0, checkAfter.ToString());
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task A_push_after_check_and_prune_met_a_deleted_pack_stores_the_chunks_again_and_pull_restores_it()
+    {
+        await Cli.PushAsync(_source, _store, "r", "--step", "100");
+        File.Delete(SinglePack());
+        var check = await Cli.RunAsync("check", "--store", _store, "--quiet");
+        await Cli.SucceedAsync("prune", "--store", _store, "--run", "r", "--keep-last", "1", "--quiet");
+
+        var again = await Cli.PushAsync(_source, _store, "r2", "--step", "100");
+        var pull = await Cli.RunAsync("pull", _temp.Combine("dst"), "--store", _store, "--run", "r2", "--quiet");
+
+        Assert.True(check.ExitCode == 4, check.ToString());
+        Assert.Contains("run 'baton repair'", check.StdOut, StringComparison.Ordinal);
+        Assert.True(again.GetProperty("bytesNew").GetInt64() >= 3_000_000, again.ToString());
+        Assert.True(pull.ExitCode == 0, pull.ToString());
+        TestData.AssertSameTree(_source, _temp.Combine("dst"));
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task A_flipped_bit_is_named_by_check_dropped_by_repair_and_the_next_push_makes_everything_restorable()
     {
