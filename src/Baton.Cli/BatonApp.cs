@@ -21,6 +21,7 @@ internal static partial class BatonApp
         root.Subcommands.Add(LsCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(PruneCommand.Create());
+        root.Subcommands.Add(RepairCommand.Create());
         root.Subcommands.Add(TagCommand.CreateTag());
         root.Subcommands.Add(TagCommand.CreateUntag());
         root.Subcommands.Add(DoctorCommand.Create());

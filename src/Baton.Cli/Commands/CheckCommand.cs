@@ -38,6 +38,11 @@ internal static class CheckCommand
                 Console.WriteLine($"error: {error}");
             }
 
+            if (report.DamagedPacks.Count > 0)
+            {
+                Console.WriteLine($"hint: {report.DamagedPacks.Count} pack(s) are missing or damaged: run 'baton repair' with the same store{(result.GetValue(readData) ? " and --read-data" : "")} so that the next push stores their chunks again");
+            }
+
             var verified = result.GetValue(readData) ? $", {Units.Bytes(report.BytesVerified)} read and verified" : "";
             // Warnings (such as packs a killed push left behind) never fail the check; errors do.
             var warnings = report.Warnings.Count > 0 ? $", {report.Warnings.Count} warning(s)" : "";

@@ -13,6 +13,12 @@ public sealed record CheckReport
     /// <summary>Problems that make data unrestorable: missing or corrupt objects. Each names the object.</summary>
     public List<string> Errors { get; } = [];
 
+    /// <summary>Keys of the packs found missing, of the wrong size or corrupt: <c>baton repair</c> drops them from the index.</summary>
+    public SortedSet<string> DamagedPacks { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Ids of the blobs found corrupt (their bytes do not decode or do not match the id).</summary>
+    internal HashSet<ContentId> CorruptBlobs { get; } = [];
+
     /// <summary>Harmless findings, such as packs left by an interrupted push.</summary>
     public List<string> Warnings { get; } = [];
 
@@ -83,10 +89,12 @@ public sealed class Checker(Repository repository)
             if (!stored.TryGetValue(packId, out var actual))
             {
                 report.Errors.Add($"pack {PackFormat.KeyOf(packId)} is named by the index but missing from the store");
+                report.DamagedPacks.Add(PackFormat.KeyOf(packId));
             }
             else if (actual != size)
             {
                 report.Errors.Add($"pack {PackFormat.KeyOf(packId)} has {actual} bytes, the index says {size}");
+                report.DamagedPacks.Add(PackFormat.KeyOf(packId));
             }
         }
 
@@ -149,7 +157,8 @@ public sealed class Checker(Repository repository)
         }
     }
 
-    private async Task VerifyPackAsync(ContentId packId, IndexedPack indexed, CheckReport report, CancellationToken cancellationToken)
+    /// <summary>Downloads one pack and verifies its header and every blob; problems go into <paramref name="report"/>.</summary>
+    internal async Task VerifyPackAsync(ContentId packId, IndexedPack indexed, CheckReport report, CancellationToken cancellationToken)
     {
         var key = PackFormat.KeyOf(packId);
         byte[] data;
@@ -170,6 +179,7 @@ public sealed class Checker(Repository repository)
             {
                 // Nothing in a header that does not match its name can be trusted, not even the blob lengths.
                 report.Errors.Add($"pack {key} is corrupt: its header does not match its name");
+                report.DamagedPacks.Add(key);
                 return;
             }
 
@@ -178,6 +188,7 @@ public sealed class Checker(Repository repository)
         catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException or OverflowException)
         {
             report.Errors.Add($"pack {key} is corrupt: {e.Message}");
+            report.DamagedPacks.Add(key);
             return;
         }
 
@@ -193,6 +204,7 @@ public sealed class Checker(Repository repository)
             if (!byId.TryGetValue(id, out var entry) || entry.Offset != blob.Offset || entry.Length != blob.Length)
             {
                 report.Errors.Add($"pack {key}: blob {id.ToShortString()} is not where the index says");
+                report.DamagedPacks.Add(key);
             }
         }
 
@@ -212,11 +224,15 @@ public sealed class Checker(Repository repository)
             if (repository.Cipher.ChunkId(raw.AsSpan(0, entry.RawLength)) != entry.Id)
             {
                 report.Errors.Add($"pack {key}: blob {entry.Id.ToShortString()} is corrupt (hash mismatch)");
+                report.DamagedPacks.Add(key);
+                report.CorruptBlobs.Add(entry.Id);
             }
         }
         catch (InvalidDataException e)
         {
             report.Errors.Add($"pack {key}: blob {entry.Id.ToShortString()} is corrupt ({e.Message})");
+            report.DamagedPacks.Add(key);
+            report.CorruptBlobs.Add(entry.Id);
         }
         finally
         {

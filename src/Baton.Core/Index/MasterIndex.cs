@@ -5,11 +5,28 @@ namespace Baton.Index;
 /// <summary>Where a blob lives.</summary>
 public readonly record struct BlobLocation(ContentId PackId, PackEntry Entry);
 
-/// <summary>All index objects merged: blob id to pack location, and the known packs with their sizes.</summary>
+/// <summary>
+/// All index objects merged: blob id to pack location, and the known packs with their sizes. Built with the store's
+/// listing of packs (<see cref="StoredPacks"/>), it knows which indexed packs are really there: a blob indexed in
+/// several packs is found in one the store holds, and <see cref="IsStored"/> says whether any such pack holds it.
+/// </summary>
 public sealed class MasterIndex
 {
     private readonly Dictionary<ContentId, BlobLocation> _blobs = [];
     private readonly Dictionary<ContentId, long> _packs = [];
+    private readonly IReadOnlyDictionary<ContentId, long>? _stored;
+
+    /// <summary>An index that takes every indexed pack as stored.</summary>
+    public MasterIndex()
+    {
+    }
+
+    /// <summary>An index that knows which packs the store holds.</summary>
+    /// <param name="storedPacks">The packs listed under <c>data/</c>, with their sizes (<see cref="StoredPacks.ListAsync"/>).</param>
+    public MasterIndex(IReadOnlyDictionary<ContentId, long> storedPacks)
+    {
+        _stored = storedPacks;
+    }
 
     /// <summary>Number of distinct blobs.</summary>
     public int BlobCount => _blobs.Count;
@@ -20,13 +37,20 @@ public sealed class MasterIndex
     /// <summary>Every indexed blob.</summary>
     public IEnumerable<KeyValuePair<ContentId, BlobLocation>> Blobs => _blobs;
 
-    /// <summary>Adds one pack's blobs. A blob already known keeps its first location.</summary>
+    /// <summary>
+    /// Adds one pack's blobs. A blob already known keeps its first location, unless that pack is not stored and this
+    /// one is: after a lost pack's chunks were stored again, the index names both, and only the new one can be read.
+    /// </summary>
     public void Add(ContentId packId, long packSize, IEnumerable<PackEntry> entries)
     {
         _packs[packId] = packSize;
+        var stored = HoldsPack(packId);
         foreach (var entry in entries)
         {
-            _blobs.TryAdd(entry.Id, new BlobLocation(packId, entry));
+            if (!_blobs.TryGetValue(entry.Id, out var known) || (stored && !HoldsPack(known.PackId)))
+            {
+                _blobs[entry.Id] = new BlobLocation(packId, entry);
+            }
         }
     }
 
@@ -41,8 +65,18 @@ public sealed class MasterIndex
         }
     }
 
-    /// <summary>Whether a blob is stored.</summary>
+    /// <summary>Whether a blob is indexed (in a pack the store may or may not hold: see <see cref="IsStored"/>).</summary>
     public bool Contains(ContentId id) => _blobs.ContainsKey(id);
+
+    /// <summary>
+    /// Whether a blob is indexed in a pack that the store holds at the size the index records. A writer deduplicates
+    /// only against these: a chunk whose every pack is gone (deleted by hand, lost, truncated) is stored again.
+    /// </summary>
+    public bool IsStored(ContentId id) => _blobs.TryGetValue(id, out var location) && HoldsPack(location.PackId);
+
+    /// <summary>Whether the store holds an indexed pack at the size the index records (always true without a listing).</summary>
+    public bool HoldsPack(ContentId packId) =>
+        _stored is null || (_stored.TryGetValue(packId, out var size) && _packs.TryGetValue(packId, out var indexed) && size == indexed);
 
     /// <summary>Finds a blob.</summary>
     public bool TryGet(ContentId id, out BlobLocation location) => _blobs.TryGetValue(id, out location);

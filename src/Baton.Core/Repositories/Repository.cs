@@ -244,12 +244,12 @@ public sealed class Repository
     public Task<RestoreResult> RestoreAsync(Snapshot snapshot, string directory, RestoreOptions? options = null, CancellationToken cancellationToken = default) =>
         new Restorer(this, options ?? new RestoreOptions()).RestoreAsync(snapshot, directory, cancellationToken);
 
-    /// <summary>Reads and merges every index object.</summary>
+    /// <summary>Reads and merges every index object; a blob indexed in several packs is found in one the store holds.</summary>
     /// <exception cref="IntegrityException">An index object is corrupt.</exception>
     public async Task<MasterIndex> LoadIndexAsync(CancellationToken cancellationToken = default)
     {
         var files = await ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
-        var index = new MasterIndex();
+        var index = new MasterIndex(await StoredPacks.ListAsync(Store, cancellationToken).ConfigureAwait(false));
         foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             index.Add(file);
@@ -260,13 +260,15 @@ public sealed class Repository
 
     /// <summary>
     /// The index a writer may deduplicate against: packs that garbage collection has marked for deletion are left
-    /// out, so their chunks are stored again instead of being referenced from a pack about to disappear.
+    /// out, so their chunks are stored again instead of being referenced from a pack about to disappear; and the
+    /// store's packs are listed once, so that a writer asks <see cref="MasterIndex.IsStored"/> and stores again the
+    /// chunks of packs that are gone.
     /// </summary>
     internal async Task<MasterIndex> LoadIndexForWritingAsync(CancellationToken cancellationToken)
     {
         var marked = await new GarbageCollector(this).MarkedPacksAsync(cancellationToken).ConfigureAwait(false);
         var files = await ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
-        var index = new MasterIndex();
+        var index = new MasterIndex(await StoredPacks.ListAsync(Store, cancellationToken).ConfigureAwait(false));
         foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
             index.Add(file with { Packs = file.Packs.Where(p => !marked.Contains(ContentId.Parse(p.Id))).ToList() });

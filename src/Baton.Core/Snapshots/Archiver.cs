@@ -179,9 +179,10 @@ internal sealed class Archiver
         }
     }
 
+    // Reused only while every chunk is in a pack the store holds: a file whose pack was lost is read and stored again.
     private static bool IsUnchanged(ScannedEntry file, SnapshotEntry old, MasterIndex index) =>
         file.Inode != 0 && old.Inode == file.Inode && old.Size == file.Size && old.MTime == file.MTime && old.Chunks is not null
-        && old.Chunks.All(c => ContentId.TryParse(c, out var id) && index.Contains(id));
+        && old.Chunks.All(c => ContentId.TryParse(c, out var id) && index.IsStored(id));
 
     private async Task RunPipelineAsync(List<FileWork> work, MasterIndex index, CancellationToken cancellationToken)
     {
@@ -364,7 +365,8 @@ internal sealed class Archiver
         {
             var id = _repository.Cipher.ChunkId(job.Buffer.AsSpan(0, job.Length));
             job.Slot.Id = id;
-            if (index.Contains(id) || !_claimed.TryAdd(id, 0))
+            // Only a chunk in a pack the store still holds counts as stored: one in a lost pack is stored again.
+            if (index.IsStored(id) || !_claimed.TryAdd(id, 0))
             {
                 _buffers.Return(job.Buffer);
                 continue;
