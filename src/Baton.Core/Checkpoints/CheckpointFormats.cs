@@ -4,7 +4,7 @@ namespace Baton.Checkpoints;
 public static class CheckpointFormats
 {
     /// <summary>The names <c>--format</c> takes, for help and messages.</summary>
-    public const string Names = "auto, tf, torch, hf, orbax, keras or pattern:GLOB (e.g. pattern:ckpt-{step}.pt)";
+    public const string Names = "auto, tf, torch, hf, orbax, keras, dir or pattern:GLOB (e.g. pattern:ckpt-{step}.pt, pattern:last.pt)";
 
     /// <summary>Creates the detector for <paramref name="format"/>.</summary>
     /// <exception cref="UsageException">The format is unknown or its pattern is malformed.</exception>
@@ -24,6 +24,7 @@ public static class CheckpointFormats
             "hf" => new HfDetector(options),
             "orbax" => new OrbaxDetector(options),
             "keras" => new KerasDetector(options),
+            "dir" => new PatternDetector("**", options, "dir"),
             _ => throw new UsageException($"unknown checkpoint format '{format}': use {Names}"),
         };
     }

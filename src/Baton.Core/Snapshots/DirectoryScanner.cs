@@ -11,6 +11,13 @@ internal static class DirectoryScanner
     /// <summary>Names Baton itself leaves behind in checkpoint directories (restore staging); never pushed.</summary>
     public const string InternalPrefix = ".baton-";
 
+    /// <summary>
+    /// Whether an entry is Baton's own and never pushed: internal names (restore staging) anywhere, and the reserved
+    /// <c>.baton/</c> directory (commit records) at the top.
+    /// </summary>
+    public static bool IsReserved(string relativePath, string name) =>
+        name.StartsWith(InternalPrefix, StringComparison.Ordinal) || relativePath == Checkpoints.CommitRecords.ReservedDirectory;
+
     public static List<ScannedEntry> Scan(string root, IReadOnlyCollection<string>? include)
     {
         var wanted = include is null ? null : new HashSet<string>(include, StringComparer.Ordinal);
@@ -23,12 +30,12 @@ internal static class DirectoryScanner
             var directory = pending.Pop();
             foreach (var info in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", options))
             {
-                if (info.Name.StartsWith(InternalPrefix, StringComparison.Ordinal))
+                var relative = Path.GetRelativePath(root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                if (IsReserved(relative, info.Name))
                 {
                     continue;
                 }
 
-                var relative = Path.GetRelativePath(root, info.FullName).Replace(Path.DirectorySeparatorChar, '/');
                 if (info.LinkTarget is { } target)
                 {
                     if (wanted is null || wanted.Contains(relative))
