@@ -2,6 +2,7 @@ using System.Text.Json;
 using Baton.Checkpoints;
 using Baton.Supervision;
 using Baton.Testing;
+using Baton.Tests.Supervision;
 
 namespace Baton.Tests.Checkpoints;
 

@@ -97,6 +97,7 @@ public sealed class TorchDetectorTests : DetectorTestBase
         Clock.Advance(Options.QuietPeriod + TimeSpan.FromSeconds(1));
         Assert.Equal(["best.pt"], detector.Detect(Directory).Newest?.Files);
 
+        File.Delete(PathOf("last.pt"));
         CheckpointFiles.TorchZip(PathOf("last.pt"), size: 6000);
         Assert.Equal(["best.pt", "last.pt"], detector.Detect(Directory).Newest?.Files);
     }
