@@ -59,11 +59,9 @@ public sealed class TorchStateTests : IDisposable
         Assert.DoesNotContain("done: epoch", run.Output, StringComparison.Ordinal);
         Assert.True(await run.WaitForExitAsync(TimeSpan.FromSeconds(120)) == 0, run.Output);
         var restored = await RunFixtures.RestoreEachAsync(store, _temp.Combine("verify"), "r");
-        foreach (var (directory, _) in restored)
-        {
-            var check = await PythonAsync("check", directory);
-            Assert.True(check.ExitCode == 0, check.Output + "\n" + run.Output);
-        }
+        var check = await PythonAsync(["check", .. restored.Select(r => r.Directory)]);
+        Assert.True(check.ExitCode == 0, check.Output + "\n" + run.Output);
+        Assert.Equal(restored.Count, check.Output.Split('\n').Count(l => l.StartsWith("last ", StringComparison.Ordinal)));
     }
 
     public void Dispose() => _temp.Dispose();

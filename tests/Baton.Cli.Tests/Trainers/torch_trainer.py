@@ -4,7 +4,7 @@ rewritten in place every epoch and best.pt whenever the validation loss improves
 Every tensor of a checkpoint holds its epoch, so a torn or mixed file is detected when it is loaded.
 
   torch_trainer.py train --dir D --epochs N [--epoch-ms MS] [--best-until E] [--numel K] [--resume]
-  torch_trainer.py check DIR     prints 'last E best B' of a restored directory; exit 1 when a file is missing or wrong
+  torch_trainer.py check DIR...  prints 'last E best B' of each restored directory; exit 1 when a file is missing or wrong
 """
 import argparse
 import os
@@ -53,13 +53,14 @@ def train(a):
 
 
 def check(a):
-    try:
-        last = load(os.path.join(a.dir, "last.pt"))
-        best = load(os.path.join(a.dir, "best.pt")) if os.path.exists(os.path.join(a.dir, "best.pt")) else None
-    except Exception as e:  # a torn file fails to load or holds mixed tensors
-        print(f"BAD {a.dir}: {e}", flush=True)
-        return 1
-    print(f"last {last} best {best}", flush=True)
+    for d in a.dirs:
+        try:
+            last = load(os.path.join(d, "last.pt"))
+            best = load(os.path.join(d, "best.pt")) if os.path.exists(os.path.join(d, "best.pt")) else None
+        except Exception as e:  # a torn file fails to load or holds mixed tensors
+            print(f"BAD {d}: {e}", flush=True)
+            return 1
+        print(f"last {last} best {best}", flush=True)
     return 0
 
 
@@ -74,7 +75,7 @@ def main():
     t.add_argument("--numel", type=int, default=100_000)
     t.add_argument("--resume", action="store_true")
     c = sub.add_parser("check")
-    c.add_argument("dir")
+    c.add_argument("dirs", nargs="+")
     a = parser.parse_args()
     return train(a) if a.command == "train" else check(a)
 
