@@ -17,6 +17,7 @@ internal sealed class CheckpointScanner(CheckpointDetector detector, string dire
 
     private readonly Lock _gate = new();
     private readonly HashSet<string> _badRecords = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Checkpoint> _seen = new(StringComparer.Ordinal);
     private bool _announced;
     private bool _committing;
 
@@ -26,6 +27,9 @@ internal sealed class CheckpointScanner(CheckpointDetector detector, string dire
 
     /// <summary>The format in use: the detector's name, or auto's pick once made.</summary>
     public string Format => _committing ? CommitFormat : Detector.Name;
+
+    /// <summary>Whether the directory has shown commit records: they are its checkpoints, and need no settling.</summary>
+    public bool Committing => Volatile.Read(ref _committing);
 
     public DetectionResult Scan(DetectionMode mode)
     {
@@ -113,9 +117,17 @@ internal sealed class CheckpointScanner(CheckpointDetector detector, string dire
             var (step, path) = records[i];
             try
             {
-                var record = CommitRecords.Read(path);
+                // A record is judged once, when first seen: what the trainer writes afterwards belongs to later steps.
                 var recordedAt = File.GetLastWriteTimeUtc(path);
-                return new DetectionResult(ToCheckpoint(record, Path.GetFileName(path), recordedAt), null);
+                var key = Path.GetFileName(path) + "@" + recordedAt.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (!_seen.TryGetValue(key, out var checkpoint))
+                {
+                    checkpoint = ToCheckpoint(CommitRecords.Read(path), Path.GetFileName(path), recordedAt);
+                    _seen.Clear(); // only the newest matters; older ones are superseded
+                    _seen[key] = checkpoint;
+                }
+
+                return new DetectionResult(checkpoint, null);
             }
             catch (FileNotFoundException)
             {
@@ -133,7 +145,8 @@ internal sealed class CheckpointScanner(CheckpointDetector detector, string dire
         return DetectionResult.None;
     }
 
-    // The files as the record names them: the stamps hold the record's sizes, so a file rewritten since fails the push.
+    // The files as the record names them: the stamps hold the record's sizes, and a file written after the record
+    // (a later step's, rewritten in place) gets a stamp no file can match; either way such a push fails, never mixes.
     private Checkpoint ToCheckpoint(CommitRecord record, string name, DateTime recordedAt)
     {
         var files = record.Files ?? CommitRecords.ListAll(Directory).Select(f => new CommitFile(f, new FileInfo(Path.Combine(Directory, f)).Length)).ToList();
@@ -143,7 +156,8 @@ internal sealed class CheckpointScanner(CheckpointDetector detector, string dire
         {
             var info = new FileInfo(Path.Combine(Directory, file.Path));
             var mtime = info.Exists ? info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks : -1;
-            stamps[file.Path] = new FileStamp(file.Size, mtime);
+            var writtenAfter = info.Exists && info.LastWriteTimeUtc > recordedAt;
+            stamps[file.Path] = new FileStamp(writtenAfter ? -1 : file.Size, mtime);
             identity.Append(file.Path).Append('\0').Append(file.Size).Append('\0').Append(mtime).Append('\n');
         }
 
