@@ -100,5 +100,24 @@ public sealed class CommitRecordsTests : IDisposable
         Assert.Null(scanner.Scan(DetectionMode.Live).Newest);
     }
 
+    [Fact]
+    public void A_record_is_judged_once_and_a_file_written_after_it_can_never_match()
+    {
+        var scanner = new CheckpointScanner(new TorchDetector(new DetectorOptions()), Dir, new RecordingLog());
+        CheckpointFiles.Write(Path.Combine(Dir, "model.bin"), 100);
+        CheckpointFiles.Write(Path.Combine(Dir, "opt.bin"), 10);
+        var record = CommitRecords.Write(Dir, 5, ["model.bin", "opt.bin"], TimeProvider.System);
+        // The trainer rewrites opt.bin for the next step (same size) before baton run first looks.
+        File.SetLastWriteTimeUtc(Path.Combine(Dir, "opt.bin"), File.GetLastWriteTimeUtc(record).AddSeconds(1));
+
+        var first = scanner.Scan(DetectionMode.Live).Newest!;
+        File.SetLastWriteTimeUtc(Path.Combine(Dir, "model.bin"), File.GetLastWriteTimeUtc(record).AddSeconds(2));
+        var again = scanner.Scan(DetectionMode.Live).Newest!;
+
+        Assert.Equal(100, first.Stamps["model.bin"].Size);
+        Assert.Equal(-1, first.Stamps["opt.bin"].Size);
+        Assert.Equal(first.Fingerprint, again.Fingerprint);
+    }
+
     public void Dispose() => _temp.Dispose();
 }
