@@ -93,7 +93,15 @@ internal sealed class CheckpointScanner(CheckpointDetector detector, string dire
         if (manifest.Step is { } step && manifest.Labels?.GetValueOrDefault("format") == CommitFormat)
         {
             var files = manifest.Entries.Where(e => e.Kind == EntryKind.File).Select(e => e.Path).ToList();
-            CommitRecords.Write(Directory, step, files, timeProvider);
+            try
+            {
+                CommitRecords.Write(Directory, step, files, timeProvider);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
+            {
+                // The files are restored either way; without the record the trainer is only not told to resume.
+                log.Warn($"cannot record the restored step {step} in {CommitRecords.ReservedDirectory}/commits ({e.Message}); the trainer starts without resume arguments");
+            }
         }
     }
 
