@@ -100,7 +100,7 @@ internal sealed class CheckpointScanner(CheckpointDetector detector, string dire
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
             {
                 // The files are restored either way; without the record the trainer is only not told to resume.
-                log.Warn($"cannot record the restored step {step} in {CommitRecords.ReservedDirectory}/commits ({e.Message}); the trainer starts without resume arguments");
+                log.Warn($"cannot record the restored step {step} in {CommitRecords.ReservedDirectory}/commits ({e.Message}): the trainer may not be told to resume from it");
             }
         }
     }
