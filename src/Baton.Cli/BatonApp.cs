@@ -31,6 +31,7 @@ internal static partial class BatonApp
         root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(CommitCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(TrainerCommand.Create());
         return root;

@@ -46,7 +46,7 @@ internal static class PushCommand
                 dir, runName, new PushOptions
                 {
                     Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver),
-                    OnReservedNameSkipped = path => Console.Error.WriteLine($"baton: warning: left out '{path}': Baton reserves that name for its own temporary files (README, \"Reserved names\")"),
+                    OnReservedNameSkipped = path => Console.Error.WriteLine($"baton: warning: left out '{path}': Baton reserves that name for its own files (README, \"Reserved names\")"),
                 }, cancellationToken));
             if (result.GetValue(json))
             {

@@ -11,6 +11,12 @@ public sealed record Checkpoint(string Format, long? Step, string Name, IReadOnl
     /// <summary>The state in which each file was found; a push checks that nothing was replaced since.</summary>
     public IReadOnlyDictionary<string, Snapshots.FileStamp> Stamps { get; init; } = new Dictionary<string, Snapshots.FileStamp>();
 
+    /// <summary>The commit record that named this checkpoint (its file name), when a trainer committed it explicitly.</summary>
+    public string? CommitRecord { get; init; }
+
+    /// <summary>When the commit record appeared (its modification time, UTC), for the latency of the push.</summary>
+    public DateTimeOffset? RecordedAt { get; init; }
+
     /// <summary>"step N" or the name when the step is unknown, for messages.</summary>
     public string Describe() => Step is { } step ? $"step {step}" : $"'{Name}'";
 }

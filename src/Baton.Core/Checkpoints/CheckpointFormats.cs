@@ -14,11 +14,12 @@ public static class CheckpointFormats
         ("hf", options => new HfDetector(options)),
         ("orbax", options => new OrbaxDetector(options)),
         ("keras", options => new KerasDetector(options)),
+        ("dir", options => new PatternDetector("**", options, "dir")),
     ];
 
     /// <summary>The names <c>--format</c> takes, for help and messages.</summary>
     public static string Names { get; } =
-        $"{string.Join(", ", Detectors.Select(d => d.Name))} or {PatternPrefix}GLOB (e.g. {PatternPrefix}ckpt-{{step}}.pt)";
+        $"{string.Join(", ", Detectors.Select(d => d.Name))} or {PatternPrefix}GLOB (e.g. {PatternPrefix}ckpt-{{step}}.pt, {PatternPrefix}last.pt)";
 
     /// <summary>Creates the detector for <paramref name="format"/>.</summary>
     /// <exception cref="UsageException">The format is unknown or its pattern is malformed.</exception>

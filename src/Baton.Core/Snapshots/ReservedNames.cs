@@ -24,9 +24,17 @@ internal static partial class ReservedNames
     /// <summary>Whether a restore's staging folder is named <paramref name="name"/>.</summary>
     public static bool IsRestoreStaging(string name) => RestoreStaging().IsMatch(name);
 
+    /// <summary>The folder of commit records (<c>baton commit</c>, <c>baton.commit</c>; top level only, never pushed).</summary>
+    public const string CommitRecordsDirectory = Checkpoints.CommitRecords.ReservedDirectory;
+
     /// <summary>Whether <paramref name="relativePath"/> ('/'-separated, from the checkpoint directory) is Baton's own.</summary>
     public static bool IsReserved(string relativePath)
     {
+        if (relativePath == CommitRecordsDirectory)
+        {
+            return true;
+        }
+
         var slash = relativePath.LastIndexOf('/');
         var name = slash < 0 ? relativePath : relativePath[(slash + 1)..];
         return StageTemporary().IsMatch(name) || (slash < 0 && (RestoreStaging().IsMatch(name) || Probe().IsMatch(name)));

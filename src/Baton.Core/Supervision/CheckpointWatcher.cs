@@ -50,8 +50,12 @@ internal sealed class CheckpointWatcher(CheckpointScanner scanner, TimeSpan inte
             {
                 await _wake.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
                 _wake.Reader.TryRead(out _);
-                await Task.Delay(Debounce, timeProvider, cancellationToken).ConfigureAwait(false);
-                _wake.Reader.TryRead(out _);
+                // A commit record is complete when it appears: no burst of events to wait out before pushing it.
+                if (!scanner.Committing)
+                {
+                    await Task.Delay(Debounce, timeProvider, cancellationToken).ConfigureAwait(false);
+                    _wake.Reader.TryRead(out _);
+                }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -193,6 +193,7 @@ public sealed partial class Supervisor
         var clock = _time.GetTimestamp();
         var restored = await _repository.RestoreAsync(newest, _directory, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
         _restoredStep = storeStep;
+        Scanner.Restored(newest.Manifest, _time);
         var after = Scanner.Scan(DetectionMode.Settled).Newest;
         Pushes.MarkCommitted(after, storeStep);
         Leg.Update(l => l with { RestoredSnapshot = newest.Id });
@@ -270,6 +271,7 @@ public sealed partial class Supervisor
         {
             ["BATON_RUN"] = _options.Run,
             ["BATON_CKPT_DIR"] = _directory,
+            ["BATON_COMMIT_DIR"] = _directory,
             ["BATON_RESTORED_STEP"] = Format(_restoredStep),
             ["BATON_RESUME_STEP"] = present is null ? "" : Format(present.Step),
         });
@@ -295,6 +297,11 @@ public sealed partial class Supervisor
     {
         // Pushed through hard links, so that the trainer may delete the checkpoint (keeping its last N) meanwhile.
         using var pin = CheckpointPin.TryCreate(_directory, checkpoint);
+        if (checkpoint.RecordedAt is { } recorded)
+        {
+            _log.Info($"push of {checkpoint.Describe()} starts {(_time.GetUtcNow() - recorded).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms after its commit record appeared");
+        }
+
         return await _repository!.PushAsync(pin?.Path ?? _directory, _options.Run, new PushOptions
         {
             Step = checkpoint.Step,
@@ -313,6 +320,7 @@ public sealed partial class Supervisor
     private void OnCommitted(Checkpoint checkpoint, Snapshot snapshot)
     {
         Interlocked.Increment(ref _commits);
+        Scanner.Committed(checkpoint);
         var stats = snapshot.Manifest.Stats;
         _log.Info($"pushed {checkpoint.Describe()}: snapshot {snapshot.Id}, {stats.Files} files, {Bytes(stats.Bytes)} ({Bytes(stats.BytesNew)} new) in {Durations.Format(TimeSpan.FromSeconds(stats.Seconds))}");
         MaybePrune();

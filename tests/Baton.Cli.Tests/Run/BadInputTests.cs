@@ -15,7 +15,7 @@ public sealed class BadInputTests : IDisposable
         { "no command after --", [], [], "no training command" },
         { "a command that does not exist", [], ["no-such-trainer-5e1b", "--epochs", "3"], "command 'no-such-trainer-5e1b' not found on PATH" },
         { "an unknown format", ["--format", "caffe"], ["sh", "-c", "exit 0"], "unknown checkpoint format 'caffe'" },
-        { "a pattern without {step}", ["--format", "pattern:ckpt.bin"], ["sh", "-c", "exit 0"], "has no {step}" },
+        { "a pattern without a glob", ["--format", "pattern:"], ["sh", "-c", "exit 0"], "needs a glob" },
         { "a duration that is not one", ["--grace", "soon"], ["sh", "-c", "exit 0"], "--grace 'soon' is not a duration" },
         { "an unknown signal", ["--signal", "SIGNOPE"], ["sh", "-c", "exit 0"], "--signal 'SIGNOPE' is not a signal" },
         { "an unknown cloud", ["--preemption", "ibm"], ["sh", "-c", "exit 0"], "unknown --preemption 'ibm'" },

@@ -114,9 +114,41 @@ public sealed class DirectoryFormatTests : DetectorTestBase
         Assert.Equal("torch", detector.Name);
     }
 
+    [Fact]
+    public void A_pattern_with_a_fixed_name_is_one_checkpoint_once_it_settles()
+    {
+        var detector = CheckpointFormats.Create("pattern:last.pt", Options);
+        CheckpointFiles.Write(PathOf("last.pt"), 100);
+        CheckpointFiles.Write(PathOf("other.pt"), 100);
+
+        Assert.Null(detector.Detect(Directory).Newest);
+        var found = Settle(detector);
+
+        Assert.Equal(["last.pt"], found?.Files);
+        Assert.Null(found?.Step);
+        Assert.Equal("pattern", detector.Name);
+    }
+
+    [Fact]
+    public void Format_dir_takes_the_whole_directory_after_the_quiet_period_without_baton_s_own_files()
+    {
+        Options = Options with { StepFrom = new System.Text.RegularExpressions.Regex(@"epoch(\d+)") };
+        var detector = CheckpointFormats.Create("dir", Options);
+        CheckpointFiles.Write(PathOf("weights/epoch7.bin"), 100);
+        CheckpointFiles.Text(PathOf("state.json"), "{}");
+        CheckpointFiles.Text(PathOf(".baton/commits/.tmp-1"), "x");
+
+        Assert.Null(detector.Detect(Directory).Newest);
+        var found = Settle(detector);
+
+        Assert.Equal(["state.json", "weights/epoch7.bin"], found?.Files);
+        Assert.Equal(7, found?.Step);
+        Assert.Equal("dir", detector.Name);
+    }
+
     [Theory]
     [InlineData("caffe", "unknown checkpoint format 'caffe'")]
-    [InlineData("pattern:ckpt.bin", "has no {step}")]
+    [InlineData("pattern:", "needs a glob")]
     [InlineData("pattern:../ckpt-{step}", "relative to the checkpoint directory")]
     public void A_bad_format_is_a_usage_error(string format, string message)
     {
