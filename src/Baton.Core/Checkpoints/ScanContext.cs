@@ -57,6 +57,39 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
         return age.Changing >= churning ? Checkpoints.Companion.Left : Checkpoints.Companion.Settling;
     }
 
+    /// <summary>
+    /// Whether a zip-framed file is whole right now: its end-of-central-directory record closes it, and its size and
+    /// modification time did not move while the record was read. Records the state it was whole in, which the push
+    /// checks again before and after reading the file.
+    /// </summary>
+    public bool ZipComplete(string file)
+    {
+        var full = FullPath(file);
+        var before = new FileInfo(full);
+        if (!before.Exists || !ZipTrailer.IsComplete(full))
+        {
+            return false;
+        }
+
+        var after = new FileInfo(full);
+        if (!after.Exists || after.Length != before.Length || after.LastWriteTimeUtc != before.LastWriteTimeUtc)
+        {
+            return false;
+        }
+
+        _states[file] = (after.Length, after.LastWriteTimeUtc.Ticks);
+        return true;
+    }
+
+    /// <summary>Records the file's state; returns how long it has looked like this (null when gone or cut off by a dead writer).</summary>
+    public TimeSpan? StableFor(string file, TimeSpan required) => Observe(file, required)?.Stable;
+
+    /// <summary>Asks for another scan within <paramref name="wait"/> (something seen may be whole by then).</summary>
+    public void RecheckWithin(TimeSpan wait) => RecheckIn = RecheckIn is { } current && current < wait ? current : wait;
+
+    /// <summary>Whether scans may wait for writers (<see cref="DetectionMode.Live"/>).</summary>
+    public bool Live => mode == DetectionMode.Live;
+
     private FileAge? Observe(string file, TimeSpan required)
     {
         var info = new FileInfo(FullPath(file));
@@ -114,8 +147,8 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
 
             foreach (var entry in entries)
             {
-                if (Snapshots.ReservedNames.IsReserved(Path.GetRelativePath(Root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/'))
-                    || entry.LinkTarget is not null)
+                var relative = Path.GetRelativePath(Root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                if (Snapshots.ReservedNames.IsReserved(relative) || entry.LinkTarget is not null)
                 {
                     continue;
                 }
@@ -126,7 +159,7 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
                 }
                 else
                 {
-                    result.Add(Path.GetRelativePath(Root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/'));
+                    result.Add(relative);
                 }
             }
         }
