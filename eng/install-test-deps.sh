@@ -13,6 +13,8 @@ need_apt ssh-keygen openssh-client
 need_apt chromium chromium                                 # baton report is rendered by headless Chromium in its test
 need_apt rclone rclone                                     # the rclone store's tests drive the real rclone
 need_apt script bsdutils                                   # the live progress bar is tested on a pseudo-terminal made by script(1)
+need_apt faketime faketime                                 # prune and lease tests shift a client clock
+need_apt unshare util-linux                                # tests run a writer in another pid namespace
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2
