@@ -18,7 +18,7 @@ public sealed record LeaseOptions
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
 
     /// <summary>The default <see cref="Timeout"/>; the holder rewrites its heartbeat four times within it.</summary>
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>Who holds the lease, for messages (e.g. "baton run, leg 3").</summary>
     public string Holder { get; init; } = "baton";
