@@ -87,6 +87,28 @@ public sealed class CommitConfirmationTests : IDisposable
         Assert.Equal(1, (await push.WaitAsync(TimeSpan.FromSeconds(60))).Manifest.Step);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_collection_marker_the_store_last_saw_a_minute_ago_does_not_hold_a_push_and_is_removed()
+    {
+        var store = new CollectingStore(_temp.Combine("store"));
+        var repository = await Repository.OpenOrInitAsync(store, TestRepositories.Small);
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "w.bin"), 500_000, 1);
+        // The marker of a prune killed (or paused) long ago: written, then left without heartbeats.
+        var killed = await InFlightMarker.BeginCollectionAsync(repository);
+        var key = InFlightMarker.Prefix + killed.Id;
+        var bytes = await store.ReadAllAsync(key);
+        await killed.DisposeAsync();
+        await store.PutAsync(key, bytes, PutMode.Overwrite);
+        var path = _temp.Combine("store", "inflight", killed.Id);
+        File.SetLastWriteTimeUtc(path, TimeProvider.System.GetUtcNow().UtcDateTime - TimeSpan.FromMinutes(1));
+
+        var snapshot = await repository.PushAsync(source, "r", new() { Step = 1 }).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, snapshot.Manifest.Step);
+        Assert.False(File.Exists(path), "the stale collection marker is still there");
+    }
+
     public void Dispose() => _temp.Dispose();
 
     /// <summary>A folder store that runs an action just before a run's manifest is written.</summary>
