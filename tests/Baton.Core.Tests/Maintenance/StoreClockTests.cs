@@ -97,22 +97,62 @@ public sealed class StoreClockTests : IDisposable
     [Fact(Timeout = 120_000)]
     public async Task A_collection_whose_marker_was_removed_as_stale_stops_before_it_deletes_anything()
     {
-        var store = new MarkerRemovingStore(_temp.Combine("store"));
+        var store = new InFlightListingStore(_temp.Combine("store"));
         var repository = await Repository.OpenOrInitAsync(store);
+        await PushThreeAsync(repository);
+        var packs = (await store.ListAllAsync("data/")).Select(i => i.Key).ToList();
+        // As if another process judged the collection dead right after it looked for pushes.
+        store.AfterListing = async keys =>
+        {
+            foreach (var key in keys)
+            {
+                await store.DeleteAsync(key);
+            }
+        };
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => new Pruner(repository).PruneAsync("r", new RetentionPolicy { KeepLast = 1 }));
+
+        Assert.Contains("stopped without deleting", error.Message, StringComparison.Ordinal);
+        await AssertNothingDeletedAndLaterPruneFinishesAsync(store, repository, packs);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_collection_paused_for_longer_than_half_its_timeout_stops_before_it_deletes_anything()
+    {
+        var store = new InFlightListingStore(_temp.Combine("store"));
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var repository = await Repository.OpenOrInitAsync(store, new RepositoryOptions { TimeProvider = clock });
+        await PushThreeAsync(repository);
+        var packs = (await store.ListAllAsync("data/")).Select(i => i.Key).ToList();
+        // The process stands still for 30 seconds (SIGSTOP, a suspended VM) right after it looked for pushes; its
+        // monotonic clock runs on.
+        store.AfterListing = _ =>
+        {
+            store.AfterListing = null;
+            clock.Advance(TimeSpan.FromSeconds(30));
+            return Task.CompletedTask;
+        };
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => new Pruner(repository).PruneAsync("r", new RetentionPolicy { KeepLast = 1 }));
+
+        Assert.Contains("stopped without deleting", error.Message, StringComparison.Ordinal);
+        await AssertNothingDeletedAndLaterPruneFinishesAsync(store, repository, packs);
+    }
+
+    private async Task PushThreeAsync(Repository repository)
+    {
         var source = _temp.Combine("src");
         for (var step = 1; step <= 3; step++)
         {
             TestData.WriteRandomFile(Path.Combine(source, "a.bin"), 1_000_000, step);
             await repository.PushAsync(source, "r", new() { Step = step });
         }
+    }
 
-        var packs = (await store.ListAllAsync("data/")).Select(i => i.Key).ToList();
-        store.Armed = true; // as if another process judged the collection dead right after it looked for pushes
-        var error = await Assert.ThrowsAsync<ConflictException>(() => new Pruner(repository).PruneAsync("r", new RetentionPolicy { KeepLast = 1 }));
-
-        Assert.Contains("stopped without deleting", error.Message, StringComparison.Ordinal);
+    private async Task AssertNothingDeletedAndLaterPruneFinishesAsync(InFlightListingStore store, Repository repository, List<string> packs)
+    {
         Assert.All(packs, key => Assert.True(File.Exists(_temp.Combine("store", key)), $"{key} was deleted"));
-        store.Armed = false;
+        store.AfterListing = null;
         var report = await new Checker(repository).CheckAsync(readData: true);
         Assert.True(report.IsHealthy, string.Join("\n", report.Errors));
         Assert.Equal(2, (await new GarbageCollector(repository).CollectAsync()).PacksDeleted); // a later prune finishes
@@ -128,12 +168,12 @@ public sealed class StoreClockTests : IDisposable
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + shift;
     }
 
-    /// <summary>A folder store that, when armed, removes every in-flight marker right after they are listed.</summary>
-    private sealed class MarkerRemovingStore(string root) : IObjectStore
+    /// <summary>A folder store that runs an action (given the keys listed) right after <c>inflight/</c> is listed.</summary>
+    private sealed class InFlightListingStore(string root) : IObjectStore
     {
         private readonly FolderStore _inner = new(root);
 
-        public bool Armed { get; set; }
+        public Func<IReadOnlyList<string>, Task>? AfterListing { get; set; }
 
         public string Location => _inner.Location;
 
@@ -149,19 +189,16 @@ public sealed class StoreClockTests : IDisposable
 
         public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
         {
-            var all = new List<ObjectInfo>();
+            var keys = new List<string>();
             await foreach (var info in _inner.ListAsync(prefix, cancellationToken))
             {
-                all.Add(info);
+                keys.Add(info.Key);
                 yield return info;
             }
 
-            if (Armed && prefix == InFlightMarker.Prefix)
+            if (prefix == InFlightMarker.Prefix && AfterListing is { } action)
             {
-                foreach (var info in all)
-                {
-                    await _inner.DeleteAsync(info.Key, cancellationToken);
-                }
+                await action(keys);
             }
         }
 
