@@ -63,6 +63,75 @@ public sealed class ConcurrentPruneTests : IDisposable
         await AssertKeptOrFailedAsync(exit, $"{push.Output}\n--- prune\n{pruned}", store, source);
     }
 
+    [Fact(Timeout = 400_000)]
+    public async Task A_prune_paused_in_its_sweep_stops_itself_when_it_resumes_and_a_push_meanwhile_waits_then_succeeds()
+    {
+        var store = _temp.Combine("store");
+        Assert.Equal(0, (await BatonCli.RunAsync(["init", "--store", store])).ExitCode);
+        // Snapshot 1 holds six 32 MB files, snapshot 2 the first 12 MB of each: pruning snapshot 1 repacks six packs
+        // that are mostly garbage (copying 72 MB, which takes a while), then deletes them.
+        var old = _temp.Combine("old");
+        for (var i = 0; i < 6; i++)
+        {
+            TestData.WriteRandomFile(Path.Combine(old, $"f{i}.bin"), 32 << 20, 10 + i);
+        }
+
+        Assert.Equal(0, (await BatonCli.RunAsync(["push", old, "--store", store, "--run", "old", "--step", "1"])).ExitCode);
+        foreach (var file in Directory.EnumerateFiles(old))
+        {
+            using var stream = new FileStream(file, FileMode.Open);
+            stream.SetLength(12 << 20);
+        }
+
+        Assert.Equal(0, (await BatonCli.RunAsync(["push", old, "--store", store, "--run", "old", "--step", "2"])).ExitCode);
+        var packs = Directory.EnumerateFiles(Path.Combine(store, "data"), "*", SearchOption.AllDirectories).ToList();
+
+        using var prune = BatonCli.Start(["prune", "--store", store, "--run", "old", "--keep-last", "1"]);
+        prune.StandardInput.Close();
+        var pruneOut = prune.StandardOutput.ReadToEndAsync();
+        var pruneErr = prune.StandardError.ReadToEndAsync();
+        var inflight = Path.Combine(store, "inflight");
+        var clock = Stopwatch.StartNew();
+        while (!(Directory.Exists(inflight) && Directory.EnumerateFiles(inflight).Any(f => !Path.GetFileName(f).StartsWith('.'))))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120) && !prune.HasExited, "the prune never began to sweep");
+            await Task.Delay(2);
+        }
+
+        Signals.Send(prune.Id, Signals.SigStop);
+        CliResult pushed;
+        try
+        {
+            while (!ForeignBaton.IsStopped(prune.Id))
+            {
+                await Task.Delay(5);
+            }
+
+            Assert.All(packs, p => Assert.True(File.Exists(p), "the prune deleted a pack before it was stopped; the test caught it too late"));
+            var source = _temp.Combine("new");
+            TestData.WriteRandomFile(Path.Combine(source, "w.bin"), 3_000_000, 99);
+            pushed = await BatonCli.RunAsync(["push", source, "--store", store, "--run", "new", "--step", "1"], timeout: TimeSpan.FromMinutes(3));
+        }
+        finally
+        {
+            Signals.Send(prune.Id, Signals.SigCont);
+        }
+
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        await prune.WaitForExitAsync();
+        var pruneOutput = $"{await pruneOut}{await pruneErr}";
+        Assert.True(prune.ExitCode == 5, $"exit {prune.ExitCode}: {pruneOutput}");
+        Assert.Contains("stopped without deleting more", pruneOutput, StringComparison.Ordinal);
+        Assert.All(packs, p => Assert.True(File.Exists(p), $"the resumed prune deleted {p}"));
+
+        var check = await BatonCli.RunAsync(["check", "--store", store, "--read-data"]);
+        Assert.True(check.ExitCode == 0, check.ToString());
+        var again = await BatonCli.RunAsync(["prune", "--store", store, "--run", "old", "--keep-last", "1"]);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        check = await BatonCli.RunAsync(["check", "--store", store, "--read-data"]);
+        Assert.True(check.ExitCode == 0, check.ToString());
+    }
+
     // A store where run "old" has two snapshots (the first holds shared.bin), and a checkpoint that shares shared.bin
     // and adds a file big enough that its push is still uploading after its first pack.
     private async Task<(string Store, string Source)> PrepareAsync()
