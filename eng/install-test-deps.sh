@@ -19,6 +19,8 @@ need_apt script bsdutils                                   # the live progress b
 /usr/bin/python3 -c 'import xxhash' >/dev/null 2>&1 || apt_packages+=(python3-xxhash)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || apt_packages+=(python3-cryptography)
 /usr/bin/python3 -c 'import argon2' >/dev/null 2>&1 || apt_packages+=(python3-argon2)
+need_apt faketime faketime                                 # prune and lease tests shift a client clock
+need_apt unshare util-linux                                # tests run a writer in another pid namespace
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2

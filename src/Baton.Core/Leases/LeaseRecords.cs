@@ -8,6 +8,17 @@ public sealed record LeaseClaim
     public long Epoch { get; init; }
     public string Host { get; init; } = "";
     public int ProcessId { get; init; }
+
+    /// <summary>The holder's boot id, pid namespace and process start time (<c>null</c> in claims of older versions):
+    /// a holder is judged gone at once only when all three say its process is no longer there.</summary>
+    public string? BootId { get; init; }
+
+    /// <inheritdoc cref="BootId"/>
+    public long? PidNamespace { get; init; }
+
+    /// <inheritdoc cref="BootId"/>
+    public long? ProcessStart { get; init; }
+
     public string Holder { get; init; } = "";
     public DateTimeOffset Acquired { get; init; }
 }

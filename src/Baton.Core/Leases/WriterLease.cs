@@ -10,8 +10,15 @@ public sealed record LeaseOptions
     /// <summary>Fence a live holder instead of giving up.</summary>
     public bool TakeOver { get; init; }
 
-    /// <summary>A holder whose heartbeat is older than this is presumed dead (a preempted machine never releases).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// A holder whose heartbeat is older than this, by the store's clock, is presumed dead (a preempted machine never
+    /// releases). Short, so that the next machine starts soon: a holder wrongly presumed dead is fenced by the epochs
+    /// and cannot commit after its successor (docs/DESIGN.md, "One writer per run").
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>The default <see cref="Timeout"/>; the holder rewrites its heartbeat four times within it.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>Who holds the lease, for messages (e.g. "baton run, leg 3").</summary>
     public string Holder { get; init; } = "baton";
@@ -41,7 +48,7 @@ public sealed class WriterLease : IAsyncDisposable
         _run = run;
         Epoch = epoch;
         TookOverFrom = tookOverFrom;
-        _beat = new PeriodicTimer(options.Timeout / 6, repository.Options.TimeProvider);
+        _beat = new PeriodicTimer(options.Timeout / 4, repository.Options.TimeProvider);
         _heartbeat = BeatAsync();
     }
 
@@ -76,12 +83,13 @@ public sealed class WriterLease : IAsyncDisposable
         {
             var claim = await MetadataStore.TryReadAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
             var beat = await MetadataStore.TryReadAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
-            var last = beat?.Time ?? claim?.Acquired ?? DateTimeOffset.MinValue;
             var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
-            var age = now - last;
-            var gone = claim is not null && Platform.LocalProcess.IsGone(claim.Host, claim.ProcessId, repository.Options.HostName);
+            var gone = claim is not null && Platform.LocalProcess.IsGone(claim.Host, claim.ProcessId, claim.BootId, claim.PidNamespace, claim.ProcessStart,
+                repository.Options.HostName);
             if (beat is not { Released: true })
             {
+                var age = await HeartbeatAgeAsync(repository, run, current, cancellationToken).ConfigureAwait(false)
+                    ?? now - (beat?.Time ?? claim?.Acquired ?? DateTimeOffset.MinValue);
                 if (age < options.Timeout && !options.TakeOver && !gone)
                 {
                     throw new ConflictException(
@@ -99,6 +107,9 @@ public sealed class WriterLease : IAsyncDisposable
             Epoch = epoch,
             Host = repository.Options.HostName,
             ProcessId = Environment.ProcessId,
+            BootId = Platform.ProcessIdentity.Current.BootId,
+            PidNamespace = Platform.ProcessIdentity.Current.PidNamespace,
+            ProcessStart = Platform.ProcessIdentity.Current.StartTime,
             Holder = options.Holder,
             Acquired = now,
         };
@@ -186,6 +197,31 @@ public sealed class WriterLease : IAsyncDisposable
         }
 
         return current;
+    }
+
+    // The age of the holder's last heartbeat (or of its claim, before its first heartbeat) by the store's clock: a probe
+    // written now and the heartbeat are both stamped by the store, so no client clock enters the verdict. Null when
+    // the store reports no modification times (the recorded times are compared with this machine's clock then).
+    private static async Task<TimeSpan?> HeartbeatAgeAsync(Repository repository, string run, long epoch, CancellationToken cancellationToken)
+    {
+        var store = repository.Store;
+        var last = await store.StatAsync(HeartbeatKey(repository, run, epoch), cancellationToken).ConfigureAwait(false)
+            ?? await store.StatAsync(ClaimKey(repository, run, epoch), cancellationToken).ConfigureAwait(false);
+        if (last?.LastModified is null)
+        {
+            return null;
+        }
+
+        var probeKey = $"{repository.RunPrefix(run)}clock/{Guid.NewGuid():N}";
+        await store.PutAsync(probeKey, ReadOnlyMemory<byte>.Empty, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await store.StatAsync(probeKey, cancellationToken).ConfigureAwait(false) is { } probe ? StoreClock.AgeOf(last.Value, probe) : null;
+        }
+        finally
+        {
+            await store.DeleteAsync(probeKey, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private static string Age(TimeSpan age) => age.TotalSeconds < 120

@@ -16,7 +16,8 @@ namespace Baton.Maintenance;
 /// live blobs of marked packs are copied into new packs, a new index object naming the new packs and without the
 /// doomed ones is written, then the old index objects are deleted, then the doomed packs, then the marks.</item>
 /// </list>
-/// Every step leaves a healthy repository if the process is killed between steps (docs/DESIGN.md).
+/// Every step leaves a healthy repository if the process is killed between steps, and a collection that finds itself
+/// paused for too long stops before its next delete (docs/DESIGN.md).
 /// </summary>
 public sealed class GarbageCollector(Repository repository, RepackPolicy? repack = null)
 {
@@ -81,7 +82,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
         // Only after the mark is durable may we look for pushes: one that starts later sees the mark. Our own marker
         // keeps other collections from sweeping while we write packs they have never seen.
         await using var self = await InFlightMarker.BeginCollectionAsync(repository, cancellationToken).ConfigureAwait(false);
-        var inFlight = (await InFlightMarker.ListLiveAsync(repository, cancellationToken).ConfigureAwait(false)).Where(r => r.Id != self.Id).ToList();
+        var inFlight = (await InFlightMarker.ListLiveAsync(repository, self, cancellationToken).ConfigureAwait(false)).ToList();
         if (inFlight.Count > 0)
         {
             var condemned = pending.Where(p => !repackMarked.Contains(p)).ToList();
@@ -105,7 +106,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
 
         // A new pack can be byte for byte a marked one (an earlier repack killed before its index): it stays.
         var doomed = pending.Where(p => !plan.Kept.Contains(p) && !copied.Packs.Any(n => n.Id == p.ToString())).ToHashSet();
-        await SweepAsync(indexFiles, doomed, copied.Packs, packSizes, cancellationToken).ConfigureAwait(false);
+        await SweepAsync(self, indexFiles, doomed, copied.Packs, packSizes, cancellationToken).ConfigureAwait(false);
         await DeleteMarksAsync(marks, cancellationToken).ConfigureAwait(false);
         var rewritten = doomed.Where(plan.Rewritten.Contains).ToList();
         var deleted = doomed.Where(p => !plan.Rewritten.Contains(p)).ToList();
@@ -172,7 +173,9 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
         return plan;
     }
 
-    private async Task SweepAsync(IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> doomed, IReadOnlyList<IndexedPack> written,
+    // Before every delete the collection makes sure it has not been paused long enough for a push to judge its marker
+    // stale and confirm a snapshot that this sweep would now break (docs/DESIGN.md, "Garbage collection").
+    private async Task SweepAsync(InFlightMarker self, IReadOnlyDictionary<string, IndexFile> indexFiles, HashSet<ContentId> doomed, IReadOnlyList<IndexedPack> written,
         Dictionary<ContentId, long> packSizes, CancellationToken cancellationToken)
     {
         if (doomed.Count == 0 && written.Count == 0)
@@ -192,6 +195,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
 
         foreach (var (key, _) in affected)
         {
+            await self.EnsureAliveAsync(cancellationToken).ConfigureAwait(false);
             await repository.Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
@@ -199,6 +203,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
         long freed = 0, deleted = 0;
         foreach (var pack in doomed)
         {
+            await self.EnsureAliveAsync(cancellationToken).ConfigureAwait(false);
             await repository.Store.DeleteAsync(PackFormat.KeyOf(pack), cancellationToken).ConfigureAwait(false);
             freed += packSizes[pack];
             Progress?.Report(new TransferProgress(freed, total, ++deleted, doomed.Count));

@@ -19,6 +19,17 @@ public sealed record InFlightRecord
 
     public string Host { get; init; } = "";
     public int ProcessId { get; init; }
+
+    /// <summary>The writer's boot id, pid namespace and process start time (<c>null</c> in records of older versions):
+    /// a marker is judged gone at once only when all three say its process is no longer there.</summary>
+    public string? BootId { get; init; }
+
+    /// <inheritdoc cref="BootId"/>
+    public long? PidNamespace { get; init; }
+
+    /// <inheritdoc cref="BootId"/>
+    public long? ProcessStart { get; init; }
+
     public DateTimeOffset Started { get; init; }
     public DateTimeOffset Heartbeat { get; init; }
 }

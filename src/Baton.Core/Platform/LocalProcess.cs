@@ -1,17 +1,24 @@
-using System.Diagnostics;
-
 namespace Baton.Platform;
 
 /// <summary>Whether a writer recorded in the store is known to be gone.</summary>
 internal static class LocalProcess
 {
     /// <summary>
-    /// True only when the record was written on this host and no process with that id runs here any more: such a
-    /// writer was killed and will never heartbeat again. Any doubt (another host, a reused id) answers false.
+    /// True only when the record was written by a process of this very machine and pid namespace (same host name,
+    /// boot id and pid namespace) and that process no longer exists: its pid is absent, or now belongs to a process
+    /// that started at another time. Such a writer was killed and will never heartbeat again. Any doubt (another
+    /// host, a container with the host's name, a record without the identity fields) answers false: the caller then
+    /// waits for the heartbeat to expire.
     /// </summary>
-    public static bool IsGone(string recordedHost, int processId, string thisHost)
+    public static bool IsGone(string recordedHost, int processId, string? bootId, long? pidNamespace, long? startTime, string thisHost)
     {
-        if (!string.Equals(recordedHost, thisHost, StringComparison.Ordinal) || processId <= 0)
+        if (!string.Equals(recordedHost, thisHost, StringComparison.Ordinal) || processId <= 0 || startTime is null)
+        {
+            return false;
+        }
+
+        var here = ProcessIdentity.Current;
+        if (!here.IsComplete || bootId != here.BootId || pidNamespace != here.PidNamespace)
         {
             return false;
         }
@@ -21,18 +28,7 @@ internal static class LocalProcess
             return false;
         }
 
-        try
-        {
-            using var process = Process.GetProcessById(processId);
-            return process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
+        var now = ProcessIdentity.ReadStartTime(processId);
+        return now is null ? !File.Exists($"/proc/{processId}/stat") : now != startTime;
     }
 }

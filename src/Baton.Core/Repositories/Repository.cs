@@ -228,7 +228,7 @@ public sealed class Repository
         try
         {
             await using var marker = await InFlightMarker.BeginAsync(this, run, cancellationToken).ConfigureAwait(false);
-            return await new Archiver(this, options).PushAsync(directory, run, cancellationToken).ConfigureAwait(false);
+            return await new Archiver(this, options, marker).PushAsync(directory, run, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -36,10 +36,13 @@ internal sealed class Archiver
     private long _totalBytes;
     private long _totalFiles;
 
-    public Archiver(Repository repository, PushOptions options)
+    private readonly Maintenance.InFlightMarker? _marker;
+
+    public Archiver(Repository repository, PushOptions options, Maintenance.InFlightMarker? marker = null)
     {
         _repository = repository;
         _options = options;
+        _marker = marker;
         _compressor = new BlobCompressor(options.CompressionLevel);
     }
 
@@ -137,7 +140,91 @@ internal sealed class Archiver
             await lease.EnsureCurrentAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+        var snapshot = await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+        if (_marker is not null)
+        {
+            await ConfirmAsync(snapshot, _marker, entries, index, cancellationToken).ConfigureAwait(false);
+        }
+
+        return snapshot;
+    }
+
+    // After the commit: make sure no concurrent collection removed packs this snapshot needs while the push was
+    // paused; chunks found lost are stored again from the files, which are content-addressed like the snapshot's
+    // chunk lists, so the committed snapshot is whole again (docs/DESIGN.md, "Garbage collection").
+    private async Task ConfirmAsync(Snapshot snapshot, Maintenance.InFlightMarker marker, List<ScannedEntry> entries, MasterIndex index,
+        CancellationToken cancellationToken)
+    {
+        var confirmation = new Maintenance.CommitConfirmation(_repository, marker);
+        var packOf = index.Blobs.ToDictionary(b => b.Key, b => b.Value.PackId);
+        foreach (var pack in _written)
+        {
+            foreach (var entry in pack.Entries)
+            {
+                packOf[entry.Id] = pack.Id;
+            }
+        }
+
+        for (var round = 1; ; round++)
+        {
+            await confirmation.WaitForCollectionsAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            var lost = await confirmation.FindLostChunksAsync(snapshot.Manifest, packOf, cancellationToken).ConfigureAwait(false);
+            if (lost.Count == 0)
+            {
+                return;
+            }
+
+            if (round == 3)
+            {
+                throw Maintenance.CommitConfirmation.Lost(snapshot);
+            }
+
+            foreach (var pack in await StoreAgainAsync(snapshot, entries, packOf, lost, cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var entry in pack.Entries)
+                {
+                    packOf[entry.Id] = pack.Id;
+                }
+            }
+        }
+    }
+
+    // Stores the lost chunks again by pushing the files that hold them through a fresh pipeline that knows every other
+    // chunk as present; a file that no longer cuts into the committed chunk list cannot make the snapshot whole.
+    private async Task<IReadOnlyList<SealedPackInfo>> StoreAgainAsync(Snapshot snapshot, List<ScannedEntry> entries,
+        Dictionary<ContentId, ContentId> packOf, HashSet<ContentId> lost, CancellationToken cancellationToken)
+    {
+        var committed = snapshot.Manifest.Entries.Where(e => e.Chunks is not null).ToDictionary(e => e.Path, e => e.Chunks!, StringComparer.Ordinal);
+        var work = entries.Where(e => e.Kind == EntryKind.File && committed[e.RelativePath].Any(c => lost.Contains(ContentId.Parse(c))))
+            .Select(e => new FileWork(e)).ToList();
+        var present = new MasterIndex();
+        foreach (var (chunk, pack) in packOf.Where(p => !lost.Contains(p.Key)))
+        {
+            present.Add(pack, 0, [new PackEntry(chunk, 0, 0, 0, default)]);
+        }
+
+        var again = new Archiver(_repository, _options with { Progress = null });
+        try
+        {
+            await again.RunPipelineAsync(work, present, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CheckpointChangedException e)
+        {
+            throw Maintenance.CommitConfirmation.Lost(snapshot, e);
+        }
+
+        if (work.Any(w => !w.Chunks.Select(c => c.Id.ToString()).SequenceEqual(committed[w.Entry.RelativePath], StringComparer.Ordinal)))
+        {
+            throw Maintenance.CommitConfirmation.Lost(snapshot);
+        }
+
+        if (again._written.Count > 0)
+        {
+            await _repository.WriteIndexAsync(MasterIndex.Describe(again._written.Select(p => (p.Id, (long)p.Length, p.Entries))), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        return again._written;
     }
 
     // A link that restore would refuse makes a snapshot that can never be restored: say so now, not after the machine is gone.

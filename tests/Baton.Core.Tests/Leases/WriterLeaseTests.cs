@@ -47,6 +47,8 @@ public sealed class WriterLeaseTests : IDisposable
         await a.PushAsync(source, "r", new() { Step = 1 });
         var stale = await WriterLease.AcquireAsync(a, "r");
         _clock.Advance(TimeSpan.FromMinutes(10));
+        // Ages are judged by the store's clock: the store last heard from A ten minutes ago.
+        File.SetLastWriteTimeUtc(_temp.Combine("store", "runs", "r", "epochs", $"{stale.Epoch:D10}"), TimeProvider.System.GetUtcNow().UtcDateTime - TimeSpan.FromMinutes(10));
 
         var b = await OpenAsync("machine-b");
         await using var fresh = await WriterLease.AcquireAsync(b, "r");
