@@ -36,6 +36,12 @@ public sealed partial class Supervisor
     private volatile string? _launchFingerprint;
     private volatile bool _progress;
     private int _commits;
+    private DirectoryLock? _lock;
+    private string _signalFile = "";
+    private readonly TaskCompletionSource _firstLaunch = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _launched;
+    private volatile bool _newCheckpointSeen;
+    private string? _firstLaunchFingerprint;
 
     /// <summary>Creates a supervisor; nothing happens until <see cref="RunAsync"/>.</summary>
     /// <param name="store">The store holding the run.</param>
@@ -58,6 +64,12 @@ public sealed partial class Supervisor
 
     private LegRecorder Leg => _leg!;
 
+    private StopSettings StopSettings => new()
+    {
+        StopSignal = _options.StopSignal, Grace = _options.Grace, CheckpointSignal = _options.CheckpointSignal,
+        CheckpointSignalTo = _options.CheckpointSignalTo, SignalFile = _signalFile,
+    };
+
     /// <summary>
     /// Supervises the trainer until it finishes, fails for good, or is stopped. Bad input is refused before anything
     /// is written anywhere.
@@ -66,7 +78,18 @@ public sealed partial class Supervisor
     /// <exception cref="BatonException">The store failed in a way that kept the newest checkpoint out of it.</exception>
     public async Task<SupervisorResult> RunAsync(CancellationToken cancellationToken = default)
     {
-        var detector = Validate();
+        try
+        {
+            return await RunLockedAsync(Validate(), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lock?.Dispose();
+        }
+    }
+
+    private async Task<SupervisorResult> RunLockedAsync(CheckpointDetector detector, CancellationToken cancellationToken)
+    {
         var started = _time.GetTimestamp();
         _repository = await Repository.OpenOrInitAsync(_store, new RepositoryOptions { TimeProvider = _time, HostName = _options.HostName, Credentials = _options.Credentials }, cancellationToken).ConfigureAwait(false);
         using var signalsDuringLease = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -117,6 +140,7 @@ public sealed partial class Supervisor
             helpers.Add(watcher.RunAsync(background.Token));
             helpers.Add(Leg.HeartbeatAsync(_options.HeartbeatInterval, background.Token));
             helpers.Add(WatchPreemptionAsync(background.Token));
+            helpers.Add(WarnWithoutCheckpointAsync(background.Token));
             return await SuperviseAsync(watcher, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -160,6 +184,9 @@ public sealed partial class Supervisor
         }
 
         CheckpointPin.RemoveLeftovers(_directory);
+        // Last, so that bad input is still reported first; before anything is restored into the directory.
+        _lock = DirectoryLock.Acquire(_directory, _options.Directory);
+        _signalFile = _lock.Path[..^"lock".Length] + "signal-pid";
 
         return detector;
     }
@@ -241,6 +268,13 @@ public sealed partial class Supervisor
                 OnFound(found);
             }
 
+            if (await StoppingAlongsideAsync(last).ConfigureAwait(false) is { } stopping)
+            {
+                _log.Info($"trainer {(last.Signal is { } signal ? $"stopped by {SignalNames.Name(signal)}" : last.Describe())}; baton is stopping, so it is not restarted");
+                await DrainOrAbandonAsync().ConfigureAwait(false);
+                return await EndAsync(stopping, last).ConfigureAwait(false);
+            }
+
             var decision = _restarts.OnFailure(_progress);
             if (!decision.Restart)
             {
@@ -272,10 +306,19 @@ public sealed partial class Supervisor
             ["BATON_CKPT_DIR"] = _directory,
             ["BATON_RESTORED_STEP"] = Format(_restoredStep),
             ["BATON_RESUME_STEP"] = present is null ? "" : Format(present.Step),
+            ["BATON_SIGNAL_FILE"] = _signalFile,
         });
         _launchFingerprint = present?.Fingerprint;
+        if (!_launched)
+        {
+            _firstLaunchFingerprint = present?.Fingerprint;
+            _launched = true;
+            _firstLaunch.TrySetResult();
+        }
+
         _progress = false;
-        var child = ChildProcess.Start(_executable, arguments, environment, _time);
+        File.Delete(_signalFile);
+        var child = ChildProcess.Start(_executable, arguments, environment, _time, _lock!.Descriptor);
         var resume = present is null ? "from scratch" : $"resuming from {present.Describe()}{(_options.ResumeArguments.Count > 0 ? " (resume arguments added)" : "")}";
         _log.Info($"started {Path.GetFileName(_options.Command[0])} (pid {child.Id}), {resume}");
         return child;
@@ -286,6 +329,11 @@ public sealed partial class Supervisor
         if (checkpoint.Fingerprint != _launchFingerprint)
         {
             _progress = true;
+        }
+
+        if (_launched && checkpoint.Fingerprint != _firstLaunchFingerprint)
+        {
+            _newCheckpointSeen = true;
         }
 
         Pushes.Offer(checkpoint);
