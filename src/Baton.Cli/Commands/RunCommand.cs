@@ -90,10 +90,8 @@ internal static class RunCommand
             };
             var storeAddress = CommonOptions.StoreFrom(result, store);
             await using var objects = Stores.Open(storeAddress);
-            var supervisor = new Supervisor(objects, options, log, signals.Received);
-
             // The supervisor ends itself on signals; the command's own cancellation (the first Ctrl-C) is not used.
-            var outcome = await supervisor.RunAsync(CancellationToken.None);
+            var outcome = await Supervisor.RunAsync(objects, options, log, signals.Received, CancellationToken.None);
             log.Info(outcome.Message);
             return outcome.Outcome switch
             {

@@ -1,5 +1,4 @@
 using Baton.Journal;
-using Baton.Leases;
 using Baton.Supervision.Preemption;
 
 namespace Baton.Supervision;
@@ -7,79 +6,9 @@ namespace Baton.Supervision;
 /// <summary>The ways a supervised run ends: the stop sequence, the final push and the leg's last record.</summary>
 public sealed partial class Supervisor
 {
-    private static readonly TimeSpan LeaseRetry = TimeSpan.FromSeconds(5);
-
     // SLURM (and a Ctrl-C in a terminal) signals every process at once: the supervisor's own copy of the signal may
     // arrive a moment after the trainer died of it. A trainer killed by a stop signal is not restarted until then.
     private static readonly TimeSpan StopSignalWindow = TimeSpan.FromSeconds(3);
-    private int _signalsSeen;
-
-    // Waits for a run whose holder died without releasing it (its lease expires), unless told to take it over at once.
-    private async Task<WriterLease> AcquireLeaseAsync(CancellationToken cancellationToken)
-    {
-        var options = new LeaseOptions { TakeOver = _options.TakeOver, Holder = "baton run" };
-        var started = _time.GetTimestamp();
-        var limit = options.Timeout + TimeSpan.FromSeconds(30);
-        var waiting = false;
-        while (true)
-        {
-            using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-            try
-            {
-                var lease = await WriterLease.AcquireAsync(_repository!, _options.Run, options, stopOrCancel.Token).ConfigureAwait(false);
-                if (lease.TookOverFrom is { } previous)
-                {
-                    _log.Info($"took run '{_options.Run}' over from {previous}");
-                }
-
-                if (!lease.IsEnforced)
-                {
-                    _log.Warn($"{_store.Location} cannot enforce create-if-absent, so one writer per run is advisory there");
-                }
-
-                return lease;
-            }
-            catch (ConflictException e) when (!_options.TakeOver && _time.GetElapsedTime(started) < limit)
-            {
-                if (!waiting)
-                {
-                    waiting = true;
-                    _log.Info($"{e.Message}; waiting for it (up to {Durations.Format(limit)})");
-                }
-            }
-
-            await Task.Delay(LeaseRetry, _time, stopOrCancel.Token).ConfigureAwait(false);
-        }
-    }
-
-    private async Task PumpSignalsAsync(CancellationToken cancellationToken)
-    {
-        if (_signals is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await foreach (var signal in _signals.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var name = SignalNames.Name(signal);
-                if (_signalsSeen++ == 0)
-                {
-                    _log.Info($"{name} received: stopping well (a second signal kills the trainer at once)");
-                    await RequestStopAsync(new StopRequest(SupervisorOutcome.Signaled, signal, $"{LegEndReasons.Signal} {name}", $"stopped by {name}")).ConfigureAwait(false);
-                }
-                else
-                {
-                    _log.Warn($"{name} again: killing the trainer now; an upload in flight is abandoned (nothing partial is committed)");
-                    await _abort.CancelAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
 
     private async Task DeadlineAsync(long started, CancellationToken cancellationToken)
     {
@@ -132,13 +61,7 @@ public sealed partial class Supervisor
         }
     }
 
-    private async Task RequestStopAsync(StopRequest request)
-    {
-        if (_stop.TrySetResult(request))
-        {
-            await _stopping.CancelAsync().ConfigureAwait(false);
-        }
-    }
+    private Task RequestStopAsync(StopRequest request) => _switch.RequestAsync(request);
 
     // Signals the trainer, waits for its last checkpoint and its exit, pushes what it wrote, and ends the leg.
     private async Task<SupervisorResult> StopAsync(ChildProcess? child, StopRequest request)
@@ -283,6 +206,4 @@ public sealed partial class Supervisor
         await Leg.FlushAsync(limit.Token).ConfigureAwait(false);
         return new SupervisorResult(request.Outcome, request.Signal, newest, exit, message);
     }
-
-    private sealed record StopRequest(SupervisorOutcome Outcome, int? Signal, string Reason, string Message);
 }

@@ -81,12 +81,13 @@ public sealed partial class ProcessTreeTests : IDisposable
     public async Task A_new_run_refuses_a_directory_whose_trainer_outlived_its_killed_supervisor()
     {
         await using var first = SupervisedRun.Start(RunFixtures.Run(Store, Dir, ["--format", Pattern], [Wrapper()]), _temp.Path);
+        await first.WaitForLineAsync("^baton: started ");
         await first.WaitForLineAsync("^ready$");
         var python = TrainerPid(first);
         var snapshots = (await RunFixtures.SnapshotsAsync(Store)).Count;
 
         first.KillSupervisor();
-        await first.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await first.WaitForSupervisorExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(RunFixtures.IsAlive(python), "the trainer is in its own group and survives its supervisor");
 
         // --take-over: the store's lease of the dead supervisor does not hold the new run up; only the directory does.
@@ -124,6 +125,7 @@ public sealed partial class ProcessTreeTests : IDisposable
         await using var run = SupervisedRun.Start(
             RunFixtures.Run(Store, Dir, ["--format", Pattern], ["sh", "-c", "echo ready; while :; do sleep 0.05; done"]),
             _temp.Path);
+        await run.WaitForLineAsync("^baton: started ");
         await run.WaitForLineAsync("^ready$");
 
         // SLURM signals every process of the job: here the trainer's copy arrives first.

@@ -113,7 +113,7 @@ public sealed class SupervisorTests : IDisposable
             await WaitForAsync(() => !File.Exists(Path.Combine(ckpt, "ckpt-1.bin")));
         });
 
-        var result = await new Supervisor(store, Options("m", script), _log).RunAsync();
+        var result = await Supervisor.RunAsync(store, Options("m", script), _log);
 
         Assert.Equal(SupervisorOutcome.Finished, result.Outcome);
         var repository = await Repository.OpenAsync(store);
@@ -140,7 +140,7 @@ public sealed class SupervisorTests : IDisposable
     private async Task<SupervisorResult> RunAsync(SupervisorOptions options, ChannelReader<int>? signals = null)
     {
         await using var store = new FolderStore(Store);
-        return await new Supervisor(store, options, _log, signals).RunAsync();
+        return await Supervisor.RunAsync(store, options, _log, signals);
     }
 
     private async Task<IReadOnlyList<Leg>> LegsAsync()
