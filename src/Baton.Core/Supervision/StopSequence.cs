@@ -40,7 +40,11 @@ internal sealed record StopSettings
 /// <summary>How a stop sequence ended.</summary>
 /// <param name="Exit">How the trainer (the direct child) ended.</param>
 /// <param name="Killed">Whether something of its group was still running at the end of the grace period and was killed.</param>
-internal sealed record StopResult(ChildExit Exit, bool Killed);
+/// <param name="Trusted">
+/// Whether what the trainer wrote is whole: its group ended by itself, and the trainer exited with a code (it handled
+/// the signal) or was a wrapper whose children outlived it.
+/// </param>
+internal sealed record StopResult(ChildExit Exit, bool Killed, bool Trusted);
 
 /// <summary>
 /// Stopping one trainer well: the checkpoint signal (when asked for) and a wait for the checkpoint it makes, the stop
@@ -50,10 +54,15 @@ internal sealed record StopResult(ChildExit Exit, bool Killed);
 /// </summary>
 internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, ISupervisorLog log, TimeProvider time)
 {
+    private bool _outlived;
+
     /// <summary>Runs the sequence.</summary>
     /// <param name="askForCheckpoint">Whether to send the checkpoint signal first (deadline, preemption).</param>
     /// <param name="checkpointCommitted">Whether a checkpoint was committed since the sequence began.</param>
-    /// <param name="pushFinal">Pushes what the trainer left (its exit, and whether it ended by itself), then drains.</param>
+    /// <param name="pushFinal">
+    /// Pushes what the trainer left, then drains; told the trainer's exit and whether what it wrote can be trusted to
+    /// be whole (see <see cref="StopResult.Trusted"/>).
+    /// </param>
     /// <param name="abort">Cancelled to kill at once.</param>
     public async Task<StopResult> RunAsync(bool askForCheckpoint, Func<bool> checkpointCommitted, Func<ChildExit, bool, Task> pushFinal, CancellationToken abort)
     {
@@ -70,7 +79,12 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
         {
             log.Info($"sending {SignalNames.Name(settings.StopSignal)} to the trainer; waiting up to {Durations.Format(settings.Grace)} for it to save and exit");
             trainer.SignalGroup(settings.StopSignal);
-            await WaitAsync(() => trainer.GroupGone, abort).ConfigureAwait(false);
+            await WaitAsync(() =>
+            {
+                var members = trainer.GroupMembers();
+                _outlived |= trainer.Exited.IsCompleted && members.Count > 0;
+                return trainer.Exited.IsCompleted && members.Count == 0;
+            }, abort).ConfigureAwait(false);
         }
 
         var killed = false;
@@ -92,8 +106,12 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
         var exit = await trainer.Exited.ConfigureAwait(false);
         trainer.KillGroup();
         log.Info($"trainer {exit.Describe()}");
-        await pushFinal(exit, !killed && !abort.IsCancellationRequested).ConfigureAwait(false);
-        return new StopResult(exit, killed);
+        // Exiting with a code means the trainer handled the signal and finished what it wrote; dying of the signal
+        // means it may have been cut off mid-write, unless it was a wrapper whose children outlived it and then
+        // exited by themselves.
+        var trusted = !killed && !abort.IsCancellationRequested && (exit.Code is not null || _outlived);
+        await pushFinal(exit, trusted).ConfigureAwait(false);
+        return new StopResult(exit, killed, trusted);
     }
 
     // Sends the checkpoint signal where it cannot kill: to the process that handles it, once it does. Returns whether sent.

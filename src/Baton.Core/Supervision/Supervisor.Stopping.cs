@@ -97,11 +97,10 @@ public sealed partial class Supervisor
         var stopped = await sequence.RunAsync(
             askForCheckpoint: request.Outcome is SupervisorOutcome.Deadline or SupervisorOutcome.Preempted,
             checkpointCommitted: () => Volatile.Read(ref _commits) > baseline,
-            pushFinal: async (exit, endedByItself) =>
+            pushFinal: async (exit, trusted) =>
             {
                 RecordExit(exit);
-                // A group that ended by itself within the grace period finished what it wrote.
-                var final = Scanner.ScanAfterExit(trusted: endedByItself && (exit.Code is not null || exit.Signal == _options.StopSignal)).Newest;
+                var final = Scanner.ScanAfterExit(trusted).Newest;
                 if (final is not null)
                 {
                     OnFound(final);

@@ -32,7 +32,27 @@ public sealed class DirectoryLockTests : IDisposable
             await trainer.Exited;
         }
 
-        DirectoryLock.Acquire(directory, "ckpt").Dispose();
+        // The kernel drops the lock once the last member of the killed group has finished exiting: poll for it.
+        Assert.True(await AcquiredWithinAsync(directory, TimeSpan.FromSeconds(30)), "the lock outlived the whole process tree");
+    }
+
+    private static async Task<bool> AcquiredWithinAsync(string directory, TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            try
+            {
+                DirectoryLock.Acquire(directory, "ckpt").Dispose();
+                return true;
+            }
+            catch (ConflictException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        return false;
     }
 
     public void Dispose() => _temp.Dispose();

@@ -17,7 +17,7 @@ public sealed class StopSequenceTests : IDisposable
         var child = Start($"sh -c 'trap \"sleep 1; echo done > {saved}; exit 0\" TERM; echo > {_temp.Combine("ready")}; while :; do sleep 0.05; done'; echo unreachable");
         await WaitForAsync(() => File.Exists(_temp.Combine("ready")));
 
-        var pushed = new List<(ChildExit Exit, bool EndedByItself)>();
+        var pushed = new List<(ChildExit Exit, bool Trusted)>();
         var result = await Sequence(child, TimeSpan.FromMinutes(2)).RunAsync(false, () => false, (e, b) =>
         {
             pushed.Add((e, b));
@@ -26,9 +26,26 @@ public sealed class StopSequenceTests : IDisposable
 
         Assert.True(File.Exists(saved), "the wrapper's child was killed before it saved");
         Assert.False(result.Killed);
+        Assert.True(result.Trusted, "the wrapper's child outlived it and exited by itself");
         Assert.Equal(SignalNames.Term, result.Exit.Signal);
         Assert.Equal((result.Exit, true), Assert.Single(pushed));
         Assert.Empty(child.GroupMembers());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task What_a_trainer_killed_by_the_stop_signal_itself_wrote_is_not_trusted()
+    {
+        // Debian's /usr/bin/python3 with no handler for SIGTERM: it dies of it, possibly in the middle of a write.
+        var ready = _temp.Combine("ready");
+        var child = ChildProcess.Start("/usr/bin/python3", ["python3", "-c", $"import time; open('{ready}', 'w').close(); time.sleep(600)"],
+            ChildProcess.EnvironmentWith(new Dictionary<string, string>()));
+        await WaitForAsync(() => File.Exists(ready));
+
+        var result = await Sequence(child, TimeSpan.FromMinutes(1)).RunAsync(false, () => false, (_, _) => Task.CompletedTask, CancellationToken.None);
+
+        Assert.Equal(SignalNames.Term, result.Exit.Signal);
+        Assert.False(result.Killed);
+        Assert.False(result.Trusted);
     }
 
     [Fact(Timeout = 60_000)]
@@ -37,15 +54,15 @@ public sealed class StopSequenceTests : IDisposable
         var child = Start($"sh -c 'trap \"\" TERM; echo > {_temp.Combine("ready")}; while :; do sleep 0.05; done'");
         await WaitForAsync(() => File.Exists(_temp.Combine("ready")));
 
-        var endedByItself = true;
+        var trusted = true;
         var result = await Sequence(child, TimeSpan.FromSeconds(1)).RunAsync(false, () => false, (_, b) =>
         {
-            endedByItself = b;
+            trusted = b;
             return Task.CompletedTask;
         }, CancellationToken.None);
 
         Assert.True(result.Killed);
-        Assert.False(endedByItself);
+        Assert.False(trusted);
         await WaitForAsync(() => child.GroupMembers().Count == 0);
         Assert.Contains(_log.Lines, l => l.Contains("of its process group did not within 1s: killing them", StringComparison.Ordinal));
     }
