@@ -13,6 +13,7 @@ need_apt ssh-keygen openssh-client
 need_apt chromium chromium                                 # baton report is rendered by headless Chromium in its test
 need_apt rclone rclone                                     # the rclone store's tests drive the real rclone
 need_apt script bsdutils                                   # the live progress bar is tested on a pseudo-terminal made by script(1)
+[ -x /usr/bin/python3 ] || apt_packages+=(python3)         # baton run's process-tree tests run their trainers with Debian's python3
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2
