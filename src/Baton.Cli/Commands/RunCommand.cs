@@ -30,6 +30,8 @@ internal static class RunCommand
         var grace = new Option<string>("--grace") { Description = "Time the trainer gets to write a last checkpoint and exit", HelpName = "DURATION", DefaultValueFactory = _ => "30s" };
         var deadline = new Option<string?>("--deadline") { Description = "A known session limit (e.g. 11h30m on Colab): stop well ahead of it", HelpName = "DURATION" };
         var checkpointSignal = new Option<string?>("--checkpoint-signal") { Description = "Signal that makes the trainer checkpoint, sent before a deadline or preemption stop (e.g. SIGUSR1)", HelpName = "SIGNAL" };
+        var checkpointSignalTo = new Option<string>("--checkpoint-signal-to") { Description = "Who gets --checkpoint-signal: trainer (the pid in $BATON_SIGNAL_FILE, else the trainer; once it handles the signal) or group", HelpName = "TARGET", DefaultValueFactory = _ => "trainer" };
+        var noCheckpointWarning = new Option<string>("--no-checkpoint-warning") { Description = "Warn when the trainer has written no checkpoint to --dir this long after its start", HelpName = "DURATION", DefaultValueFactory = _ => "10m" };
         var preemption = new Option<string>("--preemption") { Description = $"Cloud preemption notices to watch: {PreemptionMonitor.Kinds}", HelpName = "CLOUD", DefaultValueFactory = _ => "none" };
         var preemptionInterval = new Option<string>("--preemption-interval") { Description = "How often the metadata service is asked", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
@@ -39,7 +41,7 @@ internal static class RunCommand
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
             store, run, dir, format, data, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
-            checkpointSignal, preemption, preemptionInterval, scanInterval, takeOver, trainer,
+            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, takeOver, trainer,
         };
         retention.AddTo(command);
         var access = new RepositoryAccess(command);
@@ -77,6 +79,8 @@ internal static class RunCommand
                 Grace = Durations.Parse(result.GetValue(grace)!, "--grace"),
                 Deadline = result.GetValue(deadline) is { } d ? Durations.Parse(d, "--deadline") : null,
                 CheckpointSignal = result.GetValue(checkpointSignal) is { } s ? SignalNames.Parse(s, "--checkpoint-signal") : null,
+                CheckpointSignalTo = ParseSignalTarget(result.GetValue(checkpointSignalTo)!),
+                NoCheckpointWarning = Durations.Parse(result.GetValue(noCheckpointWarning)!, "--no-checkpoint-warning"),
                 Preemption = PreemptionMonitor.ValidateKind(result.GetValue(preemption)!),
                 PreemptionInterval = Durations.Parse(result.GetValue(preemptionInterval)!, "--preemption-interval"),
                 Endpoints = PreemptionEndpoints.FromEnvironment(),
@@ -87,10 +91,8 @@ internal static class RunCommand
             var storeAddress = CommonOptions.StoreFrom(result, store);
             await using var objects = Stores.Open(storeAddress);
             StoreInsideDirectory.Refuse(objects, options.Directory, "the checkpoint directory");
-            var supervisor = new Supervisor(objects, options, log, signals.Received);
-
             // The supervisor ends itself on signals; the command's own cancellation (the first Ctrl-C) is not used.
-            var outcome = await supervisor.RunAsync(CancellationToken.None);
+            var outcome = await Supervisor.RunAsync(objects, options, log, signals.Received, CancellationToken.None);
             log.Info(outcome.Message);
             return outcome.Outcome switch
             {
@@ -130,6 +132,13 @@ internal static class RunCommand
             throw new UsageException($"--step-from '{pattern}' is not a regular expression: {e.Message}", e);
         }
     }
+
+    private static CheckpointSignalTarget ParseSignalTarget(string value) => value.ToUpperInvariant() switch
+    {
+        "TRAINER" => CheckpointSignalTarget.Trainer,
+        "GROUP" => CheckpointSignalTarget.Group,
+        _ => throw new UsageException($"--checkpoint-signal-to '{value}' is not trainer or group: write --checkpoint-signal-to trainer (the default) or group"),
+    };
 
     private static int NonNegative(int value, string what) => value >= 0 ? value : throw new UsageException($"{what} must be 0 or more");
 }

@@ -28,9 +28,21 @@ public sealed class ChildProcess
     /// <summary>Completes when the process has exited (and been reaped).</summary>
     public Task<ChildExit> Exited => _exited.Task;
 
+    /// <summary>The descriptor number at which the child inherits the lock of its checkpoint directory.</summary>
+    public const int InheritedLockDescriptor = 99;
+
     /// <summary>Starts <paramref name="executable"/> with <paramref name="arguments"/> (argv[0] is the command as typed).</summary>
+    /// <param name="executable">The program's path.</param>
+    /// <param name="arguments">argv.</param>
+    /// <param name="environment">The whole environment of the child.</param>
+    /// <param name="timeProvider">The clock for <see cref="ChildExit.Ran"/>.</param>
+    /// <param name="inheritedLock">
+    /// A descriptor the child (and whatever it starts) inherits as <see cref="InheritedLockDescriptor"/>, so that a lock
+    /// on it stays held as long as any process of the trainer's tree lives, or null.
+    /// </param>
     /// <exception cref="UsageException">The program cannot be executed.</exception>
-    public static unsafe ChildProcess Start(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, TimeProvider? timeProvider = null)
+    public static unsafe ChildProcess Start(string executable, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, TimeProvider? timeProvider = null,
+        int? inheritedLock = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentNullException.ThrowIfNull(environment);
@@ -41,6 +53,7 @@ public sealed class ChildProcess
 
         var strings = new List<IntPtr>();
         var attributes = NativeMemory.AllocZeroed(ProcessInterop.SpawnAttributesSize);
+        var actions = NativeMemory.AllocZeroed(ProcessInterop.FileActionsSize);
         var signals = NativeMemory.AllocZeroed(ProcessInterop.SignalSetSize);
         var argv = (byte**)NativeMemory.AllocZeroed((nuint)(arguments.Count + 1), (nuint)sizeof(byte*));
         var envp = (byte**)NativeMemory.AllocZeroed((nuint)(environment.Count + 1), (nuint)sizeof(byte*));
@@ -65,6 +78,7 @@ public sealed class ChildProcess
             }
 
             Check(ProcessInterop.SpawnAttributesInit(attributes), "posix_spawnattr_init");
+            Check(ProcessInterop.FileActionsInit(actions), "posix_spawn_file_actions_init");
             try
             {
                 // .NET ignores SIGPIPE and may block signals on its threads; the trainer must start from the defaults.
@@ -83,7 +97,13 @@ public sealed class ChildProcess
                 Check(ProcessInterop.SpawnAttributesSetFlags(attributes,
                     ProcessInterop.SpawnSetProcessGroup | ProcessInterop.SpawnSetSignalDefaults | ProcessInterop.SpawnSetSignalMask), "posix_spawnattr_setflags");
 
-                var error = ProcessInterop.PosixSpawn(out var pid, Utf8(executable), null, attributes, argv, envp);
+                if (inheritedLock is { } descriptor)
+                {
+                    // .NET opens every file close-on-exec; a dup2 onto another number makes an inheritable copy.
+                    Check(ProcessInterop.FileActionsAddDup2(actions, descriptor, InheritedLockDescriptor), "posix_spawn_file_actions_adddup2");
+                }
+
+                var error = ProcessInterop.PosixSpawn(out var pid, Utf8(executable), actions, attributes, argv, envp);
                 if (error != 0)
                 {
                     throw new UsageException($"cannot start '{arguments[0]}': {Marshal.GetPInvokeErrorMessage(error)}");
@@ -94,6 +114,7 @@ public sealed class ChildProcess
             finally
             {
                 ProcessInterop.SpawnAttributesDestroy(attributes);
+                ProcessInterop.FileActionsDestroy(actions);
             }
         }
         finally
@@ -104,6 +125,7 @@ public sealed class ChildProcess
             }
 
             NativeMemory.Free(attributes);
+            NativeMemory.Free(actions);
             NativeMemory.Free(signals);
             NativeMemory.Free(argv);
             NativeMemory.Free(envp);
@@ -136,6 +158,15 @@ public sealed class ChildProcess
             throw new InvalidOperationException($"kill(-{Id}, {SignalNames.Name(signal)}) failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
     }
+
+    /// <summary>
+    /// The live processes of the child's group: the child itself until it exits, and whatever it started that is still
+    /// running (a wrapper shell's trainer, data loader workers), orphaned or not.
+    /// </summary>
+    public IReadOnlyList<int> GroupMembers() => ProcessTable.GroupMembers(Id);
+
+    /// <summary>Whether the child has exited and nothing of its process group is left running.</summary>
+    public bool GroupGone => Exited.IsCompleted && GroupMembers().Count == 0;
 
     /// <summary>Kills the whole process group at once.</summary>
     public void KillGroup() => SignalGroup(SignalNames.Kill);

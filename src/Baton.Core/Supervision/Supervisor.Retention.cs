@@ -50,7 +50,7 @@ public sealed partial class Supervisor
     {
         try
         {
-            var result = await new Pruner(_repository!).PruneAsync(_options.Run, _options.Retention!, dryRun: false, cancellationToken).ConfigureAwait(false);
+            var result = await new Pruner(_repository).PruneAsync(_options.Run, _options.Retention!, dryRun: false, cancellationToken).ConfigureAwait(false);
             var removed = result.Removed.Count();
             if (removed > 0)
             {

@@ -1,5 +1,4 @@
 using Baton.Journal;
-using Baton.Leases;
 using Baton.Supervision.Preemption;
 
 namespace Baton.Supervision;
@@ -7,76 +6,9 @@ namespace Baton.Supervision;
 /// <summary>The ways a supervised run ends: the stop sequence, the final push and the leg's last record.</summary>
 public sealed partial class Supervisor
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan LeaseRetry = TimeSpan.FromSeconds(5);
-    private int _signalsSeen;
-
-    // Waits for a run whose holder died without releasing it (its lease expires), unless told to take it over at once.
-    private async Task<WriterLease> AcquireLeaseAsync(CancellationToken cancellationToken)
-    {
-        var options = new LeaseOptions { TakeOver = _options.TakeOver, Holder = "baton run" };
-        var started = _time.GetTimestamp();
-        var limit = options.Timeout + TimeSpan.FromSeconds(30);
-        var waiting = false;
-        while (true)
-        {
-            using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-            try
-            {
-                var lease = await WriterLease.AcquireAsync(_repository!, _options.Run, options, stopOrCancel.Token).ConfigureAwait(false);
-                if (lease.TookOverFrom is { } previous)
-                {
-                    _log.Info($"took run '{_options.Run}' over from {previous}");
-                }
-
-                if (!lease.IsEnforced)
-                {
-                    _log.Warn($"{_store.Location} cannot enforce create-if-absent, so one writer per run is advisory there");
-                }
-
-                return lease;
-            }
-            catch (ConflictException e) when (!_options.TakeOver && _time.GetElapsedTime(started) < limit)
-            {
-                if (!waiting)
-                {
-                    waiting = true;
-                    _log.Info($"{e.Message}; waiting for it (up to {Durations.Format(limit)})");
-                }
-            }
-
-            await Task.Delay(LeaseRetry, _time, stopOrCancel.Token).ConfigureAwait(false);
-        }
-    }
-
-    private async Task PumpSignalsAsync(CancellationToken cancellationToken)
-    {
-        if (_signals is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await foreach (var signal in _signals.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var name = SignalNames.Name(signal);
-                if (_signalsSeen++ == 0)
-                {
-                    _log.Info($"{name} received: stopping well (a second signal kills the trainer at once)");
-                    await RequestStopAsync(new StopRequest(SupervisorOutcome.Signaled, signal, $"{LegEndReasons.Signal} {name}", $"stopped by {name}")).ConfigureAwait(false);
-                }
-                else
-                {
-                    _log.Warn($"{name} again: killing the trainer now; an upload in flight is abandoned (nothing partial is committed)");
-                    await _abort.CancelAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    // SLURM (and a Ctrl-C in a terminal) signals every process at once: the supervisor's own copy of the signal may
+    // arrive a moment after the trainer died of it. A trainer killed by a stop signal is not restarted until then.
+    private static readonly TimeSpan StopSignalWindow = TimeSpan.FromSeconds(3);
 
     private async Task DeadlineAsync(long started, CancellationToken cancellationToken)
     {
@@ -129,13 +61,7 @@ public sealed partial class Supervisor
         }
     }
 
-    private async Task RequestStopAsync(StopRequest request)
-    {
-        if (_stop.TrySetResult(request))
-        {
-            await _stopping.CancelAsync().ConfigureAwait(false);
-        }
-    }
+    private Task RequestStopAsync(StopRequest request) => _switch.RequestAsync(request);
 
     // Signals the trainer, waits for its last checkpoint and its exit, pushes what it wrote, and ends the leg.
     private async Task<SupervisorResult> StopAsync(ChildProcess? child, StopRequest request)
@@ -154,53 +80,68 @@ public sealed partial class Supervisor
             return await EndAsync(request, null).ConfigureAwait(false);
         }
 
-        ChildExit? exit = null;
-        Checkpoints.Checkpoint? final;
-        if (child is not null)
+        if (child is null)
         {
-            if (request.Outcome is SupervisorOutcome.Deadline or SupervisorOutcome.Preempted && _options.CheckpointSignal is { } checkpointSignal)
+            var present = Scanner.Scan(Checkpoints.DetectionMode.Settled).Newest;
+            if (present is not null)
             {
-                var baseline = Volatile.Read(ref _commits);
-                _log.Info($"sending {SignalNames.Name(checkpointSignal)} to the trainer so that it writes a checkpoint");
-                child.SignalGroup(checkpointSignal);
-                await WaitAsync(() => Volatile.Read(ref _commits) > baseline || child.Exited.IsCompleted, _options.Grace).ConfigureAwait(false);
+                OnFound(present);
             }
 
-            if (!child.Exited.IsCompleted && !_abort.IsCancellationRequested)
-            {
-                _log.Info($"sending {SignalNames.Name(_options.StopSignal)} to the trainer; waiting up to {Durations.Format(_options.Grace)} for it to save and exit");
-                child.SignalGroup(_options.StopSignal);
-                await WaitAsync(() => child.Exited.IsCompleted, _options.Grace).ConfigureAwait(false);
-            }
+            await DrainOrAbandonAsync().ConfigureAwait(false);
+            return await EndAsync(request, null).ConfigureAwait(false);
+        }
 
-            if (!child.Exited.IsCompleted)
+        var baseline = Volatile.Read(ref _commits);
+        var sequence = new StopSequence(child, StopSettings, _log, _time);
+        var stopped = await sequence.RunAsync(
+            askForCheckpoint: request.Outcome is SupervisorOutcome.Deadline or SupervisorOutcome.Preempted,
+            checkpointCommitted: () => Volatile.Read(ref _commits) > baseline,
+            pushFinal: async (exit, trusted) =>
             {
-                if (!_abort.IsCancellationRequested)
+                RecordExit(exit);
+                var final = Scanner.ScanAfterExit(trusted).Newest;
+                if (final is not null)
                 {
-                    _log.Warn($"the trainer did not exit within {Durations.Format(_options.Grace)}: killing it");
+                    OnFound(final);
                 }
 
-                child.KillGroup();
+                await DrainOrAbandonAsync().ConfigureAwait(false);
+            },
+            _abort.Token).ConfigureAwait(false);
+        return await EndAsync(request, stopped.Exit).ConfigureAwait(false);
+    }
+
+    // The stop request that came with a trainer's death (it died of the signal that stops baton too), or null.
+    private async Task<StopRequest?> StoppingAlongsideAsync(ChildExit exit)
+    {
+        if (!_stop.Task.IsCompleted && exit.Signal is SignalNames.Term or SignalNames.Int or SignalNames.Hup)
+        {
+            _log.Info($"trainer {exit.Describe()}, which baton did not send: waiting up to {Durations.Format(StopSignalWindow)} for a stop of baton itself before restarting it");
+            var window = Task.Delay(StopSignalWindow, _time);
+            await Task.WhenAny(window, _stop.Task).ConfigureAwait(false);
+        }
+
+        return _stop.Task.IsCompleted ? await _stop.Task.ConfigureAwait(false) : null;
+    }
+
+    // Warns once, a while after the first launch, when the trainer has written no checkpoint that --format recognizes.
+    private async Task WarnWithoutCheckpointAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _firstLaunch.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+            await Task.Delay(_options.NoCheckpointWarning, _time, cancellationToken).ConfigureAwait(false);
+            if (!_newCheckpointSeen && !_stop.Task.IsCompleted)
+            {
+                _log.Warn($"no checkpoint in {_directory} after {Durations.Format(_options.NoCheckpointWarning)} of training: looking for {FormatDescriptions.Describe(_options.Format, Scanner.Format)}; " +
+                          "check that the trainer saves to --dir and that --format matches");
             }
-
-            exit = await child.Exited.ConfigureAwait(false);
-            child.KillGroup();
-            RecordExit(exit);
-            _log.Info($"trainer {exit.Describe()}");
-            final = Scanner.ScanAfterExit(trusted: exit.Code is not null && !_abort.IsCancellationRequested).Newest;
         }
-        else
+        catch (OperationCanceledException)
         {
-            final = Scanner.Scan(Checkpoints.DetectionMode.Settled).Newest;
         }
-
-        if (final is not null)
-        {
-            OnFound(final);
-        }
-
-        await DrainOrAbandonAsync().ConfigureAwait(false);
-        return await EndAsync(request, exit).ConfigureAwait(false);
     }
 
     private async Task<SupervisorResult> FinishAsync(ChildExit exit, CheckpointWatcher watcher)
@@ -240,24 +181,15 @@ public sealed partial class Supervisor
         }
     }
 
-    private async Task WaitAsync(Func<bool> done, TimeSpan limit)
-    {
-        var start = _time.GetTimestamp();
-        while (!done() && !_abort.IsCancellationRequested && _time.GetElapsedTime(start) < limit)
-        {
-            try
-            {
-                await Task.Delay(PollInterval, _time, _abort.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-    }
-
     private async Task<SupervisorResult> EndAsync(StopRequest request, ChildExit? exit)
     {
         await FinishPruningAsync(final: request.Outcome == SupervisorOutcome.Finished).ConfigureAwait(false);
+        if (_launched && !_newCheckpointSeen)
+        {
+            _log.Warn($"the trainer wrote no checkpoint to {_directory} in this run: looked for {FormatDescriptions.Describe(_options.Format, Scanner.Format)}; " +
+                      "check that the trainer saves to --dir and that --format matches");
+        }
+
         var newest = Pushes.NewestCommittedStep;
         var message = $"{request.Message}; {(newest is { } n ? $"newest durable checkpoint: step {n}" : Pushes.LastCommitted is { } c ? $"newest durable checkpoint: {c.Describe()}" : "no checkpoint in the store yet")}";
         Leg.Update(l => l with
@@ -273,6 +205,4 @@ public sealed partial class Supervisor
         await Leg.FlushAsync(limit.Token).ConfigureAwait(false);
         return new SupervisorResult(request.Outcome, request.Signal, newest, exit, message);
     }
-
-    private sealed record StopRequest(SupervisorOutcome Outcome, int? Signal, string Reason, string Message);
 }

@@ -10,83 +10,83 @@ using Baton.Storage;
 namespace Baton.Supervision;
 
 /// <summary>
-/// <c>baton run</c>: restores the newest checkpoint of a run, starts the trainer in its own process group, pushes
-/// each newly completed checkpoint in the background (newest wins), restarts the trainer when it fails, and stops
-/// well on a signal, a deadline or a preemption notice. Each lifetime is recorded as a leg of the run.
+/// One <c>baton run</c> session (see <see cref="RunAsync(IObjectStore, SupervisorOptions, ISupervisorLog, ChannelReader{int}?, CancellationToken)"/>),
+/// from the moment the run's lease and its directory's lock are held: restores the newest checkpoint of the run,
+/// starts the trainer in its own process group, pushes each newly completed checkpoint in the background (newest
+/// wins), restarts the trainer when it fails, and stops well on a signal, a deadline or a preemption notice. Each
+/// session is recorded as a leg of the run.
 /// </summary>
 public sealed partial class Supervisor
 {
-    private readonly IObjectStore _store;
     private readonly SupervisorOptions _options;
     private readonly ISupervisorLog _log;
-    private readonly ChannelReader<int>? _signals;
+    private readonly ChannelReader<int> _signals;
     private readonly TimeProvider _time;
-    private readonly TaskCompletionSource<StopRequest> _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly CancellationTokenSource _abort = new();
+    private readonly StopSwitch _switch;
+    private readonly TaskCompletionSource<StopRequest> _stop;
+    private readonly CancellationTokenSource _stopping;
+    private readonly CancellationTokenSource _abort;
     private readonly RestartPolicy _restarts;
-    private string _directory = "";
-    private string _executable = "";
-    private CheckpointScanner? _scanner;
-    private PushSlot? _pushes;
-    private LegRecorder? _leg;
-    private Repository? _repository;
-    private WriterLease? _lease;
+    private readonly Repository _repository;
+    private readonly WriterLease _lease;
+    private readonly CheckpointScanner _scanner;
+    private readonly PushSlot _pushes;
+    private readonly LegRecorder _leg;
+    private readonly DirectoryLock _lock;
+    private readonly string _directory;
+    private readonly string _executable;
+    private readonly string _signalFile;
+    private readonly TaskCompletionSource _firstLaunch = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long? _restoredStep;
     private volatile string? _launchFingerprint;
     private volatile bool _progress;
     private int _commits;
+    private volatile bool _launched;
+    private volatile bool _newCheckpointSeen;
+    private string? _firstLaunchFingerprint;
 
-    /// <summary>Creates a supervisor; nothing happens until <see cref="RunAsync"/>.</summary>
-    /// <param name="store">The store holding the run.</param>
-    /// <param name="options">What to run and how.</param>
-    /// <param name="log">Where to report.</param>
-    /// <param name="signals">Signals received by the process (see <see cref="SignalRelay"/>), or <c>null</c>.</param>
-    public Supervisor(IObjectStore store, SupervisorOptions options, ISupervisorLog log, ChannelReader<int>? signals = null)
+    private Supervisor(SupervisorOptions options, ISupervisorLog log, ChannelReader<int> signals, StopSwitch stopSwitch, Repository repository, WriterLease lease,
+        CheckpointScanner scanner, LegRecorder leg, DirectoryLock directoryLock, string executable)
     {
-        _store = store;
         _options = options;
         _log = log;
         _signals = signals;
         _time = options.TimeProvider;
+        _switch = stopSwitch;
+        _stop = stopSwitch.Request;
+        _stopping = stopSwitch.Stopping;
+        _abort = stopSwitch.Abort;
         _restarts = new RestartPolicy(options.Restart, options.Random);
+        _repository = repository;
+        _lease = lease;
+        _scanner = scanner;
+        _leg = leg;
+        _lock = directoryLock;
+        _directory = scanner.Directory;
+        _executable = executable;
+        _signalFile = directoryLock.Path[..^"lock".Length] + "signal-pid";
+        // The slot calls back into the session, so it is made here rather than handed in.
+        _pushes = new PushSlot(PushAsync, OnCommitted, log, _time);
     }
 
-    private CheckpointScanner Scanner => _scanner!;
+    private CheckpointScanner Scanner => _scanner;
 
-    private PushSlot Pushes => _pushes!;
+    private PushSlot Pushes => _pushes;
 
-    private LegRecorder Leg => _leg!;
+    private LegRecorder Leg => _leg;
 
-    /// <summary>
-    /// Supervises the trainer until it finishes, fails for good, or is stopped. Bad input is refused before anything
-    /// is written anywhere.
-    /// </summary>
-    /// <exception cref="UsageException">No command, a command that does not exist, an unusable directory, an unknown format.</exception>
-    /// <exception cref="BatonException">The store failed in a way that kept the newest checkpoint out of it.</exception>
-    public async Task<SupervisorResult> RunAsync(CancellationToken cancellationToken = default)
+    private StopSettings StopSettings => new()
     {
-        var detector = Validate();
-        var started = _time.GetTimestamp();
-        _repository = await Repository.OpenOrInitAsync(_store, new RepositoryOptions { TimeProvider = _time, HostName = _options.HostName, Credentials = _options.Credentials }, cancellationToken).ConfigureAwait(false);
-        using var signalsDuringLease = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var earlySignals = PumpSignalsAsync(signalsDuringLease.Token);
-        await using var lease = await AcquireLeaseAsync(cancellationToken).ConfigureAwait(false);
-        await signalsDuringLease.CancelAsync().ConfigureAwait(false);
-        await earlySignals.ConfigureAwait(false);
-        _lease = lease;
-        using var fenced = lease.Lost.Register(() => _ = RequestStopAsync(new StopRequest(SupervisorOutcome.Fenced, null, LegEndReasons.Fenced,
-            "another writer took over this run")));
-        _scanner = new CheckpointScanner(detector, _directory, _log);
-        _pushes = new PushSlot(PushAsync, OnCommitted, _log, _time);
-        var now = _time.GetUtcNow();
-        _leg = new LegRecorder(new RunJournal(_repository, _options.Run), new Leg
-        {
-            Id = RunJournal.NewLegId(_time), Run = _options.Run, Host = _options.HostName, Started = now, Updated = now,
-        }, _log, _time);
+        StopSignal = _options.StopSignal, Grace = _options.Grace, CheckpointSignal = _options.CheckpointSignal,
+        CheckpointSignalTo = _options.CheckpointSignalTo, SignalFile = _signalFile,
+    };
 
+    private async Task<SupervisorResult> RunSessionAsync(long started, CancellationToken cancellationToken)
+    {
+        using var fenced = _lease.Lost.Register(() => _ = RequestStopAsync(new StopRequest(SupervisorOutcome.Fenced, null, LegEndReasons.Fenced,
+            "another writer took over this run")));
         using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var helpers = new List<Task> { PumpSignalsAsync(background.Token), DeadlineAsync(started, background.Token) };
+        var helpers = new List<Task> { _switch.PumpAsync(_signals, background.Token), DeadlineAsync(started, background.Token) };
         try
         {
             try
@@ -117,6 +117,7 @@ public sealed partial class Supervisor
             helpers.Add(watcher.RunAsync(background.Token));
             helpers.Add(Leg.HeartbeatAsync(_options.HeartbeatInterval, background.Token));
             helpers.Add(WatchPreemptionAsync(background.Token));
+            helpers.Add(WarnWithoutCheckpointAsync(background.Token));
             return await SuperviseAsync(watcher, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -132,42 +133,10 @@ public sealed partial class Supervisor
         }
     }
 
-    private CheckpointDetector Validate()
-    {
-        if (_options.Command.Count == 0 || string.IsNullOrEmpty(_options.Command[0]))
-        {
-            throw new UsageException("no training command: put it after '--', e.g. baton run --store S --run R --dir logs -- python train.py");
-        }
-
-        RepositoryLayout.ValidateRunName(_options.Run);
-        Preemption.PreemptionMonitor.ValidateKind(_options.Preemption);
-        var detector = CheckpointFormats.Create(_options.Format, new DetectorOptions
-        {
-            QuietPeriod = _options.QuietPeriod, StepFrom = _options.StepFrom, TimeProvider = _time,
-        });
-        _executable = CommandLocator.Resolve(_options.Command[0]);
-        _directory = Path.GetFullPath(_options.Directory);
-        try
-        {
-            Directory.CreateDirectory(_directory);
-            var probe = Path.Combine(_directory, Snapshots.ReservedNames.NewProbe());
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"checkpoint directory '{_options.Directory}' is not writable ({e.Message}): give a directory the trainer can write", e);
-        }
-
-        CheckpointPin.RemoveLeftovers(_directory);
-
-        return detector;
-    }
-
     private async Task RestoreAsync(CancellationToken cancellationToken)
     {
         using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        var newest = await _repository!.FindSnapshotAsync(_options.Run, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
+        var newest = await _repository.FindSnapshotAsync(_options.Run, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
         var local = Scanner.Scan(DetectionMode.Settled).Newest;
         var storeStep = newest?.Manifest.Step;
         Pushes.MarkCommitted(null, storeStep);
@@ -242,6 +211,13 @@ public sealed partial class Supervisor
                 OnFound(found);
             }
 
+            if (await StoppingAlongsideAsync(last).ConfigureAwait(false) is { } stopping)
+            {
+                _log.Info($"trainer {(last.Signal is { } signal ? $"stopped by {SignalNames.Name(signal)}" : last.Describe())}; baton is stopping, so it is not restarted");
+                await DrainOrAbandonAsync().ConfigureAwait(false);
+                return await EndAsync(stopping, last).ConfigureAwait(false);
+            }
+
             var decision = _restarts.OnFailure(_progress);
             if (!decision.Restart)
             {
@@ -274,10 +250,19 @@ public sealed partial class Supervisor
             ["BATON_COMMIT_DIR"] = _directory,
             ["BATON_RESTORED_STEP"] = Format(_restoredStep),
             ["BATON_RESUME_STEP"] = present is null ? "" : Format(present.Step),
+            ["BATON_SIGNAL_FILE"] = _signalFile,
         });
         _launchFingerprint = present?.Fingerprint;
+        if (!_launched)
+        {
+            _firstLaunchFingerprint = present?.Fingerprint;
+            _launched = true;
+            _firstLaunch.TrySetResult();
+        }
+
         _progress = false;
-        var child = ChildProcess.Start(_executable, arguments, environment, _time);
+        File.Delete(_signalFile);
+        var child = ChildProcess.Start(_executable, arguments, environment, _time, _lock.Descriptor);
         var resume = present is null ? "from scratch" : $"resuming from {present.Describe()}{(_options.ResumeArguments.Count > 0 ? " (resume arguments added)" : "")}";
         _log.Info($"started {Path.GetFileName(_options.Command[0])} (pid {child.Id}), {resume}");
         return child;
@@ -288,6 +273,11 @@ public sealed partial class Supervisor
         if (checkpoint.Fingerprint != _launchFingerprint)
         {
             _progress = true;
+        }
+
+        if (_launched && checkpoint.Fingerprint != _firstLaunchFingerprint)
+        {
+            _newCheckpointSeen = true;
         }
 
         Pushes.Offer(checkpoint);
@@ -302,7 +292,7 @@ public sealed partial class Supervisor
             _log.Info($"push of {checkpoint.Describe()} starts {(_time.GetUtcNow() - recorded).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms after its commit record appeared");
         }
 
-        return await _repository!.PushAsync(pin?.Path ?? _directory, _options.Run, new PushOptions
+        return await _repository.PushAsync(pin?.Path ?? _directory, _options.Run, new PushOptions
         {
             Step = checkpoint.Step,
             Include = checkpoint.Files,

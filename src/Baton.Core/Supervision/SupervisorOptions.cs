@@ -44,7 +44,7 @@ public sealed record SupervisorOptions
     /// <summary>Restart and crash-loop settings.</summary>
     public RestartOptions Restart { get; init; } = new();
 
-    /// <summary>The signal forwarded to the trainer's process group to make it stop.</summary>
+    /// <summary>The signal forwarded to the trainer's process group to make it stop; the whole group gets <see cref="Grace"/> to exit.</summary>
     public int StopSignal { get; init; } = SignalNames.Term;
 
     /// <summary>How long the trainer gets, after the stop signal, to write a last checkpoint and exit.</summary>
@@ -55,6 +55,12 @@ public sealed record SupervisorOptions
 
     /// <summary>A signal that makes the trainer write a checkpoint, sent before stopping at a deadline or notice.</summary>
     public int? CheckpointSignal { get; init; }
+
+    /// <summary>Who gets <see cref="CheckpointSignal"/>: the trainer (once it handles it) or its whole process group.</summary>
+    public CheckpointSignalTarget CheckpointSignalTo { get; init; } = CheckpointSignalTarget.Trainer;
+
+    /// <summary>How long after the trainer's start a directory without any new checkpoint is warned about.</summary>
+    public TimeSpan NoCheckpointWarning { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Which cloud's preemption notices to watch: gce, aws, azure, auto or none.</summary>
     public string Preemption { get; init; } = "none";

@@ -19,6 +19,7 @@ public sealed class BadInputTests : IDisposable
         { "a duration that is not one", ["--grace", "soon"], ["sh", "-c", "exit 0"], "--grace 'soon' is not a duration" },
         { "an unknown signal", ["--signal", "SIGNOPE"], ["sh", "-c", "exit 0"], "--signal 'SIGNOPE' is not a signal" },
         { "an unknown cloud", ["--preemption", "ibm"], ["sh", "-c", "exit 0"], "unknown --preemption 'ibm'" },
+        { "an unknown checkpoint signal target", ["--checkpoint-signal-to", "everyone"], ["sh", "-c", "exit 0"], "--checkpoint-signal-to 'everyone' is not trainer or group" },
     };
 
     [Theory(Timeout = 60_000)]

@@ -93,6 +93,25 @@ internal sealed partial class SupervisedRun : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// Waits for the supervisor alone to exit, not for its output to end: a trainer that outlives it keeps the pipes
+    /// open.
+    /// </summary>
+    public async Task<int> WaitForSupervisorExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"baton run did not exit within {timeout.TotalSeconds:0}s; output:\n{Tail()}");
+        }
+
+        return _process.ExitCode;
+    }
+
     public void Signal(int signal) => Signals.Send(Pid, signal);
 
     public void KillTrainer() => Signals.Send(-TrainerPids[^1], Signals.SigKill);

@@ -77,15 +77,18 @@ public sealed class SupervisorTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_deadline_stops_the_trainer_ahead_of_time()
     {
-        // The clock stands still until the trainer runs, then goes fast: the deadline cannot pass before the launch.
+        // The clock stands still until the trainer runs, then goes fast until the stop signal is sent: the deadline
+        // cannot pass before the launch. From the stop signal on it goes at the pace of the real one, so the trainer
+        // gets its whole grace period of real time to die of the signal before it would be killed.
         var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var script = "echo ready >> \"$LOG\"; while :; do sleep 0.05; done";
         var run = RunAsync(Options("m", script) with { Deadline = TimeSpan.FromMinutes(10), Grace = TimeSpan.FromSeconds(20), TimeProvider = clock });
         await WaitForAsync(() => File.Exists(Log));
         while (!run.IsCompleted)
         {
-            clock.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(5);
+            var stopping = _log.Lines.Any(l => l.StartsWith("sending SIGTERM", StringComparison.Ordinal));
+            clock.Advance(stopping ? TimeSpan.FromMilliseconds(50) : TimeSpan.FromSeconds(1));
+            await Task.Delay(stopping ? 50 : 5);
         }
 
         var result = await run;
@@ -110,7 +113,7 @@ public sealed class SupervisorTests : IDisposable
             await WaitForAsync(() => !File.Exists(Path.Combine(ckpt, "ckpt-1.bin")));
         });
 
-        var result = await new Supervisor(store, Options("m", script), _log).RunAsync();
+        var result = await Supervisor.RunAsync(store, Options("m", script), _log);
 
         Assert.Equal(SupervisorOutcome.Finished, result.Outcome);
         var repository = await Repository.OpenAsync(store);
@@ -137,7 +140,7 @@ public sealed class SupervisorTests : IDisposable
     private async Task<SupervisorResult> RunAsync(SupervisorOptions options, ChannelReader<int>? signals = null)
     {
         await using var store = new FolderStore(Store);
-        return await new Supervisor(store, options, _log, signals).RunAsync();
+        return await Supervisor.RunAsync(store, options, _log, signals);
     }
 
     private async Task<IReadOnlyList<Leg>> LegsAsync()
