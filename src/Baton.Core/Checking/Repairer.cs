@@ -82,7 +82,7 @@ public sealed class Repairer(Repository repository)
         await using var self = dryRun ? null : await InFlightMarker.BeginCollectionAsync(repository, cancellationToken).ConfigureAwait(false);
         if (!dryRun)
         {
-            await RefuseWhileOthersRunAsync(self!.Id, cancellationToken).ConfigureAwait(false);
+            await RefuseWhileOthersRunAsync(self!, cancellationToken).ConfigureAwait(false);
         }
 
         var stored = await StoredPacks.ListAsync(repository.Store, cancellationToken).ConfigureAwait(false);
@@ -110,9 +110,9 @@ public sealed class Repairer(Repository repository)
         return report;
     }
 
-    private async Task RefuseWhileOthersRunAsync(string ownId, CancellationToken cancellationToken)
+    private async Task RefuseWhileOthersRunAsync(InFlightMarker self, CancellationToken cancellationToken)
     {
-        var others = (await InFlightMarker.ListLiveAsync(repository, cancellationToken).ConfigureAwait(false)).Where(r => r.Id != ownId).ToList();
+        var others = (await InFlightMarker.ListLiveAsync(repository, self, cancellationToken).ConfigureAwait(false)).Where(r => r.Id != self.Id).ToList();
         if (others.OrderBy(r => r.Started).FirstOrDefault() is { } first)
         {
             var what = first.Kind == InFlightRecord.CollectionKind
@@ -125,7 +125,7 @@ public sealed class Repairer(Repository repository)
     // A push that began before our index rewrite may still reference a dropped pack's chunks when it commits.
     private async Task WarnAboutLatePushesAsync(InFlightMarker self, RepairReport report, CancellationToken cancellationToken)
     {
-        var pushes = (await InFlightMarker.ListLiveAsync(repository, cancellationToken).ConfigureAwait(false))
+        var pushes = (await InFlightMarker.ListLiveAsync(repository, self, cancellationToken).ConfigureAwait(false))
             .Where(r => r.Id != self.Id && r.Kind != InFlightRecord.CollectionKind).ToList();
         if (pushes.Count > 0)
         {
