@@ -34,6 +34,7 @@ public sealed class WriterLease : IAsyncDisposable
     private readonly PeriodicTimer _beat;
     private readonly Task _heartbeat;
     private bool _released;
+    private long _committed;
 
     private WriterLease(Repository repository, string run, long epoch, LeaseOptions options, string? tookOverFrom)
     {
@@ -74,8 +75,9 @@ public sealed class WriterLease : IAsyncDisposable
         var needsFence = false;
         if (current > 0)
         {
-            var claim = await MetadataStore.TryReadAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
-            var beat = await MetadataStore.TryReadAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            var (claim, claimDamage) = await ReadRecordAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            var (beat, beatDamage) = await ReadRecordAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            RefuseDamagedUnlessTakingOver(run, beat is null ? beatDamage ?? claimDamage : null, options);
             var last = beat?.Time ?? claim?.Acquired ?? DateTimeOffset.MinValue;
             var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
             var age = now - last;
@@ -129,9 +131,23 @@ public sealed class WriterLease : IAsyncDisposable
         if (current != Epoch)
         {
             await _lost.CancelAsync().ConfigureAwait(false);
-            var claim = await MetadataStore.TryReadAsync(_repository, ClaimKey(_repository, _run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            var (claim, _) = await ReadRecordAsync(_repository, ClaimKey(_repository, _run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
             throw new ConflictException(
                 $"this writer (epoch {Epoch}) was fenced: run '{_run}' was taken over by {claim?.Holder ?? "another writer"} on {claim?.Host ?? "another host"} (epoch {current}); nothing more is committed from here");
+        }
+    }
+
+    private long? CommittedOrNull => Interlocked.Read(ref _committed) is var n and > 0 ? n : null;
+
+    /// <summary>Notes a snapshot this writer committed; the next heartbeat and the release record it.</summary>
+    internal void RecordCommitted(long sequence)
+    {
+        for (var seen = Interlocked.Read(ref _committed); seen < sequence; seen = Interlocked.Read(ref _committed))
+        {
+            if (Interlocked.CompareExchange(ref _committed, sequence, seen) == seen)
+            {
+                return;
+            }
         }
     }
 
@@ -156,7 +172,7 @@ public sealed class WriterLease : IAsyncDisposable
             try
             {
                 await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
-                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Released = true },
+                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Released = true, Committed = CommittedOrNull },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, CancellationToken.None).ConfigureAwait(false);
             }
             catch (StoreException)
@@ -188,6 +204,32 @@ public sealed class WriterLease : IAsyncDisposable
         return current;
     }
 
+    // A damaged lease object says nothing about its holder; it must neither lock the run for ever nor be mistaken for
+    // a released lease. The caller treats a damaged record as missing.
+    private static async Task<(T? Record, IntegrityException? Damage)> ReadRecordAsync<T>(
+        Repository repository, string key, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return (await MetadataStore.TryReadAsync(repository, key, type, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (IntegrityException e)
+        {
+            return (null, e);
+        }
+    }
+
+    // When the damage hides whether the holder lives (no readable heartbeat), only take-over may go past it.
+    private static void RefuseDamagedUnlessTakingOver(string run, IntegrityException? damage, LeaseOptions options)
+    {
+        if (damage is not null && !options.TakeOver)
+        {
+            throw new IntegrityException(
+                $"cannot tell whether run '{run}' is held: {damage.Message}; use --take-over to fence its writer and continue past the damaged object", damage);
+        }
+    }
+
     private static string Age(TimeSpan age) => age.TotalSeconds < 120
         ? $"{Math.Max(0, (int)age.TotalSeconds)}s"
         : age.TotalMinutes < 120 ? $"{(int)age.TotalMinutes}m" : $"{(int)age.TotalHours}h";
@@ -200,7 +242,7 @@ public sealed class WriterLease : IAsyncDisposable
             {
                 await EnsureCurrentAsync(_stop.Token).ConfigureAwait(false);
                 await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
-                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow() },
+                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Committed = CommittedOrNull },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, _stop.Token).ConfigureAwait(false);
             }
             catch (ConflictException)

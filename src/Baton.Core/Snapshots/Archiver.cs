@@ -137,7 +137,9 @@ internal sealed class Archiver
             await lease.EnsureCurrentAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+        var committed = await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+        _options.Lease?.RecordCommitted(committed.Sequence);
+        return committed;
     }
 
     // A link that restore would refuse makes a snapshot that can never be restored: say so now, not after the machine is gone.
