@@ -28,7 +28,7 @@ public sealed class NewerMetadataVersionTests : IDisposable
     {
         await Cli.PushAsync(_source, _store, "r");
         await Cli.SucceedAsync("tag", "best", "--store", _store, "--run", "r");
-        var (key, command) = Forge(kind);
+        var (key, command) = await ForgeAsync(kind);
         var path = Path.Combine(_store, key);
         var before = File.ReadAllBytes(path);
 
@@ -42,7 +42,7 @@ public sealed class NewerMetadataVersionTests : IDisposable
     }
 
     // Each object is forged from what the CLI wrote where there is one, and written whole where a run leaves none.
-    private (string Key, string[] Command) Forge(string kind)
+    private async Task<(string Key, string[] Command)> ForgeAsync(string kind)
     {
         var now = TimeProvider.System.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         switch (kind)
@@ -58,6 +58,10 @@ public sealed class NewerMetadataVersionTests : IDisposable
                     new JsonObject { ["version"] = 2, ["id"] = "0000newer", ["created"] = now, ["packs"] = new JsonArray() });
                 return ("gc/0000newer", ["prune", "--keep-last", "1", "--quiet"]);
             case "in-flight marker":
+                // Collection asks for live pushes only when it has something to delete: the first snapshot's data.
+                await Cli.SucceedAsync("untag", "best", "--store", _store, "--run", "r");
+                TestData.WriteRandomFile(Path.Combine(_source, "model.bin"), 100_000, 2);
+                await Cli.SucceedAsync("push", _source, "--store", _store, "--run", "r", "--quiet");
                 MetadataObjects.Write(Path.Combine(_store, "inflight/0000newer"), new JsonObject
                 {
                     ["version"] = 2, ["id"] = "0000newer", ["run"] = "r", ["host"] = "elsewhere", ["processId"] = 1, ["started"] = now, ["heartbeat"] = now,
