@@ -66,7 +66,7 @@ public sealed partial class Checker
         {
             vanished = await CommitRecords.FindVanishedInAsync(repository, runPrefix, cancellationToken).ConfigureAwait(false);
         }
-        catch (BatonException e) when (e is IntegrityException || e.Category == ErrorCategory.Failure)
+        catch (BatonException e) when (IsDamage(e))
         {
             return; // the damaged or newer heartbeat is reported by its own check
         }
@@ -98,7 +98,7 @@ public sealed partial class Checker
         {
             await MetadataStore.TryReadAsync(repository, key, type, cancellationToken).ConfigureAwait(false);
         }
-        catch (BatonException e) when (e is IntegrityException || e.Category == ErrorCategory.Failure)
+        catch (BatonException e) when (IsDamage(e))
         {
             report.Errors.Add(e.Message);
         }

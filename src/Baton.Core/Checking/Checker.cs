@@ -71,7 +71,7 @@ public sealed partial class Checker(Repository repository)
                     packEntries.TryAdd(ContentId.Parse(pack.Id), pack);
                 }
             }
-            catch (IntegrityException e)
+            catch (BatonException e) when (IsDamage(e))
             {
                 report.Errors.Add(e.Message);
             }
@@ -120,7 +120,7 @@ public sealed partial class Checker(Repository repository)
             {
                 snapshot = await repository.ReadSnapshotAsync(info.Key, cancellationToken).ConfigureAwait(false);
             }
-            catch (BatonException e) when (e is IntegrityException || e.Category == ErrorCategory.Failure)
+            catch (BatonException e) when (IsDamage(e))
             {
                 report.Errors.Add(e.Message);
                 continue;
@@ -142,6 +142,9 @@ public sealed partial class Checker(Repository repository)
             }
         }
     }
+
+    // A damaged object (ours or the store's checksum), or one a newer baton wrote: reported, and the check goes on.
+    private static bool IsDamage(BatonException e) => e.Category is ErrorCategory.Integrity or ErrorCategory.Failure;
 
     private static void CheckChunks(Snapshot snapshot, SnapshotEntry entry, MasterIndex index, CheckReport report)
     {
@@ -175,6 +178,12 @@ public sealed partial class Checker(Repository repository)
         catch (StoreException e) when (e.Reason == StoreErrorReason.NotFound)
         {
             return; // already reported as missing
+        }
+        catch (StoreException e) when (e.Reason == StoreErrorReason.Corrupt)
+        {
+            // The store's own checksum caught the damage before ours could: report it and go on with the next pack.
+            report.Errors.Add($"pack {key} is corrupt: {e.Message}");
+            return;
         }
 
         report.BytesVerified += data.Length;
