@@ -1,7 +1,6 @@
 using Baton.Checking;
 using Baton.Repositories;
 using Baton.Snapshots;
-using Baton.Storage;
 using Baton.Testing;
 
 namespace Baton.Storage.S3.Tests;
