@@ -38,12 +38,44 @@ public sealed class S3DamagedObjectTests(S3rverFixture s3) : IDisposable
         Assert.True(report.BytesVerified > 0);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Check_read_data_on_s3_exits_4_naming_a_pack_damaged_on_the_servers_disk_and_verifies_the_rest()
+    {
+        var prefix = "runs/" + Guid.NewGuid().ToString("N")[..8];
+        var store = $"s3://cli-damaged/{prefix}";
+        var environment = s3.CliEnvironment();
+        foreach (var seed in new[] { 41, 42 })
+        {
+            TestData.WriteRandomFile(_temp.Combine($"src{seed}", "weights.bin"), 400_000, seed);
+            var push = await BatonCli.RunAsync(["push", _temp.Combine($"src{seed}"), "--store", store, "--run", "r", "--quiet"], environment: environment);
+            Assert.True(push.ExitCode == 0, push.ToString());
+        }
+
+        var packs = Directory.EnumerateFiles(s3.DataPath, "*._S3rver_object", SearchOption.AllDirectories)
+            .Select(f => f.Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(f => f.Contains($"/cli-damaged/{prefix}/data/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, packs.Count);
+        FlipBit(packs[0]);
+        var damaged = packs[0][(packs[0].IndexOf("/data/", StringComparison.Ordinal) + 1)..^"._S3rver_object".Length];
+
+        var check = await BatonCli.RunAsync(["check", "--store", store, "--read-data", "--quiet"], environment: environment);
+
+        Assert.True(check.ExitCode == 4, check.ToString());
+        Assert.Contains($"error: pack {damaged} is corrupt", check.StdOut, StringComparison.Ordinal);
+        Assert.Contains("1 error(s)", check.StdOut, StringComparison.Ordinal);
+        Assert.Contains("2 packs", check.StdOut, StringComparison.Ordinal);
+    }
+
     // s3rver keeps each object as a file named after its key (KEY._S3rver_object), beside its MD5 and metadata.
     private void FlipBitOnServerDisk(S3Store store, string key)
     {
         var suffix = $"/{store.Location.Split('/')[^1]}/{key}._S3rver_object";
-        var file = Directory.EnumerateFiles(s3.DataPath, "*._S3rver_object", SearchOption.AllDirectories)
-            .Single(f => f.Replace(Path.DirectorySeparatorChar, '/').EndsWith(suffix, StringComparison.Ordinal));
+        FlipBit(Directory.EnumerateFiles(s3.DataPath, "*._S3rver_object", SearchOption.AllDirectories)
+            .Single(f => f.Replace(Path.DirectorySeparatorChar, '/').EndsWith(suffix, StringComparison.Ordinal)));
+    }
+
+    private static void FlipBit(string file)
+    {
         var bytes = File.ReadAllBytes(file);
         bytes[bytes.Length / 2] ^= 0x08;
         File.WriteAllBytes(file, bytes);
