@@ -77,7 +77,8 @@ public sealed class WriterLease : IAsyncDisposable
         {
             var (claim, claimDamage) = await ReadRecordAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
             var (beat, beatDamage) = await ReadRecordAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
-            RefuseDamagedUnlessTakingOver(run, beat is null ? beatDamage ?? claimDamage : null, options);
+            var damage = beat is null ? beatDamage ?? claimDamage : null;
+            RefuseDamagedUnlessTakingOver(run, damage, options);
             var last = beat?.Time ?? claim?.Acquired ?? DateTimeOffset.MinValue;
             var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
             var age = now - last;
@@ -90,7 +91,7 @@ public sealed class WriterLease : IAsyncDisposable
                         $"run '{run}' is held by {who}, last heartbeat {Age(age)} ago: use --take-over to fence it, or wait until its lease expires ({Age(options.Timeout - age)})");
                 }
 
-                tookOverFrom = gone ? $"{who}, which is no longer running" : $"{who}, last heartbeat {Age(age)} ago";
+                tookOverFrom = damage is not null ? $"{who}, whose lease record is damaged" : gone ? $"{who}, which is no longer running" : $"{who}, last heartbeat {Age(age)} ago";
                 needsFence = true;
             }
         }
