@@ -66,6 +66,14 @@ internal static class S3Errors
                 : new StoreException(netReason, location, key, $"{what} failed: {netWhat}", e);
         }
 
+        // The SDK checks a body against the checksum (or MD5 ETag) the store keeps for it: a mismatch that survives
+        // the retries is a damaged object, not a failure of the store.
+        if (e is AmazonClientException && IsChecksumMismatch(e.Message))
+        {
+            return new StoreException(StoreErrorReason.Corrupt, location, key,
+                $"{what} failed: its bytes do not match the checksum {where} keeps for it: the stored object is damaged", e);
+        }
+
         if (e is AmazonClientException && e.Message.Contains("credentials", StringComparison.OrdinalIgnoreCase))
         {
             return new StoreException(StoreErrorReason.Unauthorized, location, key, $"no credentials found for {where}: {options.CredentialsHint}", e);
@@ -78,6 +86,10 @@ internal static class S3Errors
 
         return new StoreException(StoreErrorReason.Permanent, location, key, $"{what} failed: {e.GetType().Name}", e);
     }
+
+    private static bool IsChecksumMismatch(string message) =>
+        message.Contains("hash", StringComparison.OrdinalIgnoreCase) || message.Contains("checksum", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("CRC", StringComparison.Ordinal);
 
     private static StoreErrorReason ReasonOf(HttpStatusCode status, string code) => code switch
     {

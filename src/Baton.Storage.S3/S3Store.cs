@@ -80,7 +80,7 @@ public sealed class S3Store : IObjectStore
         try
         {
             var response = await Client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
-            return new S3ReadStream(response);
+            return new S3ReadStream(response, e => Classify(e, key, "read"));
         }
         catch (Exception e) when (S3Errors.IsInvalidRange(e))
         {

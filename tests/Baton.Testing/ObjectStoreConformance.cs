@@ -7,7 +7,7 @@ namespace Baton.Testing;
 /// The contract every <see cref="IObjectStore"/> must keep (see the interface's remarks). Each store's tests derive
 /// from this class once and supply <see cref="CreateStoreAsync"/>; every test gets a fresh, empty store.
 /// </summary>
-public abstract class ObjectStoreConformance
+public abstract partial class ObjectStoreConformance
 {
     /// <summary>Creates an empty store for one test (a fresh prefix or folder).</summary>
     protected abstract Task<IObjectStore> CreateStoreAsync();

@@ -46,6 +46,11 @@ internal static class PullCommand
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.OpenAsync(result, objects, cancellationToken);
             var stepValue = result.GetValue(step);
+            if (id is null && stepValue is null)
+            {
+                await RefuseVanishedNewestAsync(repository, runName!, cancellationToken);
+            }
+
             var snapshot = await repository.FindSnapshotAsync(runName, stepValue, id, cancellationToken)
                 ?? throw new UsageException(stepValue is null
                     ? $"run '{runName}' has no snapshots in {objects.Location}"
@@ -68,6 +73,17 @@ internal static class PullCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    // "The newest" must not silently mean an older snapshot because the newest manifest was deleted or lost.
+    private static async Task RefuseVanishedNewestAsync(Repository repository, string run, CancellationToken cancellationToken)
+    {
+        if (await Leases.CommitRecords.FindVanishedAsync(repository, run, cancellationToken) is { } vanished)
+        {
+            throw new IntegrityException(
+                $"the newest snapshot of run '{run}' (#{vanished.Sequence}) is missing from {repository.Store.Location}: '{vanished.RecordKey}' records that it was committed; " +
+                "to restore an older one anyway, name it with --snapshot ID or --step N ('baton ls' lists them)");
+        }
     }
 }
 

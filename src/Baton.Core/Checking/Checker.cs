@@ -43,7 +43,7 @@ public sealed record CheckReport
 /// names exists with the right size, every chunk a snapshot names is indexed; with <c>readData</c> every pack is
 /// downloaded, its header checked against its name and every blob in it decoded and verified against its id.
 /// </summary>
-public sealed class Checker(Repository repository)
+public sealed partial class Checker(Repository repository)
 {
     /// <summary>Runs the check. Never throws for problems in the data: they go into the report.</summary>
     public async Task<CheckReport> CheckAsync(bool readData, IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -77,7 +77,7 @@ public sealed class Checker(Repository repository)
                     packEntries.TryAdd(ContentId.Parse(pack.Id), pack);
                 }
             }
-            catch (IntegrityException e)
+            catch (BatonException e) when (IsDamage(e))
             {
                 report.Errors.Add(e.Message);
             }
@@ -104,6 +104,7 @@ public sealed class Checker(Repository repository)
         }
 
         await CheckSnapshotsAsync(index, report, cancellationToken).ConfigureAwait(false);
+        await CheckMetadataAsync(report, cancellationToken).ConfigureAwait(false);
         if (readData)
         {
             var total = index.Packs.Where(p => stored.ContainsKey(p.Key)).Sum(p => p.Value);
@@ -127,7 +128,7 @@ public sealed class Checker(Repository repository)
             {
                 snapshot = await repository.ReadSnapshotAsync(info.Key, cancellationToken).ConfigureAwait(false);
             }
-            catch (BatonException e) when (e is IntegrityException || e.Category == ErrorCategory.Failure)
+            catch (BatonException e) when (IsDamage(e))
             {
                 report.Errors.Add(e.Message);
                 continue;
@@ -145,15 +146,32 @@ public sealed class Checker(Repository repository)
 
             foreach (var entry in snapshot.Manifest.Entries)
             {
-                foreach (var chunk in entry.Chunks ?? [])
-                {
-                    if (!ContentId.TryParse(chunk, out var id) || !index.Contains(id))
-                    {
-                        report.Errors.Add($"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence}): file '{entry.Path}' references chunk {chunk}, which is not in the repository");
-                        break;
-                    }
-                }
+                CheckChunks(snapshot, entry, index, report);
             }
+        }
+    }
+
+    // A damaged object (ours or the store's checksum), or one a newer baton wrote: reported, and the check goes on.
+    private static bool IsDamage(BatonException e) => e.Category is ErrorCategory.Integrity or ErrorCategory.Failure;
+
+    private static void CheckChunks(Snapshot snapshot, SnapshotEntry entry, MasterIndex index, CheckReport report)
+    {
+        long bytes = 0;
+        foreach (var chunk in entry.Chunks ?? [])
+        {
+            if (!ContentId.TryParse(chunk, out var id) || !index.TryGet(id, out var location))
+            {
+                report.Errors.Add($"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence}): file '{entry.Path}' references chunk {chunk}, which is not in the repository");
+                return;
+            }
+
+            bytes += location.Entry.RawLength;
+        }
+
+        // A size that its chunks do not add up to fails the restore of that file: say so before it is needed.
+        if (bytes != entry.Size)
+        {
+            report.Errors.Add($"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence}): file '{entry.Path}' is recorded as {entry.Size} bytes but its chunks add up to {bytes}");
         }
     }
 
@@ -169,6 +187,12 @@ public sealed class Checker(Repository repository)
         catch (StoreException e) when (e.Reason == StoreErrorReason.NotFound)
         {
             return; // already reported as missing
+        }
+        catch (StoreException e) when (e.Reason == StoreErrorReason.Corrupt)
+        {
+            // The store's own checksum caught the damage before ours could: report it and go on with the next pack.
+            report.Errors.Add($"pack {key} is corrupt: {e.Message}");
+            return;
         }
 
         report.BytesVerified += data.Length;

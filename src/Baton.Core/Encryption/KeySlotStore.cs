@@ -112,6 +112,11 @@ internal static class KeySlotStore
         return [.. slots.OrderBy(s => s.Created).ThenBy(s => s.Id, StringComparer.Ordinal)];
     }
 
+    /// <summary>Whether <paramref name="data"/> is a slot this build can use, stored under its own id.</summary>
+    public static bool IsIntact(string key, byte[] data) =>
+        Parse(data) is { } slot && key == Prefix + slot.Id && TryBase64(slot.Check, out _) && TryBase64(slot.Master, out var master)
+        && master.Length == MasterKey.Size + AesGcmCipher.NonceSize + AesGcmCipher.TagSize;
+
     // Binds a slot to its repository: a slot copied from another repository opens nothing here.
     private static byte[] AssociatedData(string repositoryId) => Encoding.ASCII.GetBytes("baton/key-slot/" + repositoryId);
 

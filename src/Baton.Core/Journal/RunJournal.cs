@@ -53,6 +53,7 @@ public sealed class RunJournal
         {
             var what = $"leg record '{info.Key}' in {_repository.Store.Location}";
             var (json, _) = MetadataEnvelope.Unwrap(await _repository.Store.ReadAllAsync(info.Key, cancellationToken).ConfigureAwait(false), what, _repository.Cipher);
+            Repository.RefuseNewerVersion(json, MetadataStore.CurrentVersion, what, "format version");
             try
             {
                 legs.Add(JsonSerializer.Deserialize(json, JournalJson.Default.Leg) ?? throw new IntegrityException($"{what} is corrupt: empty"));

@@ -29,6 +29,9 @@ public sealed record LeaseHeartbeat
     public long Epoch { get; init; }
     public DateTimeOffset Time { get; init; }
     public bool Released { get; init; }
+
+    /// <summary>The newest sequence this writer committed, so that a newest manifest that vanishes is noticed.</summary>
+    public long? Committed { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -41,6 +41,7 @@ public sealed class WriterLease : IAsyncDisposable
     private readonly PeriodicTimer _beat;
     private readonly Task _heartbeat;
     private bool _released;
+    private long _committed;
 
     private WriterLease(Repository repository, string run, long epoch, LeaseOptions options, string? tookOverFrom)
     {
@@ -81,8 +82,10 @@ public sealed class WriterLease : IAsyncDisposable
         var needsFence = false;
         if (current > 0)
         {
-            var claim = await MetadataStore.TryReadAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
-            var beat = await MetadataStore.TryReadAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            var (claim, claimDamage) = await ReadRecordAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            var (beat, beatDamage) = await ReadRecordAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            var damage = beat is null ? beatDamage ?? claimDamage : null;
+            RefuseDamagedUnlessTakingOver(run, damage, options);
             var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
             var gone = claim is not null && Platform.LocalProcess.IsGone(claim.Host, claim.ProcessId, claim.BootId, claim.PidNamespace, claim.ProcessStart,
                 repository.Options.HostName);
@@ -96,7 +99,7 @@ public sealed class WriterLease : IAsyncDisposable
                         $"run '{run}' is held by {who}, last heartbeat {Age(age)} ago: use --take-over to fence it, or wait until its lease expires ({Age(options.Timeout - age)})");
                 }
 
-                tookOverFrom = gone ? $"{who}, which is no longer running" : $"{who}, last heartbeat {Age(age)} ago";
+                tookOverFrom = damage is not null ? $"{who}, whose lease record is damaged" : gone ? $"{who}, which is no longer running" : $"{who}, last heartbeat {Age(age)} ago";
                 needsFence = true;
             }
         }
@@ -140,9 +143,23 @@ public sealed class WriterLease : IAsyncDisposable
         if (current != Epoch)
         {
             await _lost.CancelAsync().ConfigureAwait(false);
-            var claim = await MetadataStore.TryReadAsync(_repository, ClaimKey(_repository, _run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            var (claim, _) = await ReadRecordAsync(_repository, ClaimKey(_repository, _run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
             throw new ConflictException(
                 $"this writer (epoch {Epoch}) was fenced: run '{_run}' was taken over by {claim?.Holder ?? "another writer"} on {claim?.Host ?? "another host"} (epoch {current}); nothing more is committed from here");
+        }
+    }
+
+    private long? CommittedOrNull => Interlocked.Read(ref _committed) is var n and > 0 ? n : null;
+
+    /// <summary>Notes a snapshot this writer committed; the next heartbeat and the release record it.</summary>
+    internal void RecordCommitted(long sequence)
+    {
+        for (var seen = Interlocked.Read(ref _committed); seen < sequence; seen = Interlocked.Read(ref _committed))
+        {
+            if (Interlocked.CompareExchange(ref _committed, sequence, seen) == seen)
+            {
+                return;
+            }
         }
     }
 
@@ -167,7 +184,7 @@ public sealed class WriterLease : IAsyncDisposable
             try
             {
                 await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
-                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Released = true },
+                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Released = true, Committed = CommittedOrNull },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, CancellationToken.None).ConfigureAwait(false);
             }
             catch (StoreException)
@@ -224,6 +241,32 @@ public sealed class WriterLease : IAsyncDisposable
         }
     }
 
+    // A damaged lease object says nothing about its holder; it must neither lock the run for ever nor be mistaken for
+    // a released lease. The caller treats a damaged record as missing.
+    private static async Task<(T? Record, IntegrityException? Damage)> ReadRecordAsync<T>(
+        Repository repository, string key, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return (await MetadataStore.TryReadAsync(repository, key, type, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (IntegrityException e)
+        {
+            return (null, e);
+        }
+    }
+
+    // When the damage hides whether the holder lives (no readable heartbeat), only take-over may go past it.
+    private static void RefuseDamagedUnlessTakingOver(string run, IntegrityException? damage, LeaseOptions options)
+    {
+        if (damage is not null && !options.TakeOver)
+        {
+            throw new IntegrityException(
+                $"cannot tell whether run '{run}' is held: {damage.Message}; use --take-over to fence its writer and continue past the damaged object", damage);
+        }
+    }
+
     private static string Age(TimeSpan age) => age.TotalSeconds < 120
         ? $"{Math.Max(0, (int)age.TotalSeconds)}s"
         : age.TotalMinutes < 120 ? $"{(int)age.TotalMinutes}m" : $"{(int)age.TotalHours}h";
@@ -236,7 +279,7 @@ public sealed class WriterLease : IAsyncDisposable
             {
                 await EnsureCurrentAsync(_stop.Token).ConfigureAwait(false);
                 await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
-                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow() },
+                    new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Committed = CommittedOrNull },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, _stop.Token).ConfigureAwait(false);
             }
             catch (ConflictException)

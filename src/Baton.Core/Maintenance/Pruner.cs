@@ -41,6 +41,10 @@ public sealed class Pruner(Repository repository, RepackPolicy? repack = null)
             return new PruneResult(decisions, preview, DryRun: true);
         }
 
+        // Collection reads every manifest of every run: each must be sound before the first one is deleted, so that a
+        // damaged manifest stops the prune here and not half-way.
+        _ = await repository.ListAllSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+
         // Oldest first, so that a prune killed half-way never leaves a gap before a snapshot it meant to keep.
         foreach (var decision in decisions.Where(d => !d.Keep).OrderBy(d => d.Snapshot.Sequence))
         {

@@ -10,6 +10,9 @@ namespace Baton.Repositories;
 /// </summary>
 internal static class MetadataStore
 {
+    /// <summary>The newest version of the small records (legs, leases, tags, marks, in-flight markers) this build reads.</summary>
+    public const int CurrentVersion = 1;
+
     public static async Task WriteAsync<T>(Repository repository, string key, T value, JsonTypeInfo<T> type, PutMode mode, CancellationToken cancellationToken)
     {
         var data = MetadataEnvelope.Wrap(JsonSerializer.SerializeToUtf8Bytes(value, type), repository.Cipher);
@@ -34,6 +37,10 @@ internal static class MetadataStore
 
         var what = $"'{key}' in {store.Location}";
         var (json, _) = MetadataEnvelope.Unwrap(data, what, repository.Cipher);
+
+        // Every kind starts at version 1 (records written before versions existed have none); a newer one is refused
+        // before it binds, so that an older baton never acts on it or rewrites it.
+        Repository.RefuseNewerVersion(json, CurrentVersion, what, "format version");
         try
         {
             return JsonSerializer.Deserialize(json, type) ?? throw new IntegrityException($"{what} is corrupt: empty");

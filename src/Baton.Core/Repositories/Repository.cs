@@ -479,6 +479,7 @@ public sealed class Repository
             throw new IntegrityException($"{what} is corrupt: it claims to be snapshot {manifest.Sequence} of run '{manifest.Run}'");
         }
 
+        ManifestValidator.Validate(manifest, what);
         return new Snapshot(digest.ToShortString(), manifest);
     }
 
@@ -516,7 +517,7 @@ public sealed class Repository
     };
 
     // Read before the whole object: a newer version may have a shape this build cannot bind, and must say "upgrade".
-    private static void RefuseNewerVersion(byte[] json, int newestKnown, string what, string kind)
+    internal static void RefuseNewerVersion(byte[] json, int newestKnown, string what, string kind)
     {
         if (PeekVersion(json) is { } version && version > newestKnown)
         {

@@ -11,6 +11,18 @@ public sealed class SnapshotTags(Repository repository)
     public async Task<SnapshotTag> TagAsync(Snapshot snapshot, string name, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
+
+        // Moving a tag rewrites its object: one a newer baton wrote is refused here (upgrade), never overwritten; a
+        // damaged one is replaced.
+        try
+        {
+            _ = await MetadataStore.TryReadAsync(repository, KeyOf(snapshot.Run, name), MaintenanceJson.Default.SnapshotTag, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (IntegrityException)
+        {
+        }
+
         var tag = new SnapshotTag
         {
             Name = name,

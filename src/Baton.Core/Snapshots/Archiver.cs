@@ -141,6 +141,7 @@ internal sealed class Archiver
         }
 
         var snapshot = await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+        _options.Lease?.RecordCommitted(snapshot.Sequence);
         if (_marker is not null)
         {
             await ConfirmAsync(snapshot, _marker, entries, index, cancellationToken).ConfigureAwait(false);

@@ -23,6 +23,10 @@ public enum StoreErrorReason
 
     /// <summary>Anything else that retrying will not fix.</summary>
     Permanent,
+
+    /// <summary>The store holds the object, but its bytes fail the store's own checksum or fall short of the length
+    /// it announces: the stored object is damaged (an integrity error, exit 4).</summary>
+    Corrupt,
 }
 
 /// <summary>A store operation failed. The message names the store and the object and never holds secrets.</summary>
@@ -53,6 +57,7 @@ public sealed class StoreException : BatonException
         // A fault still there after the retries is, to the user, a store that cannot be reached.
         StoreErrorReason.Unreachable or StoreErrorReason.Unauthorized or StoreErrorReason.Transient => ErrorCategory.Access,
         StoreErrorReason.AlreadyExists => ErrorCategory.Conflict,
+        StoreErrorReason.Corrupt => ErrorCategory.Integrity,
         _ => ErrorCategory.Failure,
     };
 }

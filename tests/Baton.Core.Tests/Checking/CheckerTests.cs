@@ -133,11 +133,15 @@ public sealed class CheckerTests : IDisposable
         {
             Run = "crafted",
             Sequence = 1,
-            Entries =
-            [
-                new SnapshotEntry { Path = "f", Kind = EntryKind.File, Size = 12, Chunks = [missing] },
-                new SnapshotEntry { Path = "l", Kind = EntryKind.Link, Target = "../../etc" },
-            ],
+            Entries = [new SnapshotEntry { Path = "f", Kind = EntryKind.File, Size = 12, Chunks = [missing] }],
+        }, default);
+
+        // A manifest is refused whole at its first problem, so the escaping link gets a manifest of its own.
+        await repository.CommitAsync(new SnapshotManifest
+        {
+            Run = "escaping",
+            Sequence = 1,
+            Entries = [new SnapshotEntry { Path = "l", Kind = EntryKind.Link, Target = "../../etc" }],
         }, default);
 
         var report = await new Checker(repository).CheckAsync(readData: false);

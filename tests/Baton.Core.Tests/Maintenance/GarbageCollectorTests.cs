@@ -75,8 +75,10 @@ public sealed class GarbageCollectorTests : IDisposable
         TestData.WriteRandomFile(Path.Combine(source, "a.bin"), 2_000_000, 1);
         await repository.PushAsync(source, "old", new() { Step = 1 });
 
-        // Remove the only snapshot that references the data, and mark its pack while a push is "in flight".
+        // Remove the only snapshot that references the data (with the run's lease records, which would report it as
+        // vanished), and mark its pack while a push is "in flight".
         await repository.Store.DeleteAsync(RepositoryLayout.SnapshotKey("old", 1));
+        await repository.Store.DeleteAsync("runs/old/heartbeats/0000000001");
         await using (await InFlightMarker.BeginAsync(repository, "x"))
         {
             Assert.Equal(1, (await new GarbageCollector(repository).CollectAsync()).PacksCondemned);
