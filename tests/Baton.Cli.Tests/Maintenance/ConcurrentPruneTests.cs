@@ -68,10 +68,10 @@ public sealed class ConcurrentPruneTests : IDisposable
     {
         var store = _temp.Combine("store");
         Assert.Equal(0, (await BatonCli.RunAsync(["init", "--store", store])).ExitCode);
-        // Snapshot 1 holds six 32 MB files, snapshot 2 the first 12 MB of each: pruning snapshot 1 repacks six packs
-        // that are mostly garbage (copying 72 MB, which takes a while), then deletes them.
+        // Snapshot 1 holds twelve 32 MB files (a pack each), snapshot 2 the first 12 MB of each: pruning snapshot 1
+        // repacks twelve packs that are mostly garbage (copying 144 MB, which takes a while), then deletes them.
         var old = _temp.Combine("old");
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < 12; i++)
         {
             TestData.WriteRandomFile(Path.Combine(old, $"f{i}.bin"), 32 << 20, 10 + i);
         }
@@ -94,7 +94,11 @@ public sealed class ConcurrentPruneTests : IDisposable
         var clock = Stopwatch.StartNew();
         while (!(Directory.Exists(inflight) && Directory.EnumerateFiles(inflight).Any(f => !Path.GetFileName(f).StartsWith('.'))))
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120) && !prune.HasExited, "the prune never began to sweep");
+            if (prune.HasExited || clock.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                Assert.Fail($"the prune ended (exit {(prune.HasExited ? prune.ExitCode : -1)}) before the test saw it sweep: {await pruneOut}{await pruneErr}");
+            }
+
             await Task.Delay(2);
         }
 

@@ -27,10 +27,12 @@ public sealed class CommitConfirmationTests : IDisposable
         TestData.WriteRandomFile(Path.Combine(source, "new.bin"), 1_500_000, 2);
 
         // The push deduplicates shared.bin against the old run's packs and uploads new.bin; "meanwhile" the old run is
-        // pruned and every pack is swept (the push's own ones were in no index yet).
+        // pruned and every pack is swept (the push's own ones were in no index yet). The old run goes whole, with its
+        // lease records, which would otherwise report its only snapshot as vanished.
         store.BeforeManifest = async () =>
         {
             await store.DeleteAsync(RepositoryLayout.SnapshotKey("old", 1));
+            await store.DeleteAsync("runs/old/heartbeats/0000000001");
             await store.SweepEverythingAsync();
         };
         var snapshot = await repository.PushAsync(source, "r", new() { Step = 2 });
