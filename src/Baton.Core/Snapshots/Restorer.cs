@@ -49,10 +49,10 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             }
         }
 
+        Directory.CreateDirectory(root);
         var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
         var totalBytes = files.Sum(f => f.Size);
         var index = await LoadIndexAsync(snapshot, files, what, directory, cancellationToken).ConfigureAwait(false);
-        Directory.CreateDirectory(root);
         RemoveStaleStaging(root);
         var staging = CreateStaging(root);
         try
@@ -84,10 +84,15 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
     }
 
     // Beside the target (same mount) the switch is one exchange of two directories; else staging goes inside it.
+    // A target that is the working directory (`baton pull .`) keeps its inode, or the shell that ran the command
+    // would be left in the old, removed directory.
     private static string CreateStaging(string root)
     {
         var id = Guid.NewGuid().ToString("N")[..12];
-        if (Path.GetDirectoryName(root) is { } parent && DirectoryExchange.OnSameMount(parent, root))
+        var current = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
+        var holdsWorkingDirectory = string.Equals(current, root, StringComparison.Ordinal)
+            || current.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (!holdsWorkingDirectory && Path.GetDirectoryName(root) is { } parent && DirectoryExchange.OnSameMount(parent, root))
         {
             var sibling = Path.Combine(parent, $".{Path.GetFileName(root)}{StagingInfix}{id}");
             try
