@@ -150,7 +150,7 @@ public sealed class PullTargetTests : IDisposable
 
     private bool SwitchStarted(string target, bool mountPoint) => mountPoint
         ? File.Exists(Path.Combine(target, ".baton-restore-journal"))
-        : Directory.EnumerateDirectories(_temp.Path, ".dst.baton-restore-*").Any(s => File.Exists(Path.Combine(s, "sub", "deep.bin")));
+        : Directory.EnumerateDirectories(_temp.Path, ".dst.baton-restore-*").Any(s => Directory.EnumerateFileSystemEntries(s).Count() > Files);
 
     // "old" when the target is exactly what WriteOld wrote, "new" when exactly the snapshot, else what is mixed.
     private static string State(string target, string source)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Baton.Testing;
 
 namespace Baton.Tests;
