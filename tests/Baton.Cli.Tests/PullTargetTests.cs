@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Baton.Testing;
+using Xunit.Abstractions;
 
 namespace Baton.Tests;
 
@@ -10,9 +11,12 @@ namespace Baton.Tests;
 public sealed class PullTargetTests : IDisposable
 {
     // Many top-level entries, so that moving them one by one (the journaled switch) takes a while.
-    private const int Files = 2500;
-    private const int Kills = 8;
+    private const int Files = 600;
+    private const int Kills = 6;
     private readonly TempDirectory _temp = new();
+    private readonly ITestOutputHelper _output;
+
+    public PullTargetTests(ITestOutputHelper output) => _output = output;
 
     [Fact(Timeout = 120_000)]
     public async Task A_pull_into_a_directory_that_holds_files_exits_2_naming_it_and_overwrite_and_changes_nothing()
@@ -56,7 +60,7 @@ public sealed class PullTargetTests : IDisposable
                     await Task.Delay(1);
                 }
 
-                await Task.Delay(random.Next(0, 40));
+                await Task.Delay(random.Next(0, 30));
                 Signals.Send(process.Id, Signals.SigKill);
                 await process.WaitForExitAsync();
                 outcomes.Add($"{(process.ExitCode == 0 ? "finished" : "killed")}: {State(target, source)}");
@@ -73,6 +77,7 @@ public sealed class PullTargetTests : IDisposable
             outcomes[^1] += $" -> {state}";
         }
 
+        _output.WriteLine(string.Join("\n", outcomes));
         await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--overwrite", "--quiet");
         Assert.Equal(Entries(source), Entries(target));
         TestData.AssertSameTree(source, target);
