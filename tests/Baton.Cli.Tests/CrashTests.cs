@@ -108,7 +108,7 @@ public sealed class CrashTests : IDisposable
         Directory.CreateDirectory(target);
         await File.WriteAllTextAsync(Path.Combine(target, "shard-0.bin"), "the previous checkpoint");
 
-        using (var process = BatonCli.Start(["pull", target, "--store", store, "--run", "r"]))
+        using (var process = BatonCli.Start(["pull", target, "--store", store, "--run", "r", "--overwrite"]))
         {
             process.StandardInput.Close();
             var stdout = process.StandardOutput.ReadToEndAsync();

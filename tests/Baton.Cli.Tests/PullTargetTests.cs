@@ -43,29 +43,18 @@ public sealed class PullTargetTests : IDisposable
         var (store, source) = await PushAsync(Files);
         var target = _temp.Combine("dst");
         var random = new Random(mountPoint ? 11 : 7);
-        var outcomes = new List<string>();
+        string[] wrapper = mountPoint ? WrappedCli.AsMountPoint(target) : ["env"];
+        string[] pull = ["pull", target, "--store", store, "--run", "r", "--overwrite", "--quiet"];
+
+        // One pull unharmed measures how long it runs once its switch is about to begin: the kills land in that span.
+        WriteOld(target);
+        var window = await PullAsync(wrapper, pull, target, mountPoint, killAfter: null);
+        var outcomes = new List<string> { $"switch window {window.TotalMilliseconds:F0} ms" };
         for (var kill = 0; kill < Kills; kill++)
         {
             WriteOld(target);
-            string[] wrapper = mountPoint ? WrappedCli.AsMountPoint(target) : ["env"];
-            using (var process = WrappedCli.Start(wrapper, ["pull", target, "--store", store, "--run", "r", "--overwrite", "--quiet"]))
-            {
-                process.StandardInput.Close();
-                var output = process.StandardError.ReadToEndAsync();
-
-                // Kill once the staged tree is complete and the switch is about to begin or under way.
-                var watch = Stopwatch.StartNew();
-                while (!process.HasExited && !SwitchStarted(target, mountPoint) && watch.Elapsed < TimeSpan.FromMinutes(2))
-                {
-                    await Task.Delay(1);
-                }
-
-                await Task.Delay(random.Next(0, 30));
-                Signals.Send(process.Id, Signals.SigKill);
-                await process.WaitForExitAsync();
-                outcomes.Add($"{(process.ExitCode == 0 ? "finished" : "killed")}: {State(target, source)}");
-                _ = await output;
-            }
+            await PullAsync(wrapper, pull, target, mountPoint, killAfter: window * random.NextDouble() * 1.2);
+            outcomes.Add($"killed: {State(target, source)}");
 
             // The next pull finishes or undoes what the killed one left before it looks at the target (and then
             // refuses it without --overwrite: the recovery alone).
@@ -119,6 +108,33 @@ public sealed class PullTargetTests : IDisposable
             Assert.Single(pulled.StdErr.Trim().Split('\n'));
             Assert.Contains(target, pulled.StdErr, StringComparison.Ordinal);
         }
+    }
+
+    // Runs a pull; once its switch is about to begin, waits killAfter and SIGKILLs it (or, without, lets it finish).
+    // Returns the time from that moment to the end.
+    private async Task<TimeSpan> PullAsync(string[] wrapper, string[] args, string target, bool mountPoint, TimeSpan? killAfter)
+    {
+        using var process = WrappedCli.Start(wrapper, args);
+        process.StandardInput.Close();
+        var output = process.StandardError.ReadToEndAsync();
+        var watch = Stopwatch.StartNew();
+        while (!process.HasExited && !SwitchStarted(target, mountPoint) && watch.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(1);
+        }
+
+        watch.Restart();
+        if (killAfter is { } delay)
+        {
+            await Task.Delay(delay);
+            Signals.Send(process.Id, Signals.SigKill);
+        }
+
+        await process.WaitForExitAsync();
+        var elapsed = watch.Elapsed;
+        var errors = await output;
+        Assert.True(killAfter is not null || process.ExitCode == 0, $"exit {process.ExitCode}: {errors}");
+        return elapsed;
     }
 
     private async Task<(string Store, string Source)> PushAsync(int files)

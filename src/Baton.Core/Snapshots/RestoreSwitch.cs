@@ -63,7 +63,7 @@ internal static class RestoreSwitch
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Undo(root, journal, e);
-            throw;
+            throw LeftAsItWas(root, e);
         }
 
         WriteJournal(root, journal with { Phase = PhaseIn });
@@ -74,7 +74,7 @@ internal static class RestoreSwitch
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Undo(root, journal with { Phase = PhaseIn }, e);
-            throw;
+            throw LeftAsItWas(root, e);
         }
 
         Finish(root, journal);
@@ -130,6 +130,10 @@ internal static class RestoreSwitch
 
         Finish(root, journal);
     }
+
+    private static IOException LeftAsItWas(string root, Exception cause) =>
+        new($"could not move the restored snapshot into '{root}' ({cause.Message}); '{root}' was left as it was: " +
+            "make its top-level entries writable, or restore into an empty directory", cause);
 
     /// <summary>The entries of the target that are the user's, not Baton's own (staging, journal, pins).</summary>
     public static List<string> UserEntries(string root) =>
