@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using System.Runtime.InteropServices;
 using Baton.Cli.Commands;
 
 namespace Baton.Cli;
@@ -67,25 +68,45 @@ internal static partial class BatonApp
         }
 
         using var interrupt = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            // The first Ctrl-C cancels gracefully; a second one ends the process at once.
-            if (!interrupt.IsCancellationRequested)
-            {
-                e.Cancel = true;
-                interrupt.Cancel();
-            }
-        };
-        Console.CancelKeyPress += onCancel;
+        var received = 0;
+        var registrations = new List<PosixSignalRegistration>();
         try
         {
-            return await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupt.Token);
+            // SIGTERM (kill, docker stop, SLURM) and SIGHUP (a closed terminal or notebook) stop a command exactly as
+            // Ctrl-C does: cancel, clean up (staging folders, the writer lease, in-flight markers), then exit 128+N.
+            // A second signal while the first is being handled ends the process at once.
+            foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+            {
+                registrations.Add(PosixSignalRegistration.Create(signal, context =>
+                {
+                    if (Interlocked.CompareExchange(ref received, SignalNumber(context.Signal), 0) == 0)
+                    {
+                        context.Cancel = true;
+                        interrupt.Cancel();
+                    }
+                }));
+            }
+
+            var code = await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupt.Token);
+            return code == ExitCodes.Interrupted && Volatile.Read(ref received) is > 0 and var number ? 128 + number : code;
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
+            foreach (var registration in registrations)
+            {
+                registration.Dispose();
+            }
         }
     }
+
+    // PosixSignal's values are negative stand-ins; the exit code uses the POSIX number.
+    private static int SignalNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGTERM => 15,
+        _ => 0,
+    };
 
     /// <summary>Wraps a command body with the shared error policy.</summary>
     public static Func<ParseResult, CancellationToken, Task<int>> Handler(Func<ParseResult, CancellationToken, Task<int>> body) =>

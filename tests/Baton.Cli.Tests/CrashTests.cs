@@ -110,7 +110,7 @@ public sealed class CrashTests : IDisposable
         Directory.CreateDirectory(target);
         await File.WriteAllTextAsync(Path.Combine(target, "shard-0.bin"), "the previous checkpoint");
 
-        using (var process = BatonCli.Start(["pull", target, "--store", store, "--run", "r"]))
+        using (var process = BatonCli.Start(["pull", target, "--store", store, "--run", "r", "--overwrite"]))
         {
             process.StandardInput.Close();
             var stdout = process.StandardOutput.ReadToEndAsync();
@@ -123,10 +123,10 @@ public sealed class CrashTests : IDisposable
         // Files are moved into place only once all are verified: the old file is still the old file.
         Assert.Equal("the previous checkpoint", await File.ReadAllTextAsync(Path.Combine(target, "shard-0.bin")));
         Assert.Equal(["shard-0.bin"], Directory.EnumerateFiles(target).Select(Path.GetFileName));
-        Assert.Single(Directory.EnumerateDirectories(target, ".baton-restore-*"));
-        await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--quiet");
+        Assert.Single(Directory.EnumerateDirectories(_temp.Path, ".dst.baton-restore-*")); // staged beside the target
+        await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--overwrite", "--quiet");
         TestData.AssertSameTree(source, target);
-        Assert.Empty(Directory.EnumerateDirectories(target, ".baton-restore-*")); // the killed pull's staging is gone too
+        Assert.Empty(Directory.EnumerateDirectories(_temp.Path, ".dst.baton-restore-*")); // the killed pull's staging is gone too
         await Cli.SucceedAsync("push", target, "--store", store, "--run", "again", "--quiet");
     }
 

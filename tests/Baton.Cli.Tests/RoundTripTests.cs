@@ -118,7 +118,7 @@ public sealed class RoundTripTests : IDisposable
         TestData.WriteRandomFile(Path.Combine(source, "opt", "state.bin"), 200_000, 12);
         await Cli.SucceedAsync("push", source, "--store", store, "--run", "r", "--step", "2", "--quiet");
 
-        await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--quiet");
+        await Cli.SucceedAsync("pull", target, "--store", store, "--run", "r", "--overwrite", "--quiet");
 
         TreeAssert.Same(source, target);
     }

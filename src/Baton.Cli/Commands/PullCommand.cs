@@ -16,11 +16,15 @@ internal static class PullCommand
         var run = CommonOptions.Run();
         var step = new Option<long?>("--step") { Description = "Restore the newest snapshot with this step", HelpName = "N" };
         var snapshotId = new Option<string?>("--snapshot") { Description = "Restore this snapshot (id or id prefix)", HelpName = "ID" };
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Restore into a directory that holds files: it becomes exactly the snapshot, its other files are removed",
+        };
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
         var command = new Command("pull", "Restore the newest (or a given) snapshot of a run into a directory, verifying every byte")
         {
-            directory, store, run, step, snapshotId, json, quiet,
+            directory, store, run, step, snapshotId, overwrite, json, quiet,
         };
         var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
@@ -58,7 +62,7 @@ internal static class PullCommand
             var clock = Stopwatch.StartNew();
             var target = result.GetValue(directory)!;
             var display = ProgressDisplays.Create("pull", result.GetValue(quiet), result.GetValue(json));
-            var restored = await display.RunAsync(progress => repository.RestoreAsync(snapshot, target, new RestoreOptions { Progress = progress }, cancellationToken));
+            var restored = await display.RunAsync(progress => repository.RestoreAsync(snapshot, target, new RestoreOptions { Progress = progress, Overwrite = result.GetValue(overwrite) }, cancellationToken));
             if (result.GetValue(json))
             {
                 JsonResultEvent.Write(Console.Out, "pull", PullView.From(snapshot, Path.GetFullPath(target), restored, clock.Elapsed), PullJson.Default.PullView);

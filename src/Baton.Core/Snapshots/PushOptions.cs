@@ -55,6 +55,18 @@ public sealed record RestoreOptions
 
     /// <summary>Transfers at once; defaults to the store's concurrency.</summary>
     public int? Concurrency { get; init; }
+
+    /// <summary>
+    /// Restore into a directory that already holds files: it becomes exactly the snapshot, and what it held before is
+    /// removed (or kept aside, see <see cref="KeepPrevious"/>). Without it such a target is refused.
+    /// </summary>
+    public bool Overwrite { get; init; }
+
+    /// <summary>
+    /// Keep the target's previous content in <c>.baton-previous</c> inside it (replacing an older one) instead of
+    /// removing it; Baton's own scans never read that folder.
+    /// </summary>
+    public bool KeepPrevious { get; init; }
 }
 
 /// <summary>A progress report: bytes processed out of a total, files done out of a total.</summary>

@@ -12,6 +12,15 @@ internal static partial class ReservedNames
     /// <summary>The folder a restore stages its files in before moving them into place (top level only).</summary>
     public const string RestoreStagingPrefix = ".baton-restore-";
 
+    /// <summary>The journal of a restore that switches the target by moving entries (top level only).</summary>
+    public const string RestoreJournal = ".baton-restore-journal";
+
+    /// <summary>Where a journaled restore moves the target's old entries while it switches (top level only).</summary>
+    public const string RestoreAsidePrefix = ".baton-restore-old-";
+
+    /// <summary>The previous content of a <c>baton run</c> directory that a restore replaced (top level only).</summary>
+    public const string Previous = ".baton-previous";
+
     /// <summary>A restore's staging folder name: the prefix and 12 lowercase hex digits.</summary>
     public static string NewRestoreStaging() => RestoreStagingPrefix + Guid.NewGuid().ToString("N")[..12];
 
@@ -20,6 +29,9 @@ internal static partial class ReservedNames
 
     /// <summary>The temporary file a data stage writes next to its destination (any depth).</summary>
     public static string NewStageTemporary() => ".baton-stage-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>A folder for a journaled restore's old entries: the prefix and 12 lowercase hex digits.</summary>
+    public static string NewRestoreAside() => RestoreAsidePrefix + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>Whether a restore's staging folder is named <paramref name="name"/>.</summary>
     public static bool IsRestoreStaging(string name) => RestoreStaging().IsMatch(name);
@@ -37,11 +49,16 @@ internal static partial class ReservedNames
 
         var slash = relativePath.LastIndexOf('/');
         var name = slash < 0 ? relativePath : relativePath[(slash + 1)..];
-        return StageTemporary().IsMatch(name) || (slash < 0 && (RestoreStaging().IsMatch(name) || Probe().IsMatch(name)));
+        return StageTemporary().IsMatch(name)
+            || (slash < 0 && (RestoreStaging().IsMatch(name) || Probe().IsMatch(name) || RestoreAside().IsMatch(name)
+                || name is RestoreJournal or Previous));
     }
 
     [GeneratedRegex(@"\A\.baton-restore-[0-9a-f]{12}\z", RegexOptions.CultureInvariant)]
     private static partial Regex RestoreStaging();
+
+    [GeneratedRegex(@"\A\.baton-restore-old-[0-9a-f]{12}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RestoreAside();
 
     [GeneratedRegex(@"\A\.baton-probe-[0-9a-f]{8}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Probe();

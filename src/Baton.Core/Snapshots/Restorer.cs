@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using Baton.Index;
 using Baton.Packs;
+using Baton.Platform;
 using Baton.Repositories;
 using Baton.Storage;
 using Microsoft.Win32.SafeHandles;
@@ -8,12 +10,19 @@ using Microsoft.Win32.SafeHandles;
 namespace Baton.Snapshots;
 
 /// <summary>
-/// Restores a snapshot. Every file is first written into a staging folder inside the target, each chunk verified
-/// against its hash; only when the whole snapshot has been verified are the files moved into place. A failed restore
-/// leaves the target as it was, and a path or link that would escape the target is refused before anything is written.
+/// Restores a snapshot. Every file is first written into a staging folder (beside the target where it can be, else
+/// inside it), each chunk verified against its hash; only when the whole snapshot has been verified does the staging
+/// folder take the target's place, in one step (<see cref="RestoreSwitch"/>). The target is only ever entirely old or
+/// entirely new; a failed restore leaves it as it was, and a path or link that would escape it is refused before
+/// anything is written. A target holding files is refused unless <see cref="RestoreOptions.Overwrite"/> is set.
 /// </summary>
 internal sealed class Restorer(Repository repository, RestoreOptions options)
 {
+    // A prune that repacks the packs a restore reads makes it load the index again; this many times at most.
+    private const int MaxAttempts = 4;
+    private const string StagingInfix = ReservedNames.RestoreStagingPrefix;
+
+    private readonly ConcurrentDictionary<ContentId, bool> _unreadablePacks = new();
     private long _bytesDone;
     private long _filesDone;
 
@@ -27,17 +36,112 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             throw new UsageException($"restore target '{directory}' is a file: give a directory");
         }
 
-        // Refuse a target whose existing folders are links before anything is written, not halfway through the move.
-        var root = Path.GetFullPath(directory);
-        foreach (var entry in entries)
+        var root = TargetPath(directory);
+        if (Directory.Exists(root))
         {
-            RestorePaths.Resolve(root, entry.Path, what);
+            // A restore killed half-way through its switch is finished before the target is looked at.
+            RestoreSwitch.Recover(root);
+            if (!options.Overwrite && RestoreSwitch.UserEntries(root) is { Count: > 0 } present)
+            {
+                throw new UsageException(
+                    $"restore target '{directory}' is not empty ({present.Count} entries, e.g. '{Path.GetFileName(present[0])}'): " +
+                    "restore into an empty directory, or pass --overwrite to make it exactly the snapshot (its other files are removed)");
+            }
         }
 
         Directory.CreateDirectory(root);
-        var index = await repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
         var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
         var totalBytes = files.Sum(f => f.Size);
+        var index = await LoadIndexAsync(snapshot, files, what, directory, cancellationToken).ConfigureAwait(false);
+        RemoveStaleStaging(root);
+        var staging = CreateStaging(root);
+        try
+        {
+            await DownloadAsync(snapshot, files, staging, index, totalBytes, what, directory, cancellationToken).ConfigureAwait(false);
+            BuildTree(entries, staging, what);
+            cancellationToken.ThrowIfCancellationRequested();
+            RestoreSwitch.Switch(root, staging, options.KeepPrevious);
+        }
+        finally
+        {
+            // A switch that could not put the old content back left its journal: the staging folder finishes it.
+            if (!File.Exists(Path.Combine(root, RestoreSwitch.JournalName)))
+            {
+                RestoreSwitch.TryDeleteDirectory(staging);
+            }
+        }
+
+        return new RestoreResult(files.Count, totalBytes);
+    }
+
+    // The directory itself, not a link to it: a link named as the target restores into the folder it points to.
+    private static string TargetPath(string directory)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        return Directory.Exists(root) && new DirectoryInfo(root).ResolveLinkTarget(returnFinalTarget: true) is { } real
+            ? Path.TrimEndingDirectorySeparator(real.FullName)
+            : root;
+    }
+
+    // Beside the target (same mount) the switch is one exchange of two directories; else staging goes inside it.
+    // A target that is the working directory (`baton pull .`) keeps its inode, or the shell that ran the command
+    // would be left in the old, removed directory.
+    private static string CreateStaging(string root)
+    {
+        var id = Guid.NewGuid().ToString("N")[..12];
+        var current = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
+        var holdsWorkingDirectory = string.Equals(current, root, StringComparison.Ordinal)
+            || current.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        if (!holdsWorkingDirectory && Path.GetDirectoryName(root) is { } parent && DirectoryExchange.OnSameMount(parent, root))
+        {
+            var sibling = Path.Combine(parent, $".{Path.GetFileName(root)}{StagingInfix}{id}");
+            try
+            {
+                Directory.CreateDirectory(sibling);
+                return sibling;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A parent the user may not write: the journaled switch inside the target.
+            }
+        }
+
+        var inside = Path.Combine(root, StagingInfix + id);
+        Directory.CreateDirectory(inside);
+        return inside;
+    }
+
+    // A restore killed earlier left its staging folder (up to a whole checkpoint of unverified bytes): drop it.
+    private static void RemoveStaleStaging(string root)
+    {
+        // Only Baton's exact staging names: a journaled switch's aside folder, or a user's own '.baton-restore-...'
+        // folder, is not a leftover.
+        foreach (var stale in Directory.EnumerateDirectories(root, StagingInfix + "*").Where(d => ReservedNames.IsRestoreStaging(Path.GetFileName(d))))
+        {
+            RestoreSwitch.TryDeleteDirectory(stale);
+        }
+
+        if (Path.GetDirectoryName(root) is { } parent)
+        {
+            try
+            {
+                var ownPrefix = "." + Path.GetFileName(root);
+                foreach (var stale in Directory.EnumerateDirectories(parent, $"{ownPrefix}{StagingInfix}*")
+                    .Where(d => ReservedNames.IsRestoreStaging(Path.GetFileName(d)[ownPrefix.Length..])))
+                {
+                    RestoreSwitch.TryDeleteDirectory(stale);
+                }
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
+    // The index, with every chunk of the snapshot in it.
+    private async Task<MasterIndex> LoadIndexAsync(Snapshot snapshot, List<SnapshotEntry> files, string what, string directory, CancellationToken cancellationToken)
+    {
+        var index = await repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
         foreach (var file in files)
         {
             foreach (var chunk in file.Chunks ?? [])
@@ -50,48 +154,58 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             }
         }
 
-        // A restore killed earlier left its staging folder (up to a whole checkpoint of unverified bytes): drop it.
-        // Only Baton's exact staging names: a user's own '.baton-restore-...' folder is not ours to delete.
-        foreach (var stale in Directory.EnumerateDirectories(root, ReservedNames.RestoreStagingPrefix + "*").Where(d => ReservedNames.IsRestoreStaging(Path.GetFileName(d))))
-        {
-            TryDeleteDirectory(stale);
-        }
+        return index;
+    }
 
-        var staging = Path.Combine(root, ReservedNames.NewRestoreStaging());
-        Directory.CreateDirectory(staging);
-        try
-        {
-            var concurrency = Math.Max(2, options.Concurrency ?? repository.Store.Capabilities.Concurrency);
+    private async Task DownloadAsync(Snapshot snapshot, List<SnapshotEntry> files, string staging, MasterIndex index, long totalBytes, string what, string directory,
+        CancellationToken cancellationToken)
+    {
+        var done = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var concurrency = Math.Max(2, options.Concurrency ?? repository.Store.Capabilities.Concurrency);
 
-            // Chunks in flight: the store's transfers plus one per core, so that decoding and verifying go on while
-            // transfers wait (the store's own limit still caps the transfers).
-            var inFlight = concurrency + Environment.ProcessorCount;
-            using var slots = new SemaphoreSlim(inFlight);
-            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-                async (file, ct) =>
-                {
-                    await RestoreFileAsync(file, Path.Combine(staging, file.Path), index, slots, inFlight, what, ct).ConfigureAwait(false);
-                    Interlocked.Increment(ref _filesDone);
-                    options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), totalBytes, Interlocked.Read(ref _filesDone), files.Count));
-                }).ConfigureAwait(false);
-
-            MoveIntoPlace(entries, staging, root, what);
-        }
-        catch (IntegrityException e) when (e.InnerException is StoreException)
+        // Chunks in flight: the store's transfers plus one per core, so that decoding and verifying go on while
+        // transfers wait (the store's own limit still caps the transfers).
+        var inFlight = concurrency + Environment.ProcessorCount;
+        using var slots = new SemaphoreSlim(inFlight);
+        for (var attempt = 1; ; attempt++)
         {
-            if (await SnapshotGoneAsync(snapshot, cancellationToken).ConfigureAwait(false))
+            _unreadablePacks.Clear();
+            try
             {
-                throw Pruned(what, directory, e);
+                await Parallel.ForEachAsync(files.Where(f => !done.ContainsKey(f.Path)), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                    async (file, ct) =>
+                    {
+                        await RestoreFileAsync(file, Path.Combine(staging, file.Path), index, slots, inFlight, what, ct).ConfigureAwait(false);
+                        done[file.Path] = true;
+                        Interlocked.Increment(ref _filesDone);
+                        options.Progress?.Report(new TransferProgress(Interlocked.Read(ref _bytesDone), totalBytes, Interlocked.Read(ref _filesDone), files.Count));
+                    }).ConfigureAwait(false);
+                return;
             }
+            catch (IntegrityException e) when (e.InnerException is StoreException)
+            {
+                if (await SnapshotGoneAsync(snapshot, cancellationToken).ConfigureAwait(false))
+                {
+                    throw Pruned(what, directory, e);
+                }
 
-            throw;
-        }
-        finally
-        {
-            TryDeleteDirectory(staging);
-        }
+                // A prune that repacked a pack this restore reads wrote a new index naming the new pack before it
+                // deleted the old one: a pack the fresh index no longer names moved, it is not lost.
+                var fresh = await LoadIndexAsync(snapshot, files, what, directory, cancellationToken).ConfigureAwait(false);
+                if (_unreadablePacks.Keys.Any(fresh.Packs.ContainsKey))
+                {
+                    throw;
+                }
 
-        return new RestoreResult(files.Count, totalBytes);
+                if (attempt == MaxAttempts)
+                {
+                    throw new ConflictException(
+                        $"{what}: the store kept changing while it was restored (prunes repacked its data {MaxAttempts} times); '{directory}' was left as it was: run the restore again", e);
+                }
+
+                index = fresh;
+            }
+        }
     }
 
     // A prune that forgot the snapshot meanwhile deletes the chunks only it held: a race lost, not a damaged store.
@@ -104,7 +218,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
     private async Task RestoreFileAsync(SnapshotEntry file, string path, MasterIndex index, SemaphoreSlim slots, int concurrency, string what, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous, preallocationSize: file.Size))
+        using (var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous, preallocationSize: file.Size))
         {
             var chunks = file.Chunks ?? [];
             var offsets = new long[chunks.Count];
@@ -167,6 +281,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         }
         catch (StoreException e) when (e.Reason is StoreErrorReason.NotFound or StoreErrorReason.Transient)
         {
+            _unreadablePacks.TryAdd(location.PackId, true);
             throw new IntegrityException($"{what}: file '{file.Path}' needs pack {key}, which is missing or short in {repository.Store.Location}", e);
         }
         finally
@@ -218,48 +333,27 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         }
     }
 
-    private static void MoveIntoPlace(List<SnapshotEntry> entries, string staging, string root, string what)
+    // Directories, links, modes and times, inside the staging folder; everything flushed before the switch.
+    private static void BuildTree(List<SnapshotEntry> entries, string staging, string what)
     {
         foreach (var entry in entries.Where(e => e.Kind == EntryKind.Directory))
         {
-            // A file or a link in the way is replaced (deleting a link never touches what it points to).
-            var target = RestorePaths.Resolve(root, entry.Path, what);
-            if (File.Exists(target) || new FileInfo(target).LinkTarget is not null)
-            {
-                File.Delete(target);
-            }
-
-            Directory.CreateDirectory(target);
-        }
-
-        foreach (var entry in entries.Where(e => e.Kind == EntryKind.File))
-        {
-            var target = RestorePaths.Resolve(root, entry.Path, what);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is null)
-            {
-                Directory.Delete(target, recursive: true);
-            }
-
-            File.Move(Path.Combine(staging, entry.Path), target, overwrite: true);
+            Directory.CreateDirectory(RestorePaths.Resolve(staging, entry.Path, what));
         }
 
         foreach (var entry in entries.Where(e => e.Kind == EntryKind.Link))
         {
-            var target = RestorePaths.Resolve(root, entry.Path, what);
+            var target = RestorePaths.Resolve(staging, entry.Path, what);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (File.Exists(target) || new FileInfo(target).LinkTarget is not null)
-            {
-                File.Delete(target);
-            }
-
             File.CreateSymbolicLink(target, entry.Target!);
         }
 
-        // Deepest first, once their contents are in place, so that moving files in does not move the times again.
-        foreach (var entry in entries.Where(e => e.Kind == EntryKind.Directory).OrderByDescending(e => e.Path.Count(c => c == '/')))
+        // Deepest first, once their contents are in place, so that writing files does not move the times again.
+        var directories = entries.Where(e => e.Kind == EntryKind.Directory).OrderByDescending(e => e.Path.Count(c => c == '/')).ToList();
+        foreach (var entry in directories)
         {
-            var target = RestorePaths.Resolve(root, entry.Path, what);
+            var target = RestorePaths.Resolve(staging, entry.Path, what);
+            PosixFile.SyncDirectory(target);
             if (!OperatingSystem.IsWindows() && entry.Mode != 0)
             {
                 File.SetUnixFileMode(target, (UnixFileMode)(entry.Mode & 0xFFF));
@@ -268,23 +362,9 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             Directory.SetLastWriteTimeUtc(target, new DateTime(DateTime.UnixEpoch.Ticks + entry.MTime, DateTimeKind.Utc));
         }
 
-        Platform.PosixFile.SyncDirectory(root);
-    }
-
-    private static void TryDeleteDirectory(string path)
-    {
-        try
+        foreach (var parent in entries.Where(e => e.Kind != EntryKind.Directory).Select(e => Path.GetDirectoryName(Path.Combine(staging, e.Path))!).Distinct(StringComparer.Ordinal))
         {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            PosixFile.SyncDirectory(parent);
         }
     }
 }

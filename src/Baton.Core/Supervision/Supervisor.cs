@@ -137,6 +137,7 @@ public sealed partial class Supervisor
     {
         using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         var newest = await _repository.FindSnapshotAsync(_options.Run, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
+        RestoreSwitch.Recover(_directory);
         var local = Scanner.Scan(DetectionMode.Settled).Newest;
         var storeStep = newest?.Manifest.Step;
         Pushes.MarkCommitted(null, storeStep);
@@ -160,7 +161,8 @@ public sealed partial class Supervisor
         }
 
         var clock = _time.GetTimestamp();
-        var restored = await _repository.RestoreAsync(newest, _directory, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
+        var restored = await _repository.RestoreAsync(newest, _directory,
+            new RestoreOptions { Overwrite = true, KeepPrevious = true }, stopOrCancel.Token).ConfigureAwait(false);
         _restoredStep = storeStep;
         Scanner.Restored(newest.Manifest, _time);
         var after = Scanner.Scan(DetectionMode.Settled).Newest;

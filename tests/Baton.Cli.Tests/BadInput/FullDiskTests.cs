@@ -49,7 +49,7 @@ public sealed class FullDiskTests : IDisposable
         Directory.CreateDirectory(target);
         File.WriteAllText(Path.Combine(target, "keep.txt"), "mine");
 
-        var pull = await BatonCli.RunAsync(["pull", target, "--store", store, "--run", "r", "--quiet"]);
+        var pull = await BatonCli.RunAsync(["pull", target, "--store", store, "--run", "r", "--overwrite", "--quiet"]);
 
         Assert.Equal(1, pull.ExitCode);
         Assert.Single(pull.StdErr.Trim().Split('\n'));

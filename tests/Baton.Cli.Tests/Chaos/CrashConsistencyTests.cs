@@ -68,7 +68,7 @@ public sealed class CrashConsistencyTests : IDisposable
             }
         }
 
-        Assert.Equal(0, (await BatonCli.RunAsync(["pull", target, "--store", _store, "--run", "r", "--quiet"])).ExitCode);
+        Assert.Equal(0, (await BatonCli.RunAsync(["pull", target, "--store", _store, "--run", "r", "--overwrite", "--quiet"])).ExitCode);
         TestData.AssertSameTree(source, target);
         Assert.Empty(Directory.EnumerateDirectories(target, ".baton-*"));
     }

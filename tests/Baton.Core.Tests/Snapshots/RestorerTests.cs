@@ -1,7 +1,10 @@
+using Baton.Maintenance;
 using Baton.Packs;
 using Baton.Repositories;
 using Baton.Snapshots;
 using Baton.Storage;
+using Baton.Storage.Decorators;
+using Baton.Storage.Folder;
 using Baton.Testing;
 
 namespace Baton.Tests.Snapshots;
@@ -54,7 +57,7 @@ public sealed class RestorerTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_target_whose_folder_is_a_link_to_elsewhere_is_refused_and_left_untouched()
+    public async Task A_link_to_elsewhere_in_an_overwritten_target_is_replaced_and_never_followed()
     {
         var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
         var source = _temp.Combine("src");
@@ -67,11 +70,11 @@ public sealed class RestorerTests : IDisposable
         Directory.CreateDirectory(target);
         Directory.CreateSymbolicLink(Path.Combine(target, "ckpt"), outside);
 
-        var error = await Assert.ThrowsAsync<IntegrityException>(() => repository.RestoreAsync(snapshot, target));
+        await repository.RestoreAsync(snapshot, target, new RestoreOptions { Overwrite = true });
 
-        Assert.Contains("'ckpt' in the target is a symbolic link", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
-        Assert.Equal(["ckpt"], Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName));
+        Assert.Null(new DirectoryInfo(Path.Combine(target, "ckpt")).LinkTarget);
+        TestData.AssertSameTree(source, target);
     }
 
     [Fact(Timeout = 60_000)]
@@ -89,7 +92,7 @@ public sealed class RestorerTests : IDisposable
         Directory.CreateDirectory(target);
         Directory.CreateSymbolicLink(Path.Combine(target, "empty"), outside);
 
-        await repository.RestoreAsync(snapshot, target);
+        await repository.RestoreAsync(snapshot, target, new RestoreOptions { Overwrite = true });
 
         Assert.Null(new DirectoryInfo(Path.Combine(target, "empty")).LinkTarget);
         Assert.Equal(before, File.GetUnixFileMode(outside));
@@ -108,7 +111,7 @@ public sealed class RestorerTests : IDisposable
         var target = _temp.Combine("target");
 
         await repository.RestoreAsync(snapshot, target);
-        await repository.RestoreAsync(snapshot, target); // again, over the links it made
+        await repository.RestoreAsync(snapshot, target, new RestoreOptions { Overwrite = true }); // again, over the links it made
 
         Assert.Equal("checkpoint-500", new FileInfo(Path.Combine(target, "latest")).LinkTarget);
         Assert.Equal("model.bin", new FileInfo(Path.Combine(target, "checkpoint-500", "weights")).LinkTarget);
@@ -183,7 +186,7 @@ public sealed class RestorerTests : IDisposable
             }
         }
 
-        var error = await Assert.ThrowsAsync<ConflictException>(() => repository.RestoreAsync(snapshot, target));
+        var error = await Assert.ThrowsAsync<ConflictException>(() => repository.RestoreAsync(snapshot, target, new RestoreOptions { Overwrite = true }));
 
         Assert.Contains("was removed by a prune while it was being restored", error.Message, StringComparison.Ordinal);
         Assert.Equal("the old checkpoint", await File.ReadAllTextAsync(Path.Combine(target, "f.bin")));
@@ -207,6 +210,178 @@ public sealed class RestorerTests : IDisposable
         await Assert.ThrowsAsync<IntegrityException>(() => repository.RestoreAsync(crafted, target));
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(target, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_target_that_holds_files_is_refused_without_overwrite_and_left_as_it_was()
+    {
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var snapshot = await PushOneFileAsync(repository, "r");
+        var target = _temp.Combine("target");
+        Directory.CreateDirectory(target);
+        await File.WriteAllTextAsync(Path.Combine(target, "step_900.pt"), "a stale newer checkpoint");
+
+        var error = await Assert.ThrowsAsync<UsageException>(() => repository.RestoreAsync(snapshot, target));
+
+        Assert.Contains($"'{target}' is not empty", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--overwrite", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["step_900.pt"], Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName));
+        Assert.Equal(["store", "target"], Directory.EnumerateFileSystemEntries(_temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_overwritten_target_becomes_exactly_the_snapshot_and_keeps_its_permissions()
+    {
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "step_500.pt"), 200_000, 1);
+        TestData.WriteRandomFile(Path.Combine(source, "logs", "events.bin"), 1000, 2);
+        var snapshot = await repository.PushAsync(source, "r");
+        var target = _temp.Combine("target");
+        TestData.WriteRandomFile(Path.Combine(target, "step_900.pt"), 1000, 3);
+        TestData.WriteRandomFile(Path.Combine(target, "step_500.pt"), 1000, 4);
+        TestData.WriteRandomFile(Path.Combine(target, "logs", "old.bin"), 1000, 5);
+        TestData.WriteRandomFile(Path.Combine(target, "extra", "deep", "x.bin"), 1000, 6);
+        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        await repository.RestoreAsync(snapshot, target, new RestoreOptions { Overwrite = true });
+
+        Assert.Equal(Tree(source), Tree(target));
+        TestData.AssertSameTree(source, target);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(target));
+        Assert.Equal(["src", "store", "target"], Directory.EnumerateFileSystemEntries(_temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Keeping_the_previous_content_moves_it_into_baton_previous_where_no_scan_reads_it()
+    {
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "step_500.pt"), 200_000, 1);
+        var snapshot = await repository.PushAsync(source, "r");
+        var target = _temp.Combine("target");
+        TestData.WriteRandomFile(Path.Combine(target, "step_900.pt"), 1000, 3);
+
+        await repository.RestoreAsync(snapshot, target, new RestoreOptions { Overwrite = true, KeepPrevious = true });
+        await repository.RestoreAsync(snapshot, target, new RestoreOptions { Overwrite = true, KeepPrevious = true });
+
+        Assert.Equal(Tree(source), Tree(target));
+        Assert.Equal(["step_500.pt"], Tree(Path.Combine(target, ".baton-previous"))); // only the latest previous content
+        var first = new FileInfo(Path.Combine(target, "step_500.pt"));
+        Assert.Equal(new FileInfo(Path.Combine(source, "step_500.pt")).Length, first.Length);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("aside", 0)]
+    [InlineData("aside", 2)]
+    [InlineData("in", 0)]
+    [InlineData("in", 3)]
+    public async Task A_journaled_switch_cut_short_is_finished_by_recovery(string phase, int moved)
+    {
+        await Task.Yield();
+        // The state a kill leaves in the journaled mode (a target that is a mount point): old entries partly moved
+        // aside, or new entries partly moved in.
+        var target = _temp.Combine("target");
+        var staging = Path.Combine(target, ".baton-restore-0123456789ab");
+        var aside = Path.Combine(target, ".baton-restore-old-0123456789ab");
+        string[] olds = ["step_900.pt", "a", "b", "c"];
+        string[] news = ["step_500.pt", "n1", "n2", "n3", "n4"];
+        foreach (var (name, i) in olds.Select((n, i) => (n, i)))
+        {
+            TestData.WriteRandomFile(Path.Combine(phase == "aside" && i < moved ? aside : phase == "in" ? aside : target, name), 10, i);
+        }
+
+        foreach (var (name, i) in news.Select((n, i) => (n, i)))
+        {
+            TestData.WriteRandomFile(Path.Combine(phase == "in" && i < moved ? target : staging, name), 10, 100 + i);
+        }
+
+        File.WriteAllText(Path.Combine(target, ".baton-restore-journal"), $"{phase}\n{staging}\n{aside}\nremove\n");
+
+        RestoreSwitch.Recover(target);
+
+        Assert.Equal(news.Order(StringComparer.Ordinal), Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_journaled_switch_makes_the_target_exactly_the_staged_tree()
+    {
+        await Task.Yield();
+        var target = _temp.Combine("target");
+        TestData.WriteRandomFile(Path.Combine(target, "old.bin"), 10, 1);
+        TestData.WriteRandomFile(Path.Combine(target, "dir", "old.bin"), 10, 2);
+        var staging = Path.Combine(target, ".baton-restore-0123456789ab");
+        TestData.WriteRandomFile(Path.Combine(staging, "new.bin"), 10, 3);
+        TestData.WriteRandomFile(Path.Combine(staging, "dir", "new.bin"), 10, 4);
+
+        RestoreSwitch.Switch(target, staging, keepPrevious: false);
+
+        Assert.Equal(["dir", "dir/new.bin", "new.bin"], Tree(target));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_restore_racing_a_prune_that_repacks_its_packs_reloads_the_index_and_succeeds()
+    {
+        var scenario = new Maintenance.RepackScenario(_temp, encrypted: false);
+        var store = _temp.Combine("store");
+        var repository = await scenario.CreateAsync(store);
+        PruneResult? pruned = null;
+        var racing = new PruneBeforeFirstPackRead(new FolderStore(store), async () => pruned = await new Pruner(repository).PruneAsync("r", Maintenance.RepackScenario.KeepLast));
+        var reader = await scenario.OpenAsync(racing);
+        var other = (await reader.FindSnapshotAsync("other"))!;
+        var target = _temp.Combine("target");
+
+        await reader.RestoreAsync(other, target);
+
+        Assert.True(pruned!.Collection.PacksRepacked > 0, "the prune repacked nothing: the race was not run");
+        Assert.True(racing.Missing > 0, "no pack read failed: the restore did not read a repacked pack");
+        TestData.AssertSameTree(scenario.Sources[other.Id], target);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_pack_the_index_still_names_but_the_store_lost_is_an_integrity_error()
+    {
+        var repository = await TestRepositories.CreateAsync(_temp.Combine("store"));
+        var snapshot = await PushOneFileAsync(repository, "r");
+        foreach (var pack in await repository.Store.ListAllAsync("data/"))
+        {
+            await repository.Store.DeleteAsync(pack.Key);
+        }
+
+        var error = await Assert.ThrowsAsync<IntegrityException>(() => repository.RestoreAsync(snapshot, _temp.Combine("target")));
+
+        Assert.Contains("missing or short", error.Message, StringComparison.Ordinal);
+    }
+
+    private static List<string> Tree(string root) => Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
+        .Select(e => Path.GetRelativePath(root, e)).Where(e => !e.StartsWith(".baton-", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Runs a prune before the restore's first pack read; every read waits for it, as a slow reader would.</summary>
+    private sealed class PruneBeforeFirstPackRead(IObjectStore inner, Func<Task> prune) : ObjectStoreDecorator(inner)
+    {
+        private readonly Lazy<Task> _pruned = new(prune);
+        private int _missing;
+
+        public int Missing => Volatile.Read(ref _missing);
+
+        public override async Task<Stream> OpenReadAsync(string key, long offset = 0, long length = -1, CancellationToken cancellationToken = default)
+        {
+            if (key.StartsWith("data/", StringComparison.Ordinal))
+            {
+                await _pruned.Value;
+            }
+
+            try
+            {
+                return await Inner.OpenReadAsync(key, offset, length, cancellationToken);
+            }
+            catch (StoreException e) when (e.Reason == StoreErrorReason.NotFound)
+            {
+                Interlocked.Increment(ref _missing);
+                throw;
+            }
+        }
     }
 
     private async Task<Snapshot> PushOneFileAsync(Repository repository, string run)
