@@ -170,46 +170,7 @@ public static partial class CommitRecords
     }
 
     /// <summary>Every regular file under <paramref name="root"/> except Baton's reserved and internal names.</summary>
-    public static List<string> ListAll(string root)
-    {
-        var result = new List<string>();
-        var pending = new Stack<string>();
-        pending.Push(root);
-        while (pending.Count > 0)
-        {
-            var directory = pending.Pop();
-            IEnumerable<FileSystemInfo> entries;
-            try
-            {
-                entries = new DirectoryInfo(directory).EnumerateFileSystemInfos().ToList();
-            }
-            catch (Exception e) when (e is DirectoryNotFoundException or IOException or UnauthorizedAccessException)
-            {
-                continue; // removed while we looked
-            }
-
-            foreach (var entry in entries)
-            {
-                var relative = Path.GetRelativePath(root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
-                if (entry.LinkTarget is not null || Snapshots.ReservedNames.IsReserved(relative))
-                {
-                    continue;
-                }
-
-                if (entry is DirectoryInfo)
-                {
-                    pending.Push(entry.FullName);
-                }
-                else
-                {
-                    result.Add(relative);
-                }
-            }
-        }
-
-        result.Sort(StringComparer.Ordinal);
-        return result;
-    }
+    public static List<string> ListAll(string root) => CheckpointFiles.Under(root, root);
 
     private static long SizeOf(string root, string relative)
     {

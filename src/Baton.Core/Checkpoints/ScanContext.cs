@@ -121,52 +121,8 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
     }
 
     /// <summary>Regular files under a relative directory (recursively), skipping Baton's own staging names.</summary>
-    public List<string> FilesUnder(string relativeDirectory)
-    {
-        var start = relativeDirectory.Length == 0 ? Root : FullPath(relativeDirectory);
-        var result = new List<string>();
-        if (!Directory.Exists(start))
-        {
-            return result;
-        }
-
-        var pending = new Stack<string>();
-        pending.Push(start);
-        while (pending.Count > 0)
-        {
-            var directory = pending.Pop();
-            IEnumerable<FileSystemInfo> entries;
-            try
-            {
-                entries = new DirectoryInfo(directory).EnumerateFileSystemInfos().ToList();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                continue; // deleted while we looked: the next scan sees the new state
-            }
-
-            foreach (var entry in entries)
-            {
-                var relative = Path.GetRelativePath(Root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
-                if (Snapshots.ReservedNames.IsReserved(relative) || entry.LinkTarget is not null)
-                {
-                    continue;
-                }
-
-                if (entry is DirectoryInfo)
-                {
-                    pending.Push(entry.FullName);
-                }
-                else
-                {
-                    result.Add(relative);
-                }
-            }
-        }
-
-        result.Sort(StringComparer.Ordinal);
-        return result;
-    }
+    public List<string> FilesUnder(string relativeDirectory) =>
+        CheckpointFiles.Under(Root, relativeDirectory.Length == 0 ? Root : FullPath(relativeDirectory));
 
     /// <summary>Names of the directory's immediate entries of one kind, skipping Baton's own staging names.</summary>
     public List<string> Names(string relativeDirectory, bool directories)
