@@ -36,8 +36,15 @@ internal static class ProgressDisplays
                 throw new UsageException($"{ModeVariable}='{other}' is not a progress style: use live, lines or none");
         }
 
-        // A Jupyter kernel's children often run on a pseudo-terminal, but a notebook cell cannot redraw a bar.
-        var notebook = !string.IsNullOrEmpty(environment("JPY_PARENT_PID"));
-        return stderrIsTerminal && !notebook && environment("TERM") != "dumb" ? ProgressMode.Live : ProgressMode.Lines;
+        return stderrIsTerminal && !InNotebook(environment) && environment("TERM") != "dumb" ? ProgressMode.Live : ProgressMode.Lines;
     }
+
+    // A notebook's `!cmd` runs on a pseudo-terminal, but a cell cannot redraw a bar. Kernels started by jupyter_client
+    // carry JPY_PARENT_PID; Colab and Kaggle name themselves; and IPython's kernel sets TERM=xterm-color, CLICOLOR=1
+    // and PAGER=cat for its children wherever it was started from.
+    private static bool InNotebook(Func<string, string?> environment) =>
+        !string.IsNullOrEmpty(environment("JPY_PARENT_PID"))
+        || !string.IsNullOrEmpty(environment("COLAB_RELEASE_TAG"))
+        || !string.IsNullOrEmpty(environment("KAGGLE_KERNEL_RUN_TYPE"))
+        || (environment("TERM") == "xterm-color" && environment("CLICOLOR") == "1" && environment("PAGER") == "cat");
 }

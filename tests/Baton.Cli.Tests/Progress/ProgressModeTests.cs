@@ -23,6 +23,26 @@ public sealed class ProgressModeTests
         Assert.Equal(Enum.Parse<ProgressMode>(expected), ProgressDisplays.Choose(quiet, json, terminal, name => environment.GetValueOrDefault(name)));
     }
 
+    [Theory]
+    [InlineData("COLAB_RELEASE_TAG", "release-colab_20261201-060000")]
+    [InlineData("KAGGLE_KERNEL_RUN_TYPE", "Interactive")]
+    public void A_hosted_notebook_gets_plain_lines_on_its_pseudo_terminal(string variable, string value)
+    {
+        var environment = new Dictionary<string, string?> { ["TERM"] = "xterm-256color", [variable] = value };
+
+        Assert.Equal(ProgressMode.Lines, ProgressDisplays.Choose(false, false, true, name => environment.GetValueOrDefault(name)));
+    }
+
+    [Fact]
+    public void The_children_of_an_ipython_kernel_get_plain_lines_on_its_pseudo_terminal()
+    {
+        var kernel = new Dictionary<string, string?> { ["TERM"] = "xterm-color", ["CLICOLOR"] = "1", ["PAGER"] = "cat" };
+        var shell = new Dictionary<string, string?> { ["TERM"] = "xterm-color", ["PAGER"] = "less" };
+
+        Assert.Equal(ProgressMode.Lines, ProgressDisplays.Choose(false, false, true, name => kernel.GetValueOrDefault(name)));
+        Assert.Equal(ProgressMode.Live, ProgressDisplays.Choose(false, false, true, name => shell.GetValueOrDefault(name)));
+    }
+
     [Fact]
     public void An_unknown_progress_style_is_a_usage_error_naming_the_choices()
     {
