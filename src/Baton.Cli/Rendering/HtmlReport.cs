@@ -123,7 +123,7 @@ internal static class HtmlReport
             html.Append("<tr class=\"leg-row\"><td>").Append(leg.Number).Append("</td><td>").Append(E(leg.Host)).Append("</td><td>").Append(E(Stamp(leg.Started)))
                 .Append("</td><td>").Append(E(Units.Duration((leg.Ended ?? leg.Updated) - leg.Started))).Append("</td><td>").Append(E(leg.State == "ended" ? leg.EndReason ?? "ended" : leg.State))
                 .Append("</td><td>").Append(E($"{Step(leg.RestoredStep)} → {Step(leg.NewestStep)}")).Append("</td><td>").Append(leg.CheckpointsPushed)
-                .Append("</td><td>").Append(leg.Restarts).Append("</td><td>").Append(lost is null ? "-" : E(Units.Duration(lost.Lost))).Append("</td></tr>\n");
+                .Append("</td><td>").Append(leg.Restarts).Append("</td><td>").Append(lost is null ? "-" : E(StatusCommand.LostText(lost))).Append("</td></tr>\n");
         }
 
         html.Append("</tbody></table>\n");
@@ -132,11 +132,12 @@ internal static class HtmlReport
     private static void Advice(StringBuilder html, RunAnalysis analysis)
     {
         html.Append("<h2>Checkpoint interval</h2>\n<table id=\"advice\"><tbody>\n");
-        Row(html, "push cost (mean)", analysis.PushSeconds is { } c ? $"{c:F2}s" : "-");
+        Row(html, "checkpoint cost to training (mean save)", analysis.SaveSeconds is { } c ? $"{c:F2}s" : "unknown");
+        Row(html, "push time (mean, in the background)", analysis.PushSeconds is { } p ? $"{p:F2}s" : "-");
         Row(html, "mean time between failures", Span(analysis.MeanTimeBetweenFailures));
         Row(html, "interval used (median)", Span(analysis.ActualInterval));
-        Row(html, "Young's optimum √(2·C·M)", Span(analysis.YoungInterval));
-        Row(html, "Daly's optimum", Span(analysis.DalyInterval));
+        Row(html, "Young's optimum √(2·C·M)", Optimum(analysis, analysis.YoungInterval));
+        Row(html, "Daly's optimum", Optimum(analysis, analysis.DalyInterval));
         Row(html, "stored / logical bytes", $"{Units.Bytes(analysis.StoredBytes)} / {Units.Bytes(analysis.LogicalBytes)}");
         Row(html, "dedup ratio", analysis.DedupRatio is { } d ? $"{d:F2}×" : "-");
         Row(html, "compression ratio", analysis.CompressionRatio is { } r ? $"{r:F2}×" : "-");
@@ -145,6 +146,10 @@ internal static class HtmlReport
 
     private static void Row(StringBuilder html, string name, string value) =>
         html.Append("<tr><th>").Append(E(name)).Append("</th><td>").Append(E(value)).Append("</td></tr>\n");
+
+    // An optimum needs both a failure rate and a measured checkpoint cost; say which one is missing.
+    private static string Optimum(RunAnalysis analysis, TimeSpan? optimum) => optimum is { } o ? Units.Duration(o)
+        : analysis.MeanTimeBetweenFailures is null ? "- (no failure seen)" : "unknown (checkpoint cost not measured)";
 
     private static string Span(TimeSpan? span) => span is { } s ? Units.Duration(s) : "-";
 

@@ -1,0 +1,44 @@
+namespace Baton.Supervision;
+
+/// <summary>When a checkpoint was written and how long the trainer took to write it, from its files' times.</summary>
+internal static class SaveTimes
+{
+    /// <summary>
+    /// The newest file's modification time, and the span from the first file's creation to the last file's
+    /// modification: the trainer's save stall. The stall is null where it cannot be told from zero (no birth times
+    /// on this file system, or a write within the clock's resolution); either is null when the files vanished.
+    /// </summary>
+    public static (DateTimeOffset? Written, double? StallSeconds) Of(string directory, IReadOnlyList<string> files)
+    {
+        DateTime? first = null;
+        DateTime? last = null;
+        try
+        {
+            foreach (var file in files)
+            {
+                var info = new FileInfo(Path.Combine(directory, file));
+                if (!info.Exists)
+                {
+                    return (null, null);
+                }
+
+                var created = info.CreationTimeUtc;
+                var modified = info.LastWriteTimeUtc;
+                first = first is null || created < first ? created : first;
+                last = last is null || modified > last ? modified : last;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, null);
+        }
+
+        if (last is not { } written)
+        {
+            return (null, null);
+        }
+
+        var stall = first is { } start && written > start ? (written - start).TotalSeconds : (double?)null;
+        return (new DateTimeOffset(written, TimeSpan.Zero), stall is { } s ? Math.Round(s, 3) : null);
+    }
+}
