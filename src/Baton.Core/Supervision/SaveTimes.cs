@@ -5,10 +5,12 @@ internal static class SaveTimes
 {
     /// <summary>
     /// The newest file's modification time, and the span from the first file's creation to the last file's
-    /// modification: the trainer's save stall. The stall is null where it cannot be told from zero (no birth times
-    /// on this file system, or a write within the clock's resolution); either is null when the files vanished.
+    /// modification: the trainer's save stall. Files created before <paramref name="previousWritten"/> (the previous
+    /// checkpoint's write; an index rewritten in place, a config written once) are carried over, not part of this save.
+    /// The stall is null without a previous checkpoint to tell fresh files from, or where it cannot be told from zero
+    /// (no birth times on this file system, or a write within the clock's resolution); both are null when the files vanished.
     /// </summary>
-    public static (DateTimeOffset? Written, double? StallSeconds) Of(string directory, IReadOnlyList<string> files)
+    public static (DateTimeOffset? Written, double? StallSeconds) Of(string directory, IReadOnlyList<string> files, DateTimeOffset? previousWritten)
     {
         DateTime? first = null;
         DateTime? last = null;
@@ -24,7 +26,11 @@ internal static class SaveTimes
 
                 var created = info.CreationTimeUtc;
                 var modified = info.LastWriteTimeUtc;
-                first = first is null || created < first ? created : first;
+                if (previousWritten is { } previous && created > previous.UtcDateTime)
+                {
+                    first = first is null || created < first ? created : first;
+                }
+
                 last = last is null || modified > last ? modified : last;
             }
         }

@@ -40,6 +40,7 @@ public sealed partial class Supervisor
     private long? _restoredStep;
     private volatile string? _launchFingerprint;
     private volatile string? _reachedFingerprint;
+    private DateTimeOffset? _reachedWritten;
     private volatile bool _progress;
     private int _commits;
     private volatile bool _launched;
@@ -295,7 +296,8 @@ public sealed partial class Supervisor
         }
 
         _reachedFingerprint = checkpoint.Fingerprint;
-        var (written, stall) = SaveTimes.Of(_directory, checkpoint.Files);
+        var (written, stall) = SaveTimes.Of(_directory, checkpoint.Files, _reachedWritten);
+        _reachedWritten = written ?? _reachedWritten;
         Leg.Update(l =>
         {
             var newer = checkpoint.Step is { } step && (l.ReachedStep is null || step >= l.ReachedStep);
