@@ -87,7 +87,7 @@ internal static class StatusCommand
         }
 
         output.WriteLine("checkpoint cost to training: " + (analysis.SaveSeconds is { } save
-            ? string.Create(CultureInfo.InvariantCulture, $"{save:F2}s per save on average (the trainer's own write time)")
+            ? string.Create(CultureInfo.InvariantCulture, $"{save:0.###}s per save on average (the trainer's own write time)")
             : "unknown (no checkpoint write was measured)"));
         if (analysis.PushSeconds is { } cost)
         {
