@@ -39,6 +39,7 @@ internal static class StatusCommand
             else
             {
                 Print(view, Console.Out);
+                PrintGaps(overview, Console.Out);
                 PrintAnalysis(analysis, Console.Out);
             }
 
@@ -76,6 +77,30 @@ internal static class StatusCommand
     {
         var lost = view.Legs.Where(l => l.State == LegStates.Lost).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
         return RunAnalysis.Of(legs, snapshots, leg => lost.Contains(leg.Id));
+    }
+
+    /// <summary>
+    /// Explains missing sequence numbers: <c>baton ls</c> shows snapshots only, and a take-over's fence takes a number
+    /// (as a pruned snapshot leaves one free).
+    /// </summary>
+    public static void PrintGaps(RunOverview overview, TextWriter output)
+    {
+        var sequences = overview.Snapshots.Select(s => s.Sequence).Order().ToList();
+        var missing = sequences.Zip(sequences.Skip(1), (a, b) => b - a - 1).Sum();
+        var legs = overview.View.Legs;
+        var fenced = legs.Where(l => l.EndReason == LegEndReasons.Fenced).ToList();
+        foreach (var leg in fenced)
+        {
+            var next = legs.FirstOrDefault(l => l.Number == leg.Number + 1);
+            output.WriteLine($"fence: leg {leg.Number} on {leg.Host} was taken over" +
+                (next is null ? "" : $" by leg {next.Number} on {next.Host}") + $" at {Time(leg.Ended ?? leg.Updated)}; the fence took one sequence number");
+        }
+
+        if (missing > 0)
+        {
+            output.WriteLine($"{missing.ToString(CultureInfo.InvariantCulture)} sequence number(s) between the first and newest snapshot are not snapshots: " +
+                "fences written at take-overs (--take-over), or snapshots pruned");
+        }
     }
 
     public static void PrintAnalysis(RunAnalysis analysis, TextWriter output)
