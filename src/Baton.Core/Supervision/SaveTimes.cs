@@ -4,13 +4,14 @@ namespace Baton.Supervision;
 internal static class SaveTimes
 {
     /// <summary>
-    /// The newest file's modification time, and the span from the first file's creation to the last file's
-    /// modification: the trainer's save stall. Files created before <paramref name="previousWritten"/> (the previous
-    /// checkpoint's write; an index rewritten in place, a config written once) are carried over, not part of this save.
-    /// The stall is null without a previous checkpoint to tell fresh files from, or where it cannot be told from zero
-    /// (no birth times on this file system, or a write within the clock's resolution); both are null when the files vanished.
+    /// The newest file's modification time, and the span from the first file this save created to the last file's
+    /// modification: the trainer's save stall. A file the previous checkpoint also had, created before
+    /// <paramref name="previous"/>'s floor (an index rewritten in place, a config written once, a restored file), is
+    /// carried over, not part of this save. The stall is null without a previous checkpoint to tell fresh files from, or
+    /// where it cannot be told from zero (no birth times on this file system, a write within the clock's resolution);
+    /// both are null when the files vanished.
     /// </summary>
-    public static (DateTimeOffset? Written, double? StallSeconds) Of(string directory, IReadOnlyList<string> files, DateTimeOffset? previousWritten)
+    public static (DateTimeOffset? Written, double? StallSeconds) Of(string directory, IReadOnlyList<string> files, PreviousSave? previous)
     {
         DateTime? first = null;
         DateTime? last = null;
@@ -26,7 +27,7 @@ internal static class SaveTimes
 
                 var created = info.CreationTimeUtc;
                 var modified = info.LastWriteTimeUtc;
-                if (previousWritten is { } previous && created > previous.UtcDateTime)
+                if (previous is not null && (!previous.Files.Contains(file) || created > previous.Floor.UtcDateTime))
                 {
                     first = first is null || created < first ? created : first;
                 }
@@ -48,3 +49,6 @@ internal static class SaveTimes
         return (new DateTimeOffset(written, TimeSpan.Zero), stall is { } s ? Math.Round(s, 3) : null);
     }
 }
+
+/// <summary>The checkpoint before: its files, and the later of its write and the moment the supervisor saw it.</summary>
+internal sealed record PreviousSave(IReadOnlySet<string> Files, DateTimeOffset Floor);

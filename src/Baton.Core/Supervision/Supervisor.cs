@@ -40,7 +40,7 @@ public sealed partial class Supervisor
     private long? _restoredStep;
     private volatile string? _launchFingerprint;
     private volatile string? _reachedFingerprint;
-    private DateTimeOffset? _reachedWritten;
+    private PreviousSave? _previousSave;
     private volatile bool _progress;
     private int _commits;
     private volatile bool _launched;
@@ -296,8 +296,9 @@ public sealed partial class Supervisor
         }
 
         _reachedFingerprint = checkpoint.Fingerprint;
-        var (written, stall) = SaveTimes.Of(_directory, checkpoint.Files, _reachedWritten);
-        _reachedWritten = written ?? _reachedWritten;
+        var (written, stall) = SaveTimes.Of(_directory, checkpoint.Files, _previousSave);
+        var seen = _time.GetUtcNow();
+        _previousSave = new PreviousSave(checkpoint.Files.ToHashSet(StringComparer.Ordinal), written is { } w && w > seen ? w : seen);
         Leg.Update(l =>
         {
             var newer = checkpoint.Step is { } step && (l.ReachedStep is null || step >= l.ReachedStep);
