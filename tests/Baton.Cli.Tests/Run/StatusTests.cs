@@ -80,6 +80,33 @@ public sealed class StatusTests : IDisposable
         Assert.Contains($"work lost at preemptions: {reachedStep - durable} steps (", text.StdOut, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Status_explains_the_sequence_number_a_take_over_fence_takes()
+    {
+        var store = _temp.Combine("store");
+        var dir = _temp.Combine("machine-1", "logs");
+        var other = _temp.Combine("other");
+        TestData.WriteRandomFile(Path.Combine(other, "w.bin"), 10_000, 1);
+        await using (var run = SupervisedRun.Start(
+            RunFixtures.Run(store, dir, ["--format", "tf"], RunFixtures.DemoTrainer(dir, "--steps", "100000", "--every", "5", "--step-ms", "40")), _temp.Path))
+        {
+            await run.WaitForLineAsync(@"^baton: pushed step ");
+            var taken = await BatonCli.RunAsync(["push", other, "--store", store, "--run", "r", "--step", "1000000", "--take-over", "--quiet"]);
+            Assert.True(taken.ExitCode == 0, taken.ToString());
+            await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var text = await BatonCli.RunAsync(["status", "--store", store, "--run", "r"]);
+        var ls = await BatonCli.RunAsync(["ls", "--store", store, "--run", "r", "--json"]);
+
+        Assert.True(text.ExitCode == 0, text.ToString());
+        using var listed = JsonDocument.Parse(ls.StdOut);
+        var sequences = listed.RootElement.EnumerateArray().Select(s => s.GetProperty("sequence").GetInt64()).Order().ToList();
+        Assert.True(sequences[^1] - sequences[0] + 1 > sequences.Count, ls.StdOut); // the fence's number is not listed
+        Assert.Contains("fence: leg 1 on ", text.StdOut, StringComparison.Ordinal);
+        Assert.Contains("sequence number(s) between the first and newest snapshot are not snapshots: fences written at take-overs", text.StdOut, StringComparison.Ordinal);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Status_of_a_run_that_does_not_exist_is_a_usage_error()
     {
