@@ -19,7 +19,7 @@ public static class LegStates
 
     /// <summary>
     /// Judges one leg. A leg that did not end is lost when a later leg began, when its supervisor is known to be gone
-    /// from this very machine (same host name, boot id and pid namespace, and its pid is free or reused), or when it
+    /// from this very machine (same host name, boot id and pid namespace, and its pid is free, reused or a zombie), or when it
     /// has not rewritten its record for <see cref="Silence"/>; otherwise it is running.
     /// </summary>
     /// <param name="leg">The leg.</param>
@@ -39,7 +39,31 @@ public static class LegStates
             return Lost;
         }
 
-        return leg.Pid is { } pid && LocalProcess.IsGone(leg.Host, pid, leg.BootId, leg.PidNamespace, leg.ProcessStart, hostName) ? Lost : Running;
+        return leg.Pid is { } pid && (LocalProcess.IsGone(leg.Host, pid, leg.BootId, leg.PidNamespace, leg.ProcessStart, hostName) || IsDeadHere(leg, pid, hostName))
+            ? Lost
+            : Running;
+    }
+
+    // A killed supervisor whose parent has not reaped it yet still has its /proc entry, as a zombie: it is dead all the same.
+    private static bool IsDeadHere(Leg leg, int pid, string hostName)
+    {
+        var here = ProcessIdentity.Current;
+        if (!string.Equals(leg.Host, hostName, StringComparison.Ordinal) || !here.IsComplete || leg.BootId != here.BootId
+            || leg.PidNamespace != here.PidNamespace || leg.ProcessStart is null || ProcessIdentity.ReadStartTime(pid) != leg.ProcessStart)
+        {
+            return false;
+        }
+
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat.AsSpan(stat.LastIndexOf(')') + 2);
+            return state.Length > 0 && state[0] is 'Z' or 'X';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Judges every leg of a run (oldest first), by <see cref="Of(Leg, bool, DateTimeOffset, string)"/>.</summary>

@@ -103,6 +103,38 @@ public sealed class RunAnalysisTests
         Assert.Equal(LegStates.Ended, LegStates.Of(leg with { Ended = now }, newest: true, now, "this-host"));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_leg_whose_supervisor_is_a_zombie_not_yet_reaped_is_lost()
+    {
+        var here = ProcessIdentity.Current;
+        // The shell's background child exits at once; the shell then becomes a sleep that never reaps it.
+        var info = new ProcessStartInfo("sh") { RedirectStandardOutput = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("true & echo $!; exec sleep 60");
+        using var parent = Process.Start(info)!;
+        try
+        {
+            var pid = int.Parse((await parent.StandardOutput.ReadLineAsync())!, System.Globalization.CultureInfo.InvariantCulture);
+            for (var i = 0; i < 600 && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Contains(") Z ", File.ReadAllText($"/proc/{pid}/stat"), StringComparison.Ordinal);
+            var leg = Leg("a", T0, updated: T0.AddSeconds(30)) with
+            {
+                Host = "this-host", Pid = pid, BootId = here.BootId, PidNamespace = here.PidNamespace, ProcessStart = ProcessIdentity.ReadStartTime(pid),
+            };
+
+            Assert.Equal(LegStates.Lost, LegStates.Of(leg, newest: true, T0.AddSeconds(40), "this-host"));
+        }
+        finally
+        {
+            parent.Kill();
+            await parent.WaitForExitAsync();
+        }
+    }
+
     private static Leg Leg(string id, DateTimeOffset started, DateTimeOffset updated) =>
         new() { Id = id, Run = "r", Started = started, Updated = updated };
 
