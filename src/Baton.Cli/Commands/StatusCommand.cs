@@ -11,9 +11,6 @@ namespace Baton.Cli.Commands;
 /// <summary><c>baton status</c>: a run's legs, its newest committed step and the age of its last durable checkpoint.</summary>
 internal static class StatusCommand
 {
-    // A leg that has not written for this long without ending was killed (the supervisor refreshes it every minute).
-    private static readonly TimeSpan Silence = TimeSpan.FromMinutes(3);
-
     public static Command Create()
     {
         var store = CommonOptions.Store();
@@ -42,6 +39,7 @@ internal static class StatusCommand
             else
             {
                 Print(view, Console.Out);
+                PrintGaps(overview, Console.Out);
                 PrintAnalysis(analysis, Console.Out);
             }
 
@@ -67,7 +65,8 @@ internal static class StatusCommand
         var legs = await new RunJournal(repository, run).ListLegsAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var newest = snapshots.Count > 0 ? snapshots[^1] : null;
-        var views = legs.Select((leg, i) => LegView.From(leg, i + 1, State(leg, i == legs.Count - 1, now))).ToList();
+        var states = LegStates.Of(legs, now, repository.Options.HostName);
+        var views = legs.Select((leg, i) => LegView.From(leg, i + 1, states[i])).ToList();
         var view = new StatusView(run, snapshots.Count, newest?.Manifest.Step, newest?.Id, newest?.Manifest.Created,
             newest is null ? null : Math.Round((now - newest.Manifest.Created).TotalSeconds, 1), views);
         return new RunOverview(view, legs, snapshots);
@@ -76,8 +75,32 @@ internal static class StatusCommand
     /// <summary>Work lost, push cost, machine lifetimes and the Young/Daly interval advice.</summary>
     public static RunAnalysis Analyse(StatusView view, IReadOnlyList<Leg> legs, IReadOnlyList<Snapshots.Snapshot> snapshots)
     {
-        var lost = view.Legs.Where(l => l.State == "lost").Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        var lost = view.Legs.Where(l => l.State == LegStates.Lost).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
         return RunAnalysis.Of(legs, snapshots, leg => lost.Contains(leg.Id));
+    }
+
+    /// <summary>
+    /// Explains missing sequence numbers: <c>baton ls</c> shows snapshots only, and a take-over's fence takes a number
+    /// (as a pruned snapshot leaves one free).
+    /// </summary>
+    public static void PrintGaps(RunOverview overview, TextWriter output)
+    {
+        var sequences = overview.Snapshots.Select(s => s.Sequence).Order().ToList();
+        var missing = sequences.Zip(sequences.Skip(1), (a, b) => b - a - 1).Sum();
+        var legs = overview.View.Legs;
+        var fenced = legs.Where(l => l.EndReason == LegEndReasons.Fenced).ToList();
+        foreach (var leg in fenced)
+        {
+            var next = legs.FirstOrDefault(l => l.Number == leg.Number + 1);
+            output.WriteLine($"fence: leg {leg.Number} on {leg.Host} was taken over" +
+                (next is null ? "" : $" by leg {next.Number} on {next.Host}") + $" at {Time(leg.Ended ?? leg.Updated)}; the fence took one sequence number");
+        }
+
+        if (missing > 0)
+        {
+            output.WriteLine($"{missing.ToString(CultureInfo.InvariantCulture)} sequence number(s) between the first and newest snapshot are not snapshots: " +
+                "fences written at take-overs (--take-over), or snapshots pruned");
+        }
     }
 
     public static void PrintAnalysis(RunAnalysis analysis, TextWriter output)
@@ -85,12 +108,15 @@ internal static class StatusCommand
         output.WriteLine();
         if (analysis.Losses.Count > 0)
         {
-            output.WriteLine($"work lost at preemptions: {string.Join(", ", analysis.Losses.Select(l => Units.Duration(l.Lost)))}");
+            output.WriteLine($"work lost at preemptions: {string.Join(", ", analysis.Losses.Select(LostText))}");
         }
 
+        output.WriteLine("checkpoint cost to training: " + (analysis.SaveSeconds is { } save
+            ? string.Create(CultureInfo.InvariantCulture, $"{save:0.###}s per save on average (the trainer's own write time)")
+            : "unknown (no checkpoint write was measured)"));
         if (analysis.PushSeconds is { } cost)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"push cost: {cost:F2}s per checkpoint on average"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"push time: {cost:F2}s per checkpoint on average (in the background; training goes on)"));
         }
 
         output.WriteLine($"store use: {Units.Bytes(analysis.StoredBytes)} stored for {Units.Bytes(analysis.LogicalBytes)} of checkpoints" +
@@ -101,11 +127,23 @@ internal static class StatusCommand
             output.WriteLine($"checkpoint interval: used {(analysis.ActualInterval is { } used ? Units.Duration(used) : "-")}; " +
                 $"optimal for a {Units.Duration(analysis.MeanTimeBetweenFailures!.Value)} mean time between failures: {Units.Duration(young)} (Young), {Units.Duration(daly)} (Daly)");
         }
+        else if (analysis.MeanTimeBetweenFailures is { } mtbf)
+        {
+            output.WriteLine($"checkpoint interval: used {(analysis.ActualInterval is { } used ? Units.Duration(used) : "-")}; " +
+                $"optimum for a {Units.Duration(mtbf)} mean time between failures unknown (the checkpoint cost is unknown)");
+        }
         else if (analysis.ActualInterval is { } used)
         {
             output.WriteLine($"checkpoint interval: used {Units.Duration(used)}; no failure seen yet, so no optimum to suggest");
         }
     }
+
+    /// <summary>"25 steps (30s)", or "unknown" where the leg did not record what it reached.</summary>
+    public static string LostText(LostWork loss) => loss.Steps switch
+    {
+        null => loss.ReachedStep is { } reached ? $"unknown (reached step {reached.ToString(CultureInfo.InvariantCulture)})" : "unknown",
+        { } steps => $"{steps.ToString(CultureInfo.InvariantCulture)} steps ({(loss.Lost is { } lost ? Units.Duration(lost) : "time unknown")})",
+    };
 
     public static void Print(StatusView view, TextWriter output)
     {
@@ -132,10 +170,6 @@ internal static class StatusCommand
         Table.Write(output, ["LEG", "HOST", "STARTED", "LASTED", "END", "STEPS", "PUSHED", "RESTARTS"], rows);
     }
 
-    // Ended legs say why; an open leg is running while it keeps writing, and was killed when it fell silent or a later leg began.
-    private static string State(Leg leg, bool last, DateTimeOffset now) =>
-        leg.Ended is not null ? "ended" : last && now - leg.Updated < Silence ? "running" : "lost";
-
     private static string Step(long? step) => step?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
@@ -150,24 +184,32 @@ internal sealed record StatusView(
 }
 
 /// <summary>The analysis in <c>baton status --json</c>; durations in seconds.</summary>
+/// <c>lostSeconds</c> and <c>losses</c> hold null where a figure is unknown.
 internal sealed record AnalysisView(
-    IReadOnlyList<double> LostSeconds, double? PushSeconds, double? MeanTimeBetweenFailuresSeconds, double? IntervalSeconds,
+    IReadOnlyList<double?> LostSeconds, IReadOnlyList<LossView> Losses, double? PushSeconds, double? SaveSeconds,
+    double? MeanTimeBetweenFailuresSeconds, double? IntervalSeconds,
     double? YoungSeconds, double? DalySeconds, long LogicalBytes, long NewBytes, long StoredBytes)
 {
     public static AnalysisView From(RunAnalysis a) => new(
-        a.Losses.Select(l => Math.Round(l.Lost.TotalSeconds, 1)).ToList(), a.PushSeconds, a.MeanTimeBetweenFailures?.TotalSeconds,
+        a.Losses.Select(l => l.Lost is { } lost ? Math.Round(lost.TotalSeconds, 1) : (double?)null).ToList(),
+        a.Losses.Select(l => new LossView(l.Leg, l.ReachedStep, l.DurableStep, l.Steps, l.Lost is { } lost ? Math.Round(lost.TotalSeconds, 1) : null)).ToList(),
+        a.PushSeconds, a.SaveSeconds, a.MeanTimeBetweenFailures?.TotalSeconds,
         a.ActualInterval?.TotalSeconds, a.YoungInterval?.TotalSeconds, a.DalyInterval?.TotalSeconds, a.LogicalBytes, a.NewBytes, a.StoredBytes);
 }
+
+/// <summary>Work lost at one lost leg in <c>baton status --json</c>: steps and seconds, null where unknown.</summary>
+internal sealed record LossView(string Leg, long? ReachedStep, long? DurableStep, long? Steps, double? Seconds);
 
 /// <summary>One leg in <c>baton status --json</c>. <c>state</c> is ended, running or lost (killed without a word).</summary>
 internal sealed record LegView(
     int Number, string Id, string Host, DateTimeOffset Started, DateTimeOffset Updated, DateTimeOffset? Ended, string State,
-    string? EndReason, string? Message, string? Format, long? RestoredStep, long? NewestStep, int CheckpointsPushed,
-    int PushesAbandoned, int PushFailures, int Restarts, IReadOnlyList<TrainerExit> TrainerExits)
+    string? EndReason, string? Message, string? Format, long? RestoredStep, long? NewestStep, long? ReachedStep, DateTimeOffset? ReachedAt,
+    double? SaveSeconds, int CheckpointsPushed, int PushesAbandoned, int PushFailures, int Restarts, IReadOnlyList<TrainerExit> TrainerExits)
 {
     public static LegView From(Leg leg, int number, string state) => new(
         number, leg.Id, leg.Host, leg.Started, leg.Updated, leg.Ended, state, leg.EndReason, leg.Message, leg.Format,
-        leg.RestoredStep, leg.NewestStep, leg.CheckpointsPushed, leg.PushesAbandoned, leg.PushFailures, leg.Restarts, leg.TrainerExits);
+        leg.RestoredStep, leg.NewestStep, leg.ReachedStep, leg.ReachedAt, leg.SaveSeconds, leg.CheckpointsPushed, leg.PushesAbandoned,
+        leg.PushFailures, leg.Restarts, leg.TrainerExits);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]

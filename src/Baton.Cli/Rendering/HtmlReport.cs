@@ -25,7 +25,7 @@ internal static class HtmlReport
             .Append("body{font:14px system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}")
             .Append("table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}")
             .Append(".leg.ended{fill:#4a90d9}.leg.running{fill:#5cb85c}.leg.lost{fill:#d9534f}.checkpoint{stroke:#222;stroke-width:1.5}")
-            .Append(".preemption{fill:#d9534f}.bytes{fill:#8e6bbf}.seconds{fill:#f0ad4e}.axis{font-size:11px;fill:#555}")
+            .Append(".preemption{fill:#d9534f}.bytes{fill:#8e6bbf}.seconds{fill:#f0ad4e}.axis{font-size:11px;fill:#555}.grid{stroke:#999;stroke-width:1}")
             .Append("</style></head><body>\n");
         html.Append("<h1>Run <code>").Append(E(status.Run)).Append("</code></h1>\n<p id=\"summary\">")
             .Append(status.Snapshots).Append(" snapshots; newest committed step ")
@@ -58,7 +58,7 @@ internal static class HtmlReport
         var start = times.Min();
         var end = times.Max() > start ? times.Max() : start.AddSeconds(1);
         double X(DateTimeOffset t) => Left + ((Width - Left - Right) * (t - start).TotalSeconds / (end - start).TotalSeconds);
-        var height = 60 + (status.Legs.Count * 26);
+        var height = 84 + (status.Legs.Count * 26);
         html.Append(CultureInfo.InvariantCulture, $"<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\">\n");
         foreach (var leg in status.Legs)
         {
@@ -80,9 +80,22 @@ internal static class HtmlReport
             html.Append(CultureInfo.InvariantCulture, $"<line class=\"checkpoint\" x1=\"{x:F1}\" x2=\"{x:F1}\" y1=\"{tickTop}\" y2=\"{tickTop + 14}\"><title>step {snapshot.Manifest.Step?.ToString(CultureInfo.InvariantCulture) ?? "-"} ({snapshot.Id})</title></line>\n");
         }
 
+        // Time axis: elapsed time at evenly spaced ticks (one row), the wall-clock ends below it (another row).
+        var axisY = tickTop + 22;
+        html.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{axisY}\" y2=\"{axisY}\"/>\n");
+        const int Ticks = 5;
+        for (var i = 0; i <= Ticks; i++)
+        {
+            var at = start + ((end - start) * i / Ticks);
+            var x = X(at);
+            var anchor = i == 0 ? "start" : i == Ticks ? "end" : "middle";
+            html.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{x:F1}\" x2=\"{x:F1}\" y1=\"{axisY}\" y2=\"{axisY + 4}\"/>")
+                .Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{x:F1}\" y=\"{axisY + 16}\" text-anchor=\"{anchor}\">+{E(Units.Duration(at - start))}</text>\n");
+        }
+
         html.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{Left}\" y=\"{height - 8}\">{E(Stamp(start))}</text>")
             .Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{Width - Right}\" y=\"{height - 8}\" text-anchor=\"end\">{E(Stamp(end))}</text>\n</svg>\n")
-            .Append("<p class=\"axis\">Bars: legs (blue ended, green running, red lost); triangles: preemptions; ticks: durable checkpoints.</p>\n");
+            .Append("<p class=\"axis\">Time axis: elapsed since the first event (UTC at the ends). Bars: legs (blue ended, green running, red lost); triangles: preemptions; ticks: durable checkpoints.</p>\n");
     }
 
     private static void PerCheckpoint(StringBuilder html, IReadOnlyList<Snapshot> snapshots)
@@ -97,21 +110,33 @@ internal static class HtmlReport
         var maxBytes = Math.Max(1, snapshots.Max(s => s.Manifest.Stats.BytesStored));
         var maxSeconds = Math.Max(0.001, snapshots.Max(s => s.Manifest.Stats.Seconds));
         var bar = Math.Max(2.0, Math.Min(24.0, (Width - Left - Right) / (double)snapshots.Count - 2));
-        const int Height = 200;
-        html.Append(CultureInfo.InvariantCulture, $"<svg id=\"pushes\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height + 30}\" viewBox=\"0 0 {Width} {Height + 30}\">\n");
+        // Rows, top to bottom: the bytes title, bytes bars (growing up), push-time bars (growing down), its title, the step axis.
+        const int Top = 24;
+        const int Half = 80;
+        const int Height = Top + Half + 8 + Half + 56;
+        var middle = Top + Half;
+        html.Append(CultureInfo.InvariantCulture, $"<svg id=\"pushes\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\">\n");
+        // Step labels every few bars, so that they never overlap (about 48 px each).
+        var labelEvery = Math.Max(1, (int)Math.Ceiling(48 / (bar + 2)));
         for (var i = 0; i < snapshots.Count; i++)
         {
             var stats = snapshots[i].Manifest.Stats;
             var x = Left + (i * (bar + 2));
-            var hb = (Height / 2.0 - 10) * stats.BytesStored / maxBytes;
-            var hs = (Height / 2.0 - 10) * stats.Seconds / maxSeconds;
+            var hb = Half * stats.BytesStored / (double)maxBytes;
+            var hs = Half * stats.Seconds / maxSeconds;
             var step = snapshots[i].Manifest.Step?.ToString(CultureInfo.InvariantCulture) ?? "-";
-            html.Append(CultureInfo.InvariantCulture, $"<rect class=\"bytes\" x=\"{x:F1}\" y=\"{Height / 2.0 - hb:F1}\" width=\"{bar:F1}\" height=\"{hb:F1}\"><title>step {step}: {E(Units.Bytes(stats.BytesStored))} stored</title></rect>")
-                .Append(CultureInfo.InvariantCulture, $"<rect class=\"seconds\" x=\"{x:F1}\" y=\"{Height / 2.0 + 4:F1}\" width=\"{bar:F1}\" height=\"{hs:F1}\"><title>step {step}: pushed in {stats.Seconds:F2}s</title></rect>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<rect class=\"bytes\" x=\"{x:F1}\" y=\"{middle - hb:F1}\" width=\"{bar:F1}\" height=\"{hb:F1}\"><title>step {step}: {E(Units.Bytes(stats.BytesStored))} stored</title></rect>")
+                .Append(CultureInfo.InvariantCulture, $"<rect class=\"seconds\" x=\"{x:F1}\" y=\"{middle + 8}\" width=\"{bar:F1}\" height=\"{hs:F1}\"><title>step {step}: pushed in {stats.Seconds:F2}s</title></rect>\n");
+            if (i % labelEvery == 0)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{x + (bar / 2):F1}\" y=\"{Height - 22}\" text-anchor=\"middle\">{E(step)}</text>\n");
+            }
         }
 
-        html.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"4\" y=\"14\">bytes pushed (max {E(Units.Bytes(maxBytes))})</text>")
-            .Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"4\" y=\"{Height + 20}\">push time (max {maxSeconds:F2}s)</text>\n</svg>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{middle + 4}\" y2=\"{middle + 4}\"/>\n")
+            .Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{Left}\" y=\"14\">bytes stored per checkpoint (tallest {E(Units.Bytes(maxBytes))})</text>")
+            .Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{Left}\" y=\"{Height - 40}\">push time per checkpoint, in the background (longest {maxSeconds:F2}s)</text>")
+            .Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{Left}\" y=\"{Height - 6}\">step of each checkpoint (one bar per snapshot, oldest first)</text>\n</svg>\n");
     }
 
     private static void LegTable(StringBuilder html, StatusView status, RunAnalysis analysis)
@@ -123,7 +148,7 @@ internal static class HtmlReport
             html.Append("<tr class=\"leg-row\"><td>").Append(leg.Number).Append("</td><td>").Append(E(leg.Host)).Append("</td><td>").Append(E(Stamp(leg.Started)))
                 .Append("</td><td>").Append(E(Units.Duration((leg.Ended ?? leg.Updated) - leg.Started))).Append("</td><td>").Append(E(leg.State == "ended" ? leg.EndReason ?? "ended" : leg.State))
                 .Append("</td><td>").Append(E($"{Step(leg.RestoredStep)} → {Step(leg.NewestStep)}")).Append("</td><td>").Append(leg.CheckpointsPushed)
-                .Append("</td><td>").Append(leg.Restarts).Append("</td><td>").Append(lost is null ? "-" : E(Units.Duration(lost.Lost))).Append("</td></tr>\n");
+                .Append("</td><td>").Append(leg.Restarts).Append("</td><td>").Append(lost is null ? "-" : E(StatusCommand.LostText(lost))).Append("</td></tr>\n");
         }
 
         html.Append("</tbody></table>\n");
@@ -132,11 +157,12 @@ internal static class HtmlReport
     private static void Advice(StringBuilder html, RunAnalysis analysis)
     {
         html.Append("<h2>Checkpoint interval</h2>\n<table id=\"advice\"><tbody>\n");
-        Row(html, "push cost (mean)", analysis.PushSeconds is { } c ? $"{c:F2}s" : "-");
+        Row(html, "checkpoint cost to training (mean save)", analysis.SaveSeconds is { } c ? $"{c:F2}s" : "unknown");
+        Row(html, "push time (mean, in the background)", analysis.PushSeconds is { } p ? $"{p:F2}s" : "-");
         Row(html, "mean time between failures", Span(analysis.MeanTimeBetweenFailures));
         Row(html, "interval used (median)", Span(analysis.ActualInterval));
-        Row(html, "Young's optimum √(2·C·M)", Span(analysis.YoungInterval));
-        Row(html, "Daly's optimum", Span(analysis.DalyInterval));
+        Row(html, "Young's optimum √(2·C·M)", Optimum(analysis, analysis.YoungInterval));
+        Row(html, "Daly's optimum", Optimum(analysis, analysis.DalyInterval));
         Row(html, "stored / logical bytes", $"{Units.Bytes(analysis.StoredBytes)} / {Units.Bytes(analysis.LogicalBytes)}");
         Row(html, "dedup ratio", analysis.DedupRatio is { } d ? $"{d:F2}×" : "-");
         Row(html, "compression ratio", analysis.CompressionRatio is { } r ? $"{r:F2}×" : "-");
@@ -145,6 +171,10 @@ internal static class HtmlReport
 
     private static void Row(StringBuilder html, string name, string value) =>
         html.Append("<tr><th>").Append(E(name)).Append("</th><td>").Append(E(value)).Append("</td></tr>\n");
+
+    // An optimum needs both a failure rate and a measured checkpoint cost; say which one is missing.
+    private static string Optimum(RunAnalysis analysis, TimeSpan? optimum) => optimum is { } o ? Units.Duration(o)
+        : analysis.MeanTimeBetweenFailures is null ? "- (no failure seen)" : "unknown (checkpoint cost not measured)";
 
     private static string Span(TimeSpan? span) => span is { } s ? Units.Duration(s) : "-";
 

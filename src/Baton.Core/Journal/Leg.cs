@@ -43,6 +43,36 @@ public sealed record Leg
     /// <summary>The newest step this leg committed.</summary>
     public long? NewestStep { get; init; }
 
+    /// <summary>
+    /// The newest step the trainer reached: the newest checkpoint seen complete in the checkpoint directory, durable
+    /// or not. Empty in legs written by older versions of Baton, and while nothing with a step was seen.
+    /// </summary>
+    public long? ReachedStep { get; init; }
+
+    /// <summary>When the checkpoint at <see cref="ReachedStep"/> was written (its newest file's modification time).</summary>
+    public DateTimeOffset? ReachedAt { get; init; }
+
+    /// <summary>
+    /// Mean seconds the trainer spent writing one checkpoint (first file created to last file modified): the cost
+    /// of a checkpoint to training, since pushes run beside it. Empty while none was measured.
+    /// </summary>
+    public double? SaveSeconds { get; init; }
+
+    /// <summary>How many checkpoint writes <see cref="SaveSeconds"/> averages.</summary>
+    public int SavesMeasured { get; init; }
+
+    /// <summary>The supervisor's process id, with <see cref="BootId"/>, <see cref="PidNamespace"/> and <see cref="ProcessStart"/> to tell whether it is gone.</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>The kernel boot id of the supervisor's machine.</summary>
+    public string? BootId { get; init; }
+
+    /// <summary>The supervisor's pid namespace (its inode).</summary>
+    public long? PidNamespace { get; init; }
+
+    /// <summary>The supervisor's start time, in clock ticks since boot.</summary>
+    public long? ProcessStart { get; init; }
+
     /// <summary>Checkpoints committed.</summary>
     public int CheckpointsPushed { get; init; }
 

@@ -2,11 +2,17 @@ using Baton.Snapshots;
 
 namespace Baton.Journal;
 
-/// <summary>Work lost when a leg ended without warning: the time since its last durable checkpoint.</summary>
+/// <summary>
+/// Work lost when a leg ended without warning: from the newest durable checkpoint to the newest checkpoint the trainer
+/// had reached. Null figures are unknown (a leg recorded by an older Baton, or one that reached nothing measurable).
+/// </summary>
 /// <param name="Leg">The leg's id.</param>
 /// <param name="At">When the leg was last heard from.</param>
-/// <param name="Lost">Time between the last durable checkpoint and the end of the leg.</param>
-public sealed record LostWork(string Leg, DateTimeOffset At, TimeSpan Lost);
+/// <param name="ReachedStep">The newest step the trainer had checkpointed locally.</param>
+/// <param name="DurableStep">The newest step durable in the store at the time (0 when none was).</param>
+/// <param name="Steps">Steps lost: reached minus durable.</param>
+/// <param name="Lost">Training time lost: when the reached checkpoint was written minus when the durable one was.</param>
+public sealed record LostWork(string Leg, DateTimeOffset At, long? ReachedStep, long? DurableStep, long? Steps, TimeSpan? Lost);
 
 /// <summary>
 /// What a run's history says: work lost at each preemption, the cost of a checkpoint, how long machines live, and
@@ -17,8 +23,14 @@ public sealed record RunAnalysis
     /// <summary>One entry per leg that ended without a clean stop (killed, preempted without notice).</summary>
     public required IReadOnlyList<LostWork> Losses { get; init; }
 
-    /// <summary>Mean seconds a push took to make a checkpoint durable.</summary>
+    /// <summary>Mean seconds a push took to make a checkpoint durable (in the background: training goes on meanwhile).</summary>
     public double? PushSeconds { get; init; }
+
+    /// <summary>
+    /// Mean seconds the trainer spent writing a checkpoint, as the supervisor saw the files appear: the checkpoint's
+    /// cost in the interval advice. Null when no leg measured one.
+    /// </summary>
+    public double? SaveSeconds { get; init; }
 
     /// <summary>Mean time between failures, from the legs that were lost.</summary>
     public TimeSpan? MeanTimeBetweenFailures { get; init; }
@@ -50,26 +62,41 @@ public sealed record RunAnalysis
     /// <summary>Analyses a run. <paramref name="isLost"/> says whether a leg ended without a clean stop.</summary>
     public static RunAnalysis Of(IReadOnlyList<Leg> legs, IReadOnlyList<Snapshot> snapshots, Func<Leg, bool> isLost)
     {
+        ArgumentNullException.ThrowIfNull(legs);
+        ArgumentNullException.ThrowIfNull(snapshots);
+        ArgumentNullException.ThrowIfNull(isLost);
         var commits = snapshots.Select(s => s.Manifest.Created).Order().ToList();
         var losses = new List<LostWork>();
-        foreach (var leg in legs.Where(isLost))
+        var uptime = TimeSpan.Zero;
+        for (var i = 0; i < legs.Count; i++)
         {
+            var leg = legs[i];
+            var next = i + 1 < legs.Count ? legs[i + 1] : null;
+            // A killed leg's last word is its last rewrite; no leg outlives the start of the one that replaced it.
             var end = leg.Ended ?? leg.Updated;
-            var lastDurable = commits.LastOrDefault(c => c <= end);
-            var since = lastDurable == default || lastDurable < leg.Started ? leg.Started : lastDurable;
-            losses.Add(new LostWork(leg.Id, end, end - since));
+            if (next is not null && next.Started < end)
+            {
+                end = next.Started;
+            }
+
+            uptime += end > leg.Started ? end - leg.Started : TimeSpan.Zero;
+            if (isLost(leg))
+            {
+                losses.Add(Loss(leg, next, snapshots));
+            }
         }
 
         var pushes = snapshots.Select(s => s.Manifest.Stats.Seconds).Where(s => s > 0).ToList();
-        var observed = legs.Aggregate(TimeSpan.Zero, (sum, leg) => sum + ((leg.Ended ?? leg.Updated) - leg.Started));
-        TimeSpan? mtbf = losses.Count > 0 ? observed / losses.Count : null;
+        TimeSpan? mtbf = losses.Count > 0 ? uptime / losses.Count : null;
         var gaps = commits.Zip(commits.Skip(1), (a, b) => b - a).Where(g => g > TimeSpan.Zero).Order().ToList();
-        double? cost = pushes.Count > 0 ? pushes.Average() : null;
+        var measured = legs.Where(l => l.SaveSeconds is not null && l.SavesMeasured > 0).ToList();
+        double? cost = measured.Count > 0 ? measured.Sum(l => l.SaveSeconds!.Value * l.SavesMeasured) / measured.Sum(l => l.SavesMeasured) : null;
         var (young, daly) = cost is { } c && mtbf is { } m ? Intervals(c, m.TotalSeconds) : (null, null);
         return new RunAnalysis
         {
             Losses = losses,
-            PushSeconds = cost,
+            PushSeconds = pushes.Count > 0 ? pushes.Average() : null,
+            SaveSeconds = cost,
             MeanTimeBetweenFailures = mtbf,
             ActualInterval = gaps.Count > 0 ? gaps[gaps.Count / 2] : null,
             YoungInterval = young,
@@ -78,6 +105,43 @@ public sealed record RunAnalysis
             NewBytes = snapshots.Sum(s => s.Manifest.Stats.BytesNew),
             StoredBytes = snapshots.Sum(s => s.Manifest.Stats.BytesStored),
         };
+    }
+
+    // Newest reached minus newest durable. The durable step is the one the next leg restored when there is one (it
+    // survives pruning), else the newest committed by the time the leg was last heard from.
+    private static LostWork Loss(Leg leg, Leg? next, IReadOnlyList<Snapshot> snapshots)
+    {
+        var at = leg.Ended ?? leg.Updated;
+        if (leg.ReachedStep is not { } reached || leg.ReachedAt is not { } reachedAt)
+        {
+            return new LostWork(leg.Id, at, null, null, null, null);
+        }
+
+        var committed = snapshots.Where(s => s.Manifest.Step is not null && !s.Manifest.Fence && s.Manifest.Created <= at)
+            .OrderBy(s => s.Manifest.Step).LastOrDefault();
+        // Nothing durable (the next leg started from scratch, or nothing was committed yet) counts as step 0.
+        var durable = next is not null ? (next.RestoredSnapshot is null ? 0 : next.RestoredStep) : committed?.Manifest.Step ?? 0;
+        if (durable is not { } durableStep)
+        {
+            return new LostWork(leg.Id, at, reached, null, null, null);
+        }
+
+        if (reached <= durableStep)
+        {
+            return new LostWork(leg.Id, at, reached, durableStep, 0, TimeSpan.Zero);
+        }
+
+        // The durable checkpoint's write time is its newest file's; with nothing durable, training began with the leg.
+        DateTimeOffset? durableAt = durableStep == 0 ? (leg.RestoredSnapshot is null ? leg.Started : null) : WrittenAt(snapshots, durableStep);
+        TimeSpan? lost = durableAt is { } since ? (reachedAt > since ? reachedAt - since : TimeSpan.Zero) : null;
+        return new LostWork(leg.Id, at, reached, durableStep, reached - durableStep, lost);
+    }
+
+    private static DateTimeOffset? WrittenAt(IReadOnlyList<Snapshot> snapshots, long step)
+    {
+        var snapshot = snapshots.LastOrDefault(s => s.Manifest.Step == step && !s.Manifest.Fence);
+        var ticks = snapshot?.Manifest.Entries.Where(e => e.Kind == EntryKind.File).Select(e => e.MTime).DefaultIfEmpty(0).Max() ?? 0;
+        return ticks > 0 ? DateTimeOffset.UnixEpoch.AddTicks(ticks) : null;
     }
 
     /// <summary>

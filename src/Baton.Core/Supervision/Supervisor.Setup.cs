@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Baton.Checkpoints;
 using Baton.Journal;
 using Baton.Leases;
+using Baton.Platform;
 using Baton.Repositories;
 using Baton.Storage;
 
@@ -50,6 +51,8 @@ public sealed partial class Supervisor
         var leg = new LegRecorder(new RunJournal(repository, options.Run), new Leg
         {
             Id = RunJournal.NewLegId(time), Run = options.Run, Host = options.HostName, Started = now, Updated = now,
+            Pid = Environment.ProcessId, BootId = ProcessIdentity.Current.BootId, PidNamespace = ProcessIdentity.Current.PidNamespace,
+            ProcessStart = ProcessIdentity.Current.StartTime,
         }, log, time);
         var session = new Supervisor(options, log, signals, stopSwitch, repository, lease, new CheckpointScanner(detector, directory, log), leg, directoryLock, executable);
         return await session.RunSessionAsync(started, cancellationToken).ConfigureAwait(false);

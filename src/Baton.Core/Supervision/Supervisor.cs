@@ -39,6 +39,8 @@ public sealed partial class Supervisor
     private readonly TaskCompletionSource _firstLaunch = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long? _restoredStep;
     private volatile string? _launchFingerprint;
+    private volatile string? _reachedFingerprint;
+    private PreviousSave? _previousSave;
     private volatile bool _progress;
     private int _commits;
     private volatile bool _launched;
@@ -282,7 +284,35 @@ public sealed partial class Supervisor
             _newCheckpointSeen = true;
         }
 
+        RecordReached(checkpoint);
         Pushes.Offer(checkpoint);
+    }
+
+    // What the trainer reached, durable or not, so that work lost with the machine is measured from it; and what the
+    // checkpoint cost the trainer to write, for the interval advice.
+    private void RecordReached(Checkpoint checkpoint)
+    {
+        if (checkpoint.Fingerprint == _reachedFingerprint)
+        {
+            return;
+        }
+
+        _reachedFingerprint = checkpoint.Fingerprint;
+        var (written, stall) = SaveTimes.Of(_directory, checkpoint.Files, _previousSave);
+        var seen = _time.GetUtcNow();
+        _previousSave = new PreviousSave(checkpoint.Files.ToHashSet(StringComparer.Ordinal), written is { } w && w > seen ? w : seen);
+        Leg.Update(l =>
+        {
+            var newer = checkpoint.Step is { } step && (l.ReachedStep is null || step >= l.ReachedStep);
+            var saves = stall is null ? l.SavesMeasured : l.SavesMeasured + 1;
+            return l with
+            {
+                ReachedStep = newer ? checkpoint.Step : l.ReachedStep,
+                ReachedAt = newer ? written ?? _time.GetUtcNow() : l.ReachedAt,
+                SavesMeasured = saves,
+                SaveSeconds = stall is { } s ? Math.Round((((l.SaveSeconds ?? 0) * l.SavesMeasured) + s) / saves, 3) : l.SaveSeconds,
+            };
+        });
     }
 
     private async Task<Snapshot> PushAsync(Checkpoint checkpoint, CancellationToken cancellationToken)

@@ -24,6 +24,14 @@ public sealed class ReportTests : IDisposable
         var html = await File.ReadAllTextAsync(page);
         Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html); // no network assets
         Assert.Equal(3, Regex.Matches(html, "class=\"checkpoint\"").Count);
+        // Both charts have an axis: elapsed time on the timeline, the step of each checkpoint under the bars.
+        Assert.Equal(6, Regex.Matches(html, "<text class=\"axis\"[^>]*>\\+[^<]+</text>").Count);
+        foreach (var step in new[] { "100", "300" }) // labels are spaced so that they never overlap: every other bar here
+        {
+            Assert.Matches($"<text class=\"axis\"[^>]*text-anchor=\"middle\">{step}</text>", html);
+        }
+
+        Assert.Contains("checkpoint cost to training", html, StringComparison.Ordinal);
 
         // Rendered by a real browser: the DOM it builds holds the timeline, the pushes chart and the tables.
         var dom = await ChromiumAsync("--dump-dom", $"file://{page}");
@@ -32,6 +40,7 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("id=\"advice\"", dom, StringComparison.Ordinal);
         var screenshot = _temp.Combine("report.png");
         await ChromiumAsync($"--screenshot={screenshot}", "--window-size=1100,900", $"file://{page}");
+
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is (nearly) empty");
     }
 
