@@ -1,0 +1,155 @@
+using Baton.Storage;
+
+namespace Baton.Testing;
+
+/// <summary>
+/// Interrupted and cancelled operations on each store: a put that is cancelled, before it starts or part-way through a
+/// multipart or chunked upload, leaves the object whole or absent (never a part of it) and no temporary key in any
+/// listing; a cancelled read, listing or write ends promptly with <see cref="OperationCanceledException"/>.
+/// </summary>
+public abstract partial class ObjectStoreConformance
+{
+    // Above the multipart and block thresholds of the S3 and Azure stores (16 MiB), so their chunked paths are the ones
+    // interrupted.
+    private const int InterruptedPayloadSize = 24 * 1024 * 1024 + 5;
+
+    // How long a cancelled call may take to return: generous for a loaded machine, far below a hung transfer.
+    private static readonly TimeSpan CancellationBound = TimeSpan.FromSeconds(30);
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_put_with_a_cancelled_token_throws_and_leaves_nothing_behind()
+    {
+        await using var store = await CreateStoreAsync();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        foreach (var (key, size) in new[] { ("pre-cancelled-small", 1000), ("pre-cancelled-large", InterruptedPayloadSize) })
+        {
+            foreach (var mode in new[] { PutMode.CreateNew, PutMode.Overwrite })
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(
+                    () => store.PutAsync(key, Bytes(size, 30), mode, cancelled.Token).WaitAsync(CancellationBound));
+                await AssertAbsentAsync(store, key);
+            }
+
+            await store.PutAsync(key, Bytes(100, 31), PutMode.CreateNew);
+        }
+
+        Assert.Null(await store.FindUnlistedEntryAsync());
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_put_cancelled_part_way_leaves_the_object_whole_or_absent_and_a_new_create_succeeds()
+    {
+        await using var store = await CreateStoreAsync();
+        var data = Bytes(InterruptedPayloadSize, 32);
+        var keys = new List<string>();
+
+        // Cancellation points spread over the upload: where each lands depends on the store's speed, so several are
+        // tried; every outcome must keep the contract, and the first (cancelled while the call is still starting) is
+        // certain to interrupt the put.
+        var delays = new[] { 0, 20, 200, 1000 };
+        var cancelledCount = 0;
+        for (var i = 0; i < delays.Length; i++)
+        {
+            var key = $"interrupted-{i}";
+            keys.Add(key);
+            var mode = i % 2 == 0 ? PutMode.CreateNew : PutMode.Overwrite;
+            using var cancellation = new CancellationTokenSource();
+            var put = store.PutAsync(key, data, mode, cancellation.Token);
+            if (delays[i] == 0)
+            {
+                await cancellation.CancelAsync();
+            }
+            else
+            {
+                cancellation.CancelAfter(delays[i]);
+            }
+
+            var outcome = await Record.ExceptionAsync(() => put.WaitAsync(CancellationBound));
+            if (outcome is null)
+            {
+                // Finished before the cancellation took effect: it must be whole.
+                Assert.Equal(data.Length, (await store.StatAsync(key))?.Size);
+                Assert.Equal(data.AsSpan(data.Length - 1000).ToArray(), await store.ReadRangeAsync(key, data.Length - 1000, 1000));
+                continue;
+            }
+
+            Assert.True(outcome is OperationCanceledException, $"a cancelled put of {key} threw {outcome}");
+            cancelledCount++;
+            await AssertAbsentAsync(store, key);
+            await store.PutAsync(key, Bytes(100, 33), PutMode.CreateNew);
+            Assert.Equal(100, (await store.StatAsync(key))?.Size);
+        }
+
+        Assert.True(cancelledCount > 0, "no put was cancelled; the test exercised nothing");
+        var listed = (await store.ListAllAsync("")).Select(i => i.Key).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(keys.Order(StringComparer.Ordinal), listed);
+        Assert.Null(await store.FindUnlistedEntryAsync());
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Temporary_keys_never_appear_in_listings_during_or_after_a_put()
+    {
+        await using var store = await CreateStoreAsync();
+        var small = Bytes(1000, 34);
+        await store.PutAsync("t/small", small, PutMode.Overwrite);
+        var data = Bytes(InterruptedPayloadSize, 35);
+
+        // Both put modes at once: S3 uploads an overwrite in parts, a create-if-absent one in a single request.
+        var puts = Task.WhenAll(
+            store.PutAsync("t/replaced", data, PutMode.Overwrite),
+            store.PutAsync("t/created", data, PutMode.CreateNew));
+        var expected = new Dictionary<string, long> { ["t/small"] = small.Length, ["t/replaced"] = data.Length, ["t/created"] = data.Length };
+        var listings = 0;
+        do
+        {
+            foreach (var item in await store.ListAllAsync(""))
+            {
+                Assert.True(expected.TryGetValue(item.Key, out var size), $"listing {listings} during a put shows {item.Key} ({item.Size} bytes)");
+                Assert.Equal(size, item.Size);
+            }
+
+            listings++;
+        }
+        while (!puts.IsCompleted);
+
+        await puts;
+        var after = await store.ListAllAsync("");
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), after.Select(i => KeyValuePair.Create(i.Key, i.Size)).OrderBy(e => e.Key, StringComparer.Ordinal));
+        Assert.Null(await store.FindUnlistedEntryAsync());
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Cancelled_reads_stats_and_listings_end_promptly_with_operation_canceled()
+    {
+        await using var store = await CreateStoreAsync();
+        var data = Bytes(4 * 1024 * 1024, 36);
+        await store.PutAsync("c/object", data, PutMode.Overwrite);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.OpenReadAsync("c/object", 0, -1, cancelled.Token).WaitAsync(CancellationBound));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ReadAllAsync("c/object", cancelled.Token).WaitAsync(CancellationBound));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.StatAsync("c/object", cancelled.Token).WaitAsync(CancellationBound));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ListAllAsync("c/", cancelled.Token).WaitAsync(CancellationBound));
+
+        // A read already under way: the open stream honours the token of each read.
+        await using var stream = await store.OpenReadAsync("c/object");
+        var buffer = new byte[64 * 1024];
+        Assert.True(await stream.ReadAsync(buffer) > 0);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stream.ReadAsync(buffer, cancelled.Token).AsTask().WaitAsync(CancellationBound));
+
+        // And the store still works afterwards.
+        Assert.Equal(data.Length, (await store.StatAsync("c/object"))?.Size);
+    }
+
+    // Absent by every way of looking: Stat, a listing and a read agree.
+    private static async Task AssertAbsentAsync(IObjectStore store, string key)
+    {
+        Assert.Null(await store.StatAsync(key));
+        Assert.DoesNotContain(await store.ListAllAsync(""), i => i.Key == key);
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.ReadAllAsync(key));
+        Assert.Equal(StoreErrorReason.NotFound, error.Reason);
+    }
+}
