@@ -46,9 +46,9 @@ public abstract partial class ObjectStoreConformance
         var keys = new List<string>();
 
         // Cancellation points spread over the upload: where each lands depends on the store's speed, so several are
-        // tried; every outcome must keep the contract, and the first (cancelled while the call is still starting) is
-        // certain to interrupt the put.
-        var delays = new[] { 0, 20, 200, 1000 };
+        // tried and every outcome must keep the contract. The first (a token cancelled before the call) is certain to
+        // interrupt the put; the second is cancelled as soon as the call returns its task.
+        var delays = new[] { -1, 0, 20, 200, 1000 };
         var cancelledCount = 0;
         for (var i = 0; i < delays.Length; i++)
         {
@@ -56,12 +56,18 @@ public abstract partial class ObjectStoreConformance
             keys.Add(key);
             var mode = i % 2 == 0 ? PutMode.CreateNew : PutMode.Overwrite;
             using var cancellation = new CancellationTokenSource();
-            var put = store.PutAsync(key, data, mode, cancellation.Token);
+            if (delays[i] < 0)
+            {
+                await cancellation.CancelAsync();
+            }
+
+            // Started in place (not on another thread), so the second cancellation point falls inside the call.
+            var put = StartPut(store, key, data, mode, cancellation.Token);
             if (delays[i] == 0)
             {
                 await cancellation.CancelAsync();
             }
-            else
+            else if (delays[i] > 0)
             {
                 cancellation.CancelAfter(delays[i]);
             }
@@ -143,6 +149,10 @@ public abstract partial class ObjectStoreConformance
         // And the store still works afterwards.
         Assert.Equal(data.Length, (await store.StatAsync("c/object"))?.Size);
     }
+
+    // A put whose synchronous failures, if any, are in the task like the asynchronous ones.
+    private static async Task StartPut(IObjectStore store, string key, byte[] data, PutMode mode, CancellationToken cancellationToken) =>
+        await store.PutAsync(key, data, mode, cancellationToken);
 
     // Absent by every way of looking: Stat, a listing and a read agree.
     private static async Task AssertAbsentAsync(IObjectStore store, string key)
