@@ -23,6 +23,12 @@ public abstract partial class ObjectStoreConformance
     /// </summary>
     protected virtual bool ServerKeepsPartialUploads => false;
 
+    /// <summary>
+    /// True only for a test server that counts the uncommitted blocks of an abandoned upload as an existing blob for a
+    /// create-if-absent write while every read says the blob is absent (Azurite); such a create is then refused.
+    /// </summary>
+    protected virtual bool ServerRefusesCreateOverAnAbandonedUpload => false;
+
     [Fact(Timeout = 120_000)]
     public async Task A_put_with_a_cancelled_token_throws_and_leaves_nothing_behind()
     {
@@ -105,6 +111,12 @@ public abstract partial class ObjectStoreConformance
                 // then it is the whole object, never a part.
                 Assert.True(create is StoreException { Reason: StoreErrorReason.AlreadyExists }, $"a new create of {key} after a cancelled put threw {create}");
                 after = await store.StatAsync(key);
+                if (after is null && ServerRefusesCreateOverAnAbandonedUpload)
+                {
+                    present.Remove(key);
+                    leftovers.Add(key);
+                    continue;
+                }
             }
             else if (after is { } partial && partial.Size != data.Length && outcome is not null && ServerKeepsPartialUploads)
             {
