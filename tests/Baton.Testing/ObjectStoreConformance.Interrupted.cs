@@ -29,6 +29,13 @@ public abstract partial class ObjectStoreConformance
     /// </summary>
     protected virtual bool ServerRefusesCreateOverAnAbandonedUpload => false;
 
+    /// <summary>
+    /// Where a store keeps its objects as files on this machine (a folder, or the folder an SFTP server or rclone
+    /// remote serves), for the test just created; null where there is no such folder. Files there that no listing
+    /// shows (a temporary file left by an interrupted put) are litter.
+    /// </summary>
+    protected virtual string? BackingFolder => null;
+
     [Fact(Timeout = 120_000)]
     public async Task A_put_with_a_cancelled_token_throws_and_leaves_nothing_behind()
     {
@@ -48,7 +55,7 @@ public abstract partial class ObjectStoreConformance
             await store.PutAsync(key, Bytes(100, 31), PutMode.CreateNew);
         }
 
-        Assert.Null(await store.FindUnlistedEntryAsync());
+        await AssertNoLitterAsync(store);
     }
 
     [Fact(Timeout = 300_000)]
@@ -137,7 +144,7 @@ public abstract partial class ObjectStoreConformance
         var listed = (await store.ListAllAsync("")).Select(i => i.Key).ToHashSet();
         Assert.Subset(listed, present.ToHashSet());
         Assert.Superset(listed, present.Concat(leftovers).ToHashSet());
-        Assert.Null(await store.FindUnlistedEntryAsync());
+        await AssertNoLitterAsync(store);
     }
 
     [Fact(Timeout = 300_000)]
@@ -169,7 +176,7 @@ public abstract partial class ObjectStoreConformance
         await puts;
         var after = await store.ListAllAsync("");
         Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), after.Select(i => KeyValuePair.Create(i.Key, i.Size)).OrderBy(e => e.Key, StringComparer.Ordinal));
-        Assert.Null(await store.FindUnlistedEntryAsync());
+        await AssertNoLitterAsync(store);
     }
 
     [Fact(Timeout = 120_000)]
@@ -194,6 +201,20 @@ public abstract partial class ObjectStoreConformance
 
         // And the store still works afterwards.
         Assert.Equal(data.Length, (await store.StatAsync("c/object"))?.Size);
+    }
+
+    // Nothing stored but what a listing shows: no temporary file, no upload in progress the store knows of.
+    private async Task AssertNoLitterAsync(IObjectStore store)
+    {
+        Assert.Null(await store.FindUnlistedEntryAsync());
+        if (BackingFolder is { } folder)
+        {
+            var files = Directory.Exists(folder)
+                ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).ToHashSet()
+                : [];
+            var listed = (await store.ListAllAsync("")).Select(i => i.Key).ToHashSet();
+            Assert.True(files.SetEquals(listed), $"files no listing shows: {string.Join(", ", files.Except(listed))}; listed keys with no file: {string.Join(", ", listed.Except(files))}");
+        }
     }
 
     // A put whose synchronous failures, if any, are in the task like the asynchronous ones.
