@@ -24,8 +24,9 @@ public abstract partial class ObjectStoreConformance
     protected virtual bool ServerKeepsPartialUploads => false;
 
     /// <summary>
-    /// True only for a test server that counts the uncommitted blocks of an abandoned upload as an existing blob for a
-    /// create-if-absent write while every read says the blob is absent (Azurite); such a create is then refused.
+    /// True for a server that counts the uncommitted blocks of an abandoned upload as an existing blob for a
+    /// create-if-absent write while every read says the blob is absent (Azurite does); such a create is then refused.
+    /// Baton creates-if-absent only small metadata objects, which go up in one request and leave no blocks.
     /// </summary>
     protected virtual bool ServerRefusesCreateOverAnAbandonedUpload => false;
 
