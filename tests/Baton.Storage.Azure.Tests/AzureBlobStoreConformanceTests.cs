@@ -6,6 +6,8 @@ namespace Baton.Storage.Azure.Tests;
 [Collection("azurite")]
 public sealed class AzureBlobStoreConformanceTests(AzuriteFixture azurite) : ObjectStoreConformance
 {
+    protected override bool ServerRefusesCreateOverAnAbandonedUpload => true;
+
     protected override Task<IObjectStore> CreateStoreAsync() => Task.FromResult<IObjectStore>(azurite.CreateStore());
 }
 
@@ -14,6 +16,8 @@ public sealed class AzureBlobStoreConformanceTests(AzuriteFixture azurite) : Obj
 public sealed class AzureBlobStoreWithFaultsConformanceTests(AzuriteFixture azurite) : ObjectStoreConformance
 {
     private static int _seed;
+
+    protected override bool ServerRefusesCreateOverAnAbandonedUpload => true;
 
     protected override Task<IObjectStore> CreateStoreAsync() =>
         Task.FromResult(StoreStack.Wrap(azurite.CreateStore(), StoreFaultScenarios.FaultyStack(Interlocked.Increment(ref _seed))));

@@ -4,8 +4,15 @@ namespace Baton.Storage.Rclone.Tests;
 
 public sealed class RcloneStoreConformanceTests(RcloneRemote remote) : ObjectStoreConformance, IClassFixture<RcloneRemote>
 {
-    protected override Task<IObjectStore> CreateStoreAsync() =>
-        Task.FromResult<IObjectStore>(remote.Store("conformance-" + Guid.NewGuid().ToString("N")[..8]));
+    private string? _folder;
+
+    protected override string? BackingFolder => _folder is null ? null : Path.Combine(remote.Root, _folder);
+
+    protected override Task<IObjectStore> CreateStoreAsync()
+    {
+        _folder = "conformance-" + Guid.NewGuid().ToString("N")[..8];
+        return Task.FromResult<IObjectStore>(remote.Store(_folder));
+    }
 
     [Fact]
     public void The_store_says_create_new_is_not_atomic()

@@ -5,6 +5,8 @@ namespace Baton.Storage.S3.Tests;
 [Collection("s3rver")]
 public sealed class S3StoreConformanceTests(S3rverFixture s3) : ObjectStoreConformance
 {
+    protected override bool ServerKeepsPartialUploads => true;
+
     protected override Task<IObjectStore> CreateStoreAsync() => Task.FromResult<IObjectStore>(s3.CreateStore());
 }
 
@@ -13,6 +15,8 @@ public sealed class S3StoreConformanceTests(S3rverFixture s3) : ObjectStoreConfo
 public sealed class S3StoreWithFaultsConformanceTests(S3rverFixture s3) : ObjectStoreConformance
 {
     private static int _seed;
+
+    protected override bool ServerKeepsPartialUploads => true;
 
     protected override Task<IObjectStore> CreateStoreAsync() =>
         Task.FromResult(Storage.Decorators.StoreStack.Wrap(s3.CreateStore(), StoreFaultScenarios.FaultyStack(Interlocked.Increment(ref _seed))));

@@ -4,8 +4,15 @@ namespace Baton.Storage.Sftp.Tests;
 
 public sealed class SftpStoreConformanceTests(SshServer server) : ObjectStoreConformance, IClassFixture<SshServer>
 {
-    protected override Task<IObjectStore> CreateStoreAsync() =>
-        Task.FromResult<IObjectStore>(server.Store("conformance-" + Guid.NewGuid().ToString("N")[..8]));
+    private string? _folder;
+
+    protected override string? BackingFolder => _folder is null ? null : Path.Combine(server.Root, _folder);
+
+    protected override Task<IObjectStore> CreateStoreAsync()
+    {
+        _folder = "conformance-" + Guid.NewGuid().ToString("N")[..8];
+        return Task.FromResult<IObjectStore>(server.Store(_folder));
+    }
 
     [Fact(Timeout = 60_000)]
     public async Task Writes_leave_no_temporary_files_behind()

@@ -1,16 +1,15 @@
 using System.Buffers.Binary;
-using System.Runtime.Intrinsics.X86;
+using System.Numerics;
 
 namespace Baton.Staging;
 
 /// <summary>
-/// CRC-32C (Castagnoli), the checksum Google Cloud Storage reports in <c>x-goog-hash: crc32c=...</c>. Uses the SSE4.2
-/// instruction where the processor has it, a table otherwise.
+/// CRC-32C (Castagnoli), the checksum Google Cloud Storage reports in <c>x-goog-hash: crc32c=...</c>. Built on the
+/// runtime's <see cref="BitOperations.Crc32C(uint, ulong)"/>, which uses the processor's CRC instruction (SSE4.2, Arm)
+/// where there is one and a table where there is not.
 /// </summary>
 internal sealed class Crc32C
 {
-    private const uint Polynomial = 0x82F63B78; // reflected
-    private static readonly uint[] Table = BuildTable();
     private uint _state = 0xFFFFFFFF;
 
     /// <summary>The checksum of everything appended so far.</summary>
@@ -28,50 +27,18 @@ internal sealed class Crc32C
     public void Append(ReadOnlySpan<byte> data)
     {
         var crc = _state;
-        if (Sse42.X64.IsSupported)
+        // Eight bytes per step, little-endian as the reflected CRC consumes them, then the tail byte by byte.
+        while (data.Length >= sizeof(ulong))
         {
-            ulong wide = crc;
-            while (data.Length >= 8)
-            {
-                wide = Sse42.X64.Crc32(wide, BinaryPrimitives.ReadUInt64LittleEndian(data));
-                data = data[8..];
-            }
-
-            crc = (uint)wide;
+            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[sizeof(ulong)..];
         }
 
-        if (Sse42.IsSupported)
+        foreach (var b in data)
         {
-            foreach (var b in data)
-            {
-                crc = Sse42.Crc32(crc, b);
-            }
-        }
-        else
-        {
-            foreach (var b in data)
-            {
-                crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-            }
+            crc = BitOperations.Crc32C(crc, b);
         }
 
         _state = crc;
-    }
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            var value = i;
-            for (var bit = 0; bit < 8; bit++)
-            {
-                value = (value & 1) != 0 ? (value >> 1) ^ Polynomial : value >> 1;
-            }
-
-            table[i] = value;
-        }
-
-        return table;
     }
 }

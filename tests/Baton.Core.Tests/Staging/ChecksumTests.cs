@@ -31,6 +31,22 @@ public sealed class ChecksumTests
         Assert.Equal(whole.Value, pieces.Value);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(4099)]
+    public void Crc32c_agrees_with_the_bitwise_definition(int length)
+    {
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        var crc = new Crc32C();
+        crc.Append(data);
+        Assert.Equal(BitwiseCrc32C(data), crc.Value);
+    }
+
     [Fact]
     public void X_goog_hash_gives_both_checksums()
     {
@@ -68,5 +84,21 @@ public sealed class ChecksumTests
         var error = Assert.Throws<IntegrityException>(() => expected.Verify(new ComputedDigests(new string('a', 64), "900150983cd24fb0d6963f7d28e17f72", null), "https://x/y"));
         Assert.Contains("https://x/y", error.Message, StringComparison.Ordinal);
         Assert.Contains("900150983cd24fb0d6963f7d28e17f72", error.Message, StringComparison.Ordinal);
+    }
+
+    // The polynomial applied one bit at a time (reflected 0x1EDC6F41), the definition the fast path must match.
+    private static uint BitwiseCrc32C(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 }

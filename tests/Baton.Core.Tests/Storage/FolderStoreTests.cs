@@ -8,8 +8,15 @@ public sealed class FolderStoreTests : ObjectStoreConformance, IDisposable
 {
     private readonly TempDirectory _temp = new();
 
-    protected override Task<IObjectStore> CreateStoreAsync() =>
-        Task.FromResult<IObjectStore>(new FolderStore(_temp.Combine("store-" + Guid.NewGuid().ToString("N")[..8])));
+    private string? _root;
+
+    protected override string? BackingFolder => _root;
+
+    protected override Task<IObjectStore> CreateStoreAsync()
+    {
+        _root = _temp.Combine("store-" + Guid.NewGuid().ToString("N")[..8]);
+        return Task.FromResult<IObjectStore>(new FolderStore(_root));
+    }
 
     [Fact(Timeout = 30_000)]
     public async Task A_missing_parent_folder_is_reported_as_unreachable()

@@ -94,13 +94,14 @@ public sealed class RetryingStore : ObjectStoreDecorator
 
     private async Task<bool> HoldsAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var info = await Inner.StatAsync(key, cancellationToken).ConfigureAwait(false);
+        // Through this store, not the inner one: a read that breaks off part-way resumes instead of failing the put.
+        var info = await StatAsync(key, cancellationToken).ConfigureAwait(false);
         if (info?.Size != data.Length)
         {
             return false;
         }
 
-        var stored = await Inner.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
+        var stored = await this.ReadAllAsync(key, cancellationToken).ConfigureAwait(false);
         return data.Span.SequenceEqual(stored);
     }
 }

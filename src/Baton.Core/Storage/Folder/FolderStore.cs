@@ -38,6 +38,8 @@ public sealed class FolderStore : IObjectStore
         var path = PathOf(key);
         var directory = Path.GetDirectoryName(path)!;
         var temp = Path.Combine(directory, TempPrefix + Guid.NewGuid().ToString("N"));
+        // The direct write below takes no token: a cancelled put is refused before it starts and before it commits.
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
             EnsureRoot(key);
@@ -51,6 +53,7 @@ public sealed class FolderStore : IObjectStore
 #pragma warning restore CA1849
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             if (mode == PutMode.CreateNew)
             {
                 switch (PosixFile.CreateNoReplace(temp, path))
