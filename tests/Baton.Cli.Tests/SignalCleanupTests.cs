@@ -97,12 +97,14 @@ public sealed class SignalCleanupTests : IDisposable
         Assert.True(check.ExitCode == 0, check.ToString());
     }
 
+    // Large enough (768 MB, seconds of work) that a signal sent after the first progress line lands mid-transfer even
+    // when the test process is scheduled late on a busy machine.
     private string WriteSource()
     {
         var source = _temp.Combine("src");
-        for (var i = 0; i < Files; i++)
+        for (var i = 0; i < 8; i++)
         {
-            TestData.WriteRandomFile(Path.Combine(source, $"shard-{i}.bin"), FileSize, i);
+            TestData.WriteRandomFile(Path.Combine(source, $"shard-{i}.bin"), 96 << 20, i);
         }
 
         return source;
