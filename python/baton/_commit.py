@@ -100,15 +100,24 @@ def _write(root: str, step: int, record: dict) -> str:
     folder = os.path.join(root, RECORDS)
     os.makedirs(folder, exist_ok=True)
     final = os.path.join(folder, f"step-{step:020d}.json")
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    write_atomically(final, lambda out: out.write(json.dumps(record, separators=(",", ":")).encode("utf-8")))
+    return final
+
+
+def write_atomically(target: str, write, suffix: str = "", sync: bool = False) -> None:
+    """Writes ``target`` through ``write(binary file)`` into a temporary file beside it, then renames it into place,
+    so that a reader sees the old file or the new one, never half of one. ``sync`` flushes it to disk first."""
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=os.path.dirname(target))
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(record, out, separators=(",", ":"))
-        os.replace(temporary, final)
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            if sync:
+                out.flush()
+                os.fsync(out.fileno())
+        os.replace(temporary, target)
     except BaseException:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
         raise
-    return final

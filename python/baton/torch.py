@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Iterable, Optional
 
-from ._commit import PathLike, commit
+from ._commit import PathLike, commit, write_atomically
 
 
 def save(obj: Any, path: PathLike, step: int, *, files: Optional[Iterable[PathLike]] = None, **kwargs: Any) -> Optional[str]:
@@ -20,17 +19,5 @@ def save(obj: Any, path: PathLike, step: int, *, files: Optional[Iterable[PathLi
     import torch  # imported here so that ``import baton`` never needs torch
 
     target = os.path.abspath(os.fspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=os.path.dirname(target))
-    try:
-        with os.fdopen(handle, "wb") as out:
-            torch.save(obj, out, **kwargs)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    write_atomically(target, lambda out: torch.save(obj, out, **kwargs), suffix=".pt", sync=True)
     return commit(step, files=files)
