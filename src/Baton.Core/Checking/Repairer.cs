@@ -103,7 +103,7 @@ public sealed class Repairer(Repository repository)
         await FindDamagedSnapshotsAsync(surviving, report, cancellationToken).ConfigureAwait(false);
         if (!dryRun && damaged.Count > 0)
         {
-            await RewriteIndexAsync(indexFiles, damaged.Keys.ToHashSet(), salvage.Packs, report, cancellationToken).ConfigureAwait(false);
+            await RewriteIndexAsync(self!, indexFiles, damaged.Keys.ToHashSet(), salvage.Packs, report, cancellationToken).ConfigureAwait(false);
             await WarnAboutLatePushesAsync(self!, report, cancellationToken).ConfigureAwait(false);
         }
 
@@ -266,8 +266,9 @@ public sealed class Repairer(Repository repository)
     }
 
     // New index first (everything the replaced objects name but the dropped packs), then the replaced objects go: a kill
-    // in between leaves both, which only names the surviving packs twice.
-    private async Task RewriteIndexAsync(Dictionary<string, IndexFile> indexFiles, HashSet<ContentId> dropped, List<IndexedPack> salvaged, RepairReport report,
+    // in between leaves both, which only names the surviving packs twice. Like every collection, a repair checks before
+    // it deletes that it was not paused past its marker's timeout (docs/DESIGN.md, "Pauses and clocks").
+    private async Task RewriteIndexAsync(InFlightMarker self, Dictionary<string, IndexFile> indexFiles, HashSet<ContentId> dropped, List<IndexedPack> salvaged, RepairReport report,
         CancellationToken cancellationToken)
     {
         var affected = indexFiles.Where(f => f.Value.Packs.Any(p => dropped.Contains(ContentId.Parse(p.Id)))).Select(f => f.Key).ToList();
@@ -281,6 +282,7 @@ public sealed class Repairer(Repository repository)
 
         foreach (var key in affected)
         {
+            await self.EnsureAliveAsync(cancellationToken).ConfigureAwait(false);
             await repository.Store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
             report.IndexObjectsDeleted++;
         }
