@@ -107,10 +107,11 @@ public sealed class RunAnalysisTests
     public async Task A_leg_whose_supervisor_is_a_zombie_not_yet_reaped_is_lost()
     {
         var here = ProcessIdentity.Current;
-        // The shell's background child exits at once; the shell then becomes a sleep that never reaps it.
+        // The shell becomes a sleep that never reaps; its background child exits only after that exec (exiting before it,
+        // the shell could still reap it).
         var info = new ProcessStartInfo("sh") { RedirectStandardOutput = true };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("true & echo $!; exec sleep 60");
+        info.ArgumentList.Add("sleep 0.5 & echo $!; exec sleep 60");
         using var parent = Process.Start(info)!;
         try
         {
