@@ -14,8 +14,9 @@ namespace Baton.Checkpoints;
 /// directory that exists, whose rank subdirectories cover every tensor and pipeline rank from 0, whose
 /// <c>torch_dist</c> files come with their <c>.metadata</c>, and whose files have settled.
 /// <para>
-/// Node-local directories: rank 0 writes the tracker, so other nodes never see it; a node's part is its newest
-/// <c>iter_NNNNNNN/</c> directory once nothing in it has changed for the quiet period.
+/// Node-local directories: rank 0 writes the tracker (and, for <c>torch_dist</c>, the <c>.metadata</c>), so other
+/// nodes never see it; a node's part is its newest <c>iter_NNNNNNN/</c> directory once its rank directories are
+/// consecutive and nothing in it has changed for the quiet period.
 /// </para>
 /// <para>The snapshot holds the tracker and that directory; the step is the iteration.</para>
 /// </summary>
@@ -92,7 +93,7 @@ public sealed partial class MegatronDetector(DetectorOptions options) : Checkpoi
         foreach (var (name, step) in candidates)
         {
             var files = context.FilesUnder(name);
-            if (files.Count > 0 && context.Settled(files, context.Options.QuietPeriod) && newest is null)
+            if (files.Count > 0 && context.Settled(files, context.Options.QuietPeriod) && RanksComplete(files, name, needsMetadata: false) && newest is null)
             {
                 newest = context.Found(Name, step, name + "/", files);
             }
@@ -101,11 +102,11 @@ public sealed partial class MegatronDetector(DetectorOptions options) : Checkpoi
         return newest;
     }
 
-    private bool RanksComplete(List<string> files, string folder)
+    private bool RanksComplete(List<string> files, string folder, bool needsMetadata = true)
     {
         var prefix = folder + "/";
         var relative = files.Select(f => f[prefix.Length..]).ToList();
-        if (relative.Any(f => f.EndsWith(".distcp", StringComparison.Ordinal)) && !relative.Contains(DcpDetector.MetadataFile, StringComparer.Ordinal))
+        if (needsMetadata && relative.Any(f => f.EndsWith(".distcp", StringComparison.Ordinal)) && !relative.Contains(DcpDetector.MetadataFile, StringComparer.Ordinal))
         {
             return false;
         }

@@ -41,7 +41,7 @@ public sealed class DistributedLayoutTests : IDisposable
         Assert.Contains("killed by SIGKILL", run.Output, StringComparison.Ordinal);
         if (format == "auto")
         {
-            Assert.Contains($"format {layout}", run.Output, StringComparison.Ordinal);
+            Assert.Contains($"checkpoint format: {layout}", run.Output, StringComparison.Ordinal);
         }
 
         var restored = await RunFixtures.RestoreEachAsync(store, _temp.Combine("verify"));

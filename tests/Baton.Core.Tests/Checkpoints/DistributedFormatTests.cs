@@ -223,9 +223,20 @@ public sealed class DistributedFormatTests : DetectorTestBase
     }
 
     [Fact]
+    public void A_megatron_tracker_naming_a_directory_not_there_yet_is_not_complete()
+    {
+        Megatron(100, tensorRanks: 1);
+        CheckpointFiles.Text(PathOf(MegatronDetector.TrackerFile), "300");
+
+        Assert.Null(Settle(new MegatronDetector(Options)));
+    }
+
+    [Fact]
     public void A_node_local_megatron_part_without_the_tracker_is_its_newest_quiet_iteration()
     {
         CheckpointFiles.Write(PathOf("iter_0000100/mp_rank_01/model_optim_rng.pt"), 500);
+        CheckpointFiles.Write(PathOf("iter_0000200/mp_rank_01/model_optim_rng.pt"), 500);
+        CheckpointFiles.Write(PathOf("iter_0000200/mp_rank_03/model_optim_rng.pt"), 500);
 
         Assert.Equal(100, Settle(new MegatronDetector(NodeLocal(1)))?.Step);
         Assert.Null(Settle(new MegatronDetector(NodeLocal(0))));
