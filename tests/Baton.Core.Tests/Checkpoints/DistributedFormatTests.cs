@@ -337,6 +337,22 @@ public sealed class DistributedFormatTests : DetectorTestBase
     }
 
     [Fact]
+    public void An_accelerate_model_still_written_after_every_random_states_file_holds_the_checkpoint_back()
+    {
+        // Other processes write their RNG states at once; the main process's files may still be growing.
+        Accelerate("checkpoints/checkpoint_1", processes: 2);
+        var detector = new AccelerateDetector(Options);
+        detector.Detect(Directory);
+        Clock.Advance(Options.QuietPeriod - TimeSpan.FromSeconds(1));
+        CheckpointFiles.Write(PathOf("checkpoints/checkpoint_1/model.safetensors"), 2000, seed: 3);
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Null(detector.Detect(Directory).Newest);
+
+        Clock.Advance(Options.QuietPeriod);
+        Assert.Equal(1, detector.Detect(Directory).Newest?.Step);
+    }
+
+    [Fact]
     public void An_accelerate_rank_set_with_a_gap_or_not_filling_every_node_is_not_complete()
     {
         Accelerate("checkpoint_3", processes: 3);
