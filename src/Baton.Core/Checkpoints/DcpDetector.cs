@@ -13,8 +13,9 @@ namespace Baton.Checkpoints;
 /// old one) and every file has settled.
 /// <para>
 /// Without a global <c>.metadata</c>, per-rank <c>__R.metadata</c> files (each rank's own index) count ranks
-/// instead: complete when every rank <c>0..W-1</c> has one, W the world size the file names show, and nothing has
-/// changed for the quiet period (a rank whose files have not appeared yet is not visible in the names).
+/// instead: complete when every rank <c>0..W-1</c> has one, W the world size the file names show (with several nodes
+/// sharing the directory, a multiple of the node count), and nothing has changed for the quiet period (a rank whose
+/// files have not appeared yet is not visible in the names).
 /// </para>
 /// <para>
 /// Node-local directories (<see cref="DetectorOptions.NodeCount"/> above 1 without
@@ -104,7 +105,9 @@ public sealed partial class DcpDetector(DetectorOptions options) : CheckpointDet
         if (rankMetadata.Count > 0)
         {
             // Every rank that wrote data has its index, and the indexes cover 0..W-1 (this node's ranks when node-local).
+            // With a shared directory every node's ranks are there: as many as a multiple of the node count.
             return quiet && dataRanks.IsSubsetOf(rankMetadata) && Ranks.Complete(rankMetadata, fromZero: !NodeLocal)
+                && (NodeLocal || rankMetadata.Count % Options.NodeCount == 0)
                 && rankMetadata.All(r => NotOlderThanData(context, Join(folder, $"__{r}.metadata"), files.Where(f => DataFile().Match(FileName(f)) is { Success: true } m && m.Groups[1].Value == r.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         }
 

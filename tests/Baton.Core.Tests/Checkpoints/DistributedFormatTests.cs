@@ -80,6 +80,19 @@ public sealed class DistributedFormatTests : DetectorTestBase
         var found = detector.Detect(Directory).Newest;
         Assert.Equal(3, found?.Step);
         Assert.Equal(6, found!.Files.Count);
+
+        // Two nodes sharing the directory run an even number of ranks: three are not all of them.
+        Assert.Null(Settle(new DcpDetector(Options with { NodeCount = 2, SharedDirectory = true })));
+    }
+
+    [Fact]
+    public void Step_from_overrides_the_step_in_a_dcp_directory_name()
+    {
+        Dcp("ckpt1500_run7", ranks: 1, metadata: true);
+        Assert.Equal(7, Settle(new DcpDetector(Options))?.Step);
+        Options = Options with { StepFrom = new System.Text.RegularExpressions.Regex(@"ckpt(\d+)") };
+
+        Assert.Equal(1500, Settle(new DcpDetector(Options))?.Step);
     }
 
     [Fact]
