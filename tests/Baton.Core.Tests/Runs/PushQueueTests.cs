@@ -144,31 +144,3 @@ public sealed class PushSlotTests
     private static Snapshot Snapshot(Checkpoint c) =>
         new("0123456789abcdef", new SnapshotManifest { Run = "r", Sequence = c.Step ?? 0, Step = c.Step, Entries = [] });
 }
-
-internal sealed class RecordingLog : ISupervisorLog
-{
-    private readonly List<string> _lines = [];
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_lines)
-            {
-                return [.. _lines];
-            }
-        }
-    }
-
-    public void Info(string message) => Add(message);
-
-    public void Warn(string message) => Add(message);
-
-    private void Add(string message)
-    {
-        lock (_lines)
-        {
-            _lines.Add(message);
-        }
-    }
-}
