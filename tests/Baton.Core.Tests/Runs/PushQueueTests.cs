@@ -168,7 +168,7 @@ public sealed class PushQueueTests : IDisposable
         Assert.Equal(2, queue.Failures);
         Assert.Equal(["failed 1 attempt 1", "failed 1 attempt 2", "committed 1"], Events());
         Assert.Null(await queue.DrainAsync());
-        await AssertRestoresAsync(repository, outcome.Snapshot!, _temp.Combine("ckpt-copy"));
+        await AssertRestoresAsync(repository, outcome.Snapshot!, directory);
     }
 
     [Fact(Timeout = 120_000)]
