@@ -12,7 +12,7 @@ internal enum PushStatus
     /// <summary>It is in the store.</summary>
     Committed,
 
-    /// <summary>Not queued: the store holds it or a newer step already, or the queue was abandoned.</summary>
+    /// <summary>Not queued: the store holds it or a newer step already, or it is older than the one pushed or waiting.</summary>
     Refused,
 
     /// <summary>A newer checkpoint took its place before its push started.</summary>
@@ -24,7 +24,7 @@ internal enum PushStatus
     /// <summary>The store kept failing and a newer checkpoint went instead, or a drain gave up on it.</summary>
     Failed,
 
-    /// <summary>The queue was abandoned while it ran or waited; nothing partial was committed.</summary>
+    /// <summary>The queue was abandoned before it was offered, while it waited or while it ran; nothing partial was committed.</summary>
     Cancelled,
 }
 
@@ -166,7 +166,13 @@ internal sealed class PushQueue
         {
             var known = _committedFingerprints.Contains(checkpoint.Fingerprint) || checkpoint.Fingerprint == _current?.Checkpoint.Fingerprint
                 || checkpoint.Fingerprint == _pending?.Checkpoint.Fingerprint || _changed.Contains(checkpoint.Fingerprint);
-            if (_abort.IsCancellationRequested || known || IsOlder(checkpoint, _current?.Checkpoint.Step, _pending?.Checkpoint.Step))
+            if (_abort.IsCancellationRequested)
+            {
+                request.Complete(new PushOutcome(PushStatus.Cancelled));
+                return request;
+            }
+
+            if (known || IsOlder(checkpoint, _current?.Checkpoint.Step, _pending?.Checkpoint.Step))
             {
                 request.Complete(new PushOutcome(PushStatus.Refused));
                 return request;
@@ -380,9 +386,19 @@ internal sealed class PushQueue
         }
         catch (Exception e)
         {
-            // An unexpected error (a bug, a throwing event sink): no request is left waiting forever.
+            // An unexpected error (a bug, a throwing event sink): no request is left waiting forever, and the task stays
+            // the running one, so that a drain rethrows it.
+            PushRequest? pending;
+            lock (_gate)
+            {
+                pending = _pending;
+                _pending = null;
+                _current = null;
+                LastError = e;
+            }
+
             current.Complete(new PushOutcome(PushStatus.Failed, Error: e));
-            Finish()?.Complete(new PushOutcome(PushStatus.Failed, Error: e));
+            pending?.Complete(new PushOutcome(PushStatus.Failed, Error: e));
             throw;
         }
     }

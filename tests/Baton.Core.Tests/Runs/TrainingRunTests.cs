@@ -124,5 +124,24 @@ public sealed class TrainingRunTests : IDisposable
         TestData.AssertSameTree(_temp.Combine("original"), _temp.Combine("machine-2"));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Disposing_waits_for_a_hung_background_snapshot_only_until_the_drain_deadline_and_commits_nothing_partial()
+    {
+        var store = new GatedPackStore(new FolderStore(_temp.Combine("store")));
+        var run = await TrainingRun.OpenAsync(store, "r",
+            new TrainingRunOptions { Repository = TestRepositories.Small, DrainDeadline = TimeSpan.FromMilliseconds(200) });
+        var checkpoints = _temp.Combine("ckpt");
+        TestData.WriteRandomFile(Path.Combine(checkpoints, "w.bin"), 1_000_000, 1);
+        store.HoldNextPack(); // never released: the store hangs
+
+        var pushed = run.SnapshotInBackground(checkpoints, 1);
+        await store.Held;
+        await run.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pushed);
+        await using var again = await TrainingRun.OpenAsync(new FolderStore(_temp.Combine("store")), "r");
+        Assert.Empty(await again.ListAsync());
+    }
+
     public void Dispose() => _temp.Dispose();
 }
