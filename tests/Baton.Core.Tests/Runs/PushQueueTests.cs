@@ -328,8 +328,9 @@ public sealed class PushQueueTests : IDisposable
         return (repository, await WriterLease.AcquireAsync(repository, "r"));
     }
 
+    // Two encoders: what the pipeline reads ahead of a held pack upload stays a few MB, whatever the machine.
     private static CheckpointPush RealPush(Repository repository, WriterLease lease) => (source, c, ct) =>
-        repository.PushAsync(source, "r", new PushOptions { Step = c.Step, Include = c.Files, Expected = c.Stamps, Lease = lease }, ct);
+        repository.PushAsync(source, "r", new PushOptions { Step = c.Step, Include = c.Files, Expected = c.Stamps, Lease = lease, Workers = 2 }, ct);
 
     private string WriteCheckpoint(string name, long size, int seed)
     {
