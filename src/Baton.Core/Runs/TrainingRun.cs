@@ -108,7 +108,8 @@ public sealed class TrainingRun : IAsyncDisposable
     /// <summary>
     /// Queues a snapshot of <paramref name="directory"/> as it is now (its files' sizes and modification times are
     /// recorded at this call) at <paramref name="step"/> and returns at once. The task completes with the committed
-    /// snapshot, or with null when a newer request replaced this one before it started. A push that fails on the store
+    /// snapshot, or with null when a newer request replaced this one before it started (or its step is older than that of
+    /// a request already running or waiting). A push that fails on the store
     /// is retried with backoff while no newer request waits. The task faults with
     /// <see cref="CheckpointChangedException"/> when a file changed after this call (nothing was committed: the next
     /// snapshot carries the newer state), with the store's error when a newer request went instead of a failing one or
