@@ -1,3 +1,4 @@
+using Baton.Checkpoints;
 using Baton.Leases;
 using Baton.Repositories;
 using Baton.Snapshots;
@@ -16,6 +17,12 @@ public sealed record TrainingRunOptions
 
     /// <summary>Labels recorded on every snapshot.</summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>
+    /// How long <see cref="TrainingRun.DisposeAsync"/> waits for background snapshots before it abandons the one in
+    /// flight (nothing partial is committed); null waits until they are committed or their retries are spent.
+    /// </summary>
+    public TimeSpan? DrainDeadline { get; init; }
 }
 
 /// <summary>
@@ -24,8 +31,11 @@ public sealed record TrainingRunOptions
 /// </summary>
 /// <remarks>
 /// A <see cref="TrainingRun"/> holds the run's writer lease for its lifetime (another machine on the same run is
-/// refused or, with <see cref="TrainingRunOptions.TakeOver"/>, fenced). Background snapshots are "newest wins": one
-/// push runs at a time, at most one request waits, and a newer request replaces the waiting one. Thread-safe.
+/// refused or, with <see cref="TrainingRunOptions.TakeOver"/>, fenced). Background snapshots go through the same
+/// queue as <c>baton run</c>'s pushes: "newest wins" (one push runs at a time, at most one request waits, and a newer
+/// request replaces the waiting one), a push that fails on the store is retried with backoff, a directory that changes
+/// after it was requested is abandoned rather than committed mixed, and the files are read through hard links so
+/// that the trainer may delete the checkpoint meanwhile. Thread-safe.
 /// </remarks>
 /// <example>
 /// <code>
@@ -44,16 +54,17 @@ public sealed class TrainingRun : IAsyncDisposable
     private readonly Repository _repository;
     private readonly WriterLease _lease;
     private readonly TrainingRunOptions _options;
-    private readonly Lock _gate = new();
-    private Task _running = Task.CompletedTask;
-    private PendingSnapshot? _waiting;
-    private bool _draining;
+    private readonly PushQueue _queue;
+    private readonly CancellationTokenRegistration _onLost;
 
     private TrainingRun(Repository repository, WriterLease lease, TrainingRunOptions options)
     {
         _repository = repository;
         _lease = lease;
         _options = options;
+        _queue = new PushQueue(PushAsync, new PushQueueOptions { TimeProvider = repository.Options.TimeProvider });
+        // Another writer owns the run now: nothing more may be committed from here.
+        _onLost = lease.Lost.Register(() => _ = _queue.AbandonAsync());
     }
 
     /// <summary>The run's name.</summary>
@@ -95,82 +106,78 @@ public sealed class TrainingRun : IAsyncDisposable
         _repository.PushAsync(directory, Name, new PushOptions { Step = step, Lease = _lease, Labels = _options.Labels }, cancellationToken);
 
     /// <summary>
-    /// Queues a snapshot of <paramref name="directory"/> at <paramref name="step"/> and returns at once. The task
-    /// completes with the committed snapshot, or with null when a newer request replaced this one before it started.
-    /// It faults when the push fails (for instance <see cref="CheckpointChangedException"/> when the trainer rewrote
-    /// the directory meanwhile: the next snapshot will carry the newer state).
+    /// Queues a snapshot of <paramref name="directory"/> as it is now (its files' sizes and modification times are
+    /// recorded at this call) at <paramref name="step"/> and returns at once. The task completes with the committed
+    /// snapshot, or with null when a newer request replaced this one before it started (or its step is older than that of
+    /// a request already running or waiting). A push that fails on the store
+    /// is retried with backoff while no newer request waits. The task faults with
+    /// <see cref="CheckpointChangedException"/> when a file changed after this call (nothing was committed: the next
+    /// snapshot carries the newer state), with the store's error when a newer request went instead of a failing one or
+    /// <see cref="FlushAsync"/> gave up retrying, and with <see cref="OperationCanceledException"/> when the run was
+    /// taken over or disposed first.
     /// </summary>
     public Task<Snapshot?> SnapshotInBackground(string directory, long step)
     {
-        var request = new PendingSnapshot(directory, step);
-        lock (_gate)
+        Checkpoint checkpoint;
+        try
         {
-            _waiting?.Completion.TrySetResult(null);
-            _waiting = request;
-            if (!_draining)
-            {
-                _draining = true;
-                _running = DrainAsync();
-            }
+            checkpoint = LibraryCheckpoints.Describe(directory, step);
+        }
+        catch (Exception e) when (e is BatonException or IOException or UnauthorizedAccessException)
+        {
+            return Task.FromException<Snapshot?>(e);
         }
 
-        return request.Completion.Task;
+        return ResultOf(_queue.Offer(Path.GetFullPath(directory), checkpoint).Completion);
     }
 
     /// <summary>The run's committed snapshots, oldest first.</summary>
     public Task<IReadOnlyList<Snapshot>> ListAsync(CancellationToken cancellationToken = default) =>
         _repository.ListSnapshotsAsync(Name, cancellationToken);
 
-    /// <summary>Waits until no background snapshot is running or waiting.</summary>
-    public async Task FlushAsync()
-    {
-        Task running;
-        lock (_gate)
-        {
-            running = _running;
-        }
+    /// <summary>
+    /// Waits until no background snapshot is running or waiting; a push that keeps failing gets a few quick retries
+    /// more, then its task faults with the store's error.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; the snapshots go on.</exception>
+    public async Task FlushAsync(CancellationToken cancellationToken = default) =>
+        await _queue.DrainAsync(cancellationToken).ConfigureAwait(false);
 
-        await running.ConfigureAwait(false);
-    }
-
-    /// <summary>Finishes background snapshots, then releases the writer lease.</summary>
+    /// <summary>
+    /// Finishes background snapshots (abandoning the one in flight when <see cref="TrainingRunOptions.DrainDeadline"/>
+    /// passes), then releases the writer lease.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await FlushAsync().ConfigureAwait(false);
+        await _queue.DrainOrAbandonAsync(_options.DrainDeadline).ConfigureAwait(false);
+        await _queue.AbandonAsync().ConfigureAwait(false);
+        await _onLost.DisposeAsync().ConfigureAwait(false);
         await _lease.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task DrainAsync()
+    private static async Task<Snapshot?> ResultOf(Task<PushOutcome> completion)
     {
-        await Task.Yield();
-        while (true)
+        var outcome = await completion.ConfigureAwait(false);
+        if (outcome.Status is PushStatus.Abandoned or PushStatus.Failed)
         {
-            PendingSnapshot? next;
-            lock (_gate)
-            {
-                next = _waiting;
-                _waiting = null;
-                if (next is null)
-                {
-                    // Decided under the lock, so a request that arrives now starts a new drain.
-                    _draining = false;
-                    return;
-                }
-            }
-
-            try
-            {
-                next.Completion.TrySetResult(await SnapshotAsync(next.Directory, next.Step).ConfigureAwait(false));
-            }
-            catch (Exception e)
-            {
-                next.Completion.TrySetException(e);
-            }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(outcome.Error!);
         }
+
+        return outcome.Status switch
+        {
+            PushStatus.Committed => outcome.Snapshot,
+            PushStatus.Cancelled => throw new OperationCanceledException("the background snapshot was abandoned: the run was taken over or disposed; nothing partial was committed"),
+            _ => null,
+        };
     }
 
-    private sealed record PendingSnapshot(string Directory, long Step)
-    {
-        public TaskCompletionSource<Snapshot?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    private Task<Snapshot> PushAsync(string source, Checkpoint checkpoint, CancellationToken cancellationToken) =>
+        _repository.PushAsync(source, Name, new PushOptions
+        {
+            Step = checkpoint.Step,
+            Include = checkpoint.Files,
+            Expected = checkpoint.Stamps,
+            Lease = _lease,
+            Labels = _options.Labels,
+        }, cancellationToken);
 }

@@ -4,6 +4,7 @@ using Baton.Journal;
 using Baton.Leases;
 using Baton.Platform;
 using Baton.Repositories;
+using Baton.Runs;
 using Baton.Storage;
 
 namespace Baton.Supervision;

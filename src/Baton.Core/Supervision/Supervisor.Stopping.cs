@@ -169,16 +169,13 @@ public sealed partial class Supervisor
 
     private async Task<Exception?> DrainOrAbandonAsync()
     {
-        try
+        var drained = await Pushes.DrainOrAbandonAsync(deadline: null, _abort.Token).ConfigureAwait(false);
+        if (drained.Abandoned)
         {
-            return await Pushes.DrainAsync(_abort.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            await Pushes.AbandonAsync().ConfigureAwait(false);
             _log.Warn("upload abandoned: nothing partial was committed");
-            return null;
         }
+
+        return drained.Error;
     }
 
     private async Task<SupervisorResult> EndAsync(StopRequest request, ChildExit? exit)

@@ -4,6 +4,7 @@ using Baton.Checkpoints;
 using Baton.Journal;
 using Baton.Leases;
 using Baton.Repositories;
+using Baton.Runs;
 using Baton.Snapshots;
 using Baton.Storage;
 
@@ -30,7 +31,7 @@ public sealed partial class Supervisor
     private readonly Repository _repository;
     private readonly WriterLease _lease;
     private readonly CheckpointScanner _scanner;
-    private readonly PushSlot _pushes;
+    private readonly PushQueue _pushes;
     private readonly LegRecorder _leg;
     private readonly DirectoryLock _lock;
     private readonly string _directory;
@@ -67,13 +68,19 @@ public sealed partial class Supervisor
         _directory = scanner.Directory;
         _executable = executable;
         _signalFile = directoryLock.Path[..^"lock".Length] + "signal-pid";
-        // The slot calls back into the session, so it is made here rather than handed in.
-        _pushes = new PushSlot(PushAsync, OnCommitted, log, _time);
+        // The queue calls back into the session, so it is made here rather than handed in.
+        _pushes = new PushQueue(PushAsync, new PushQueueOptions
+        {
+            TimeProvider = _time,
+            Committed = OnCommitted,
+            Abandoned = (checkpoint, e) => log.Info($"{checkpoint.Describe()} changed while it was being pushed ({e.Path}); nothing was committed, the newer checkpoint goes next"),
+            Failed = (checkpoint, e, attempt) => log.Warn($"push of {checkpoint.Describe()} failed (attempt {attempt}): {e.Message}"),
+        });
     }
 
     private CheckpointScanner Scanner => _scanner;
 
-    private PushSlot Pushes => _pushes;
+    private PushQueue Pushes => _pushes;
 
     private LegRecorder Leg => _leg;
 
@@ -285,7 +292,7 @@ public sealed partial class Supervisor
         }
 
         RecordReached(checkpoint);
-        Pushes.Offer(checkpoint);
+        Pushes.Offer(_directory, checkpoint);
     }
 
     // What the trainer reached, durable or not, so that work lost with the machine is measured from it; and what the
@@ -315,16 +322,15 @@ public sealed partial class Supervisor
         });
     }
 
-    private async Task<Snapshot> PushAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    // Reads from source: the queue's pin of the checkpoint's files, or the checkpoint directory itself.
+    private async Task<Snapshot> PushAsync(string source, Checkpoint checkpoint, CancellationToken cancellationToken)
     {
-        // Pushed through hard links, so that the trainer may delete the checkpoint (keeping its last N) meanwhile.
-        using var pin = CheckpointPin.TryCreate(_directory, checkpoint);
         if (checkpoint.RecordedAt is { } recorded)
         {
             _log.Info($"push of {checkpoint.Describe()} starts {(_time.GetUtcNow() - recorded).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms after its commit record appeared");
         }
 
-        return await _repository.PushAsync(pin?.Path ?? _directory, _options.Run, new PushOptions
+        return await _repository.PushAsync(source, _options.Run, new PushOptions
         {
             Step = checkpoint.Step,
             Include = checkpoint.Files,

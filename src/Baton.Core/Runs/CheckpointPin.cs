@@ -1,7 +1,7 @@
 using Baton.Checkpoints;
 using Baton.Platform;
 
-namespace Baton.Supervision;
+namespace Baton.Runs;
 
 /// <summary>
 /// Hard links of one checkpoint's files in a private folder beside the checkpoint directory, held while the
