@@ -61,7 +61,7 @@ public sealed partial class Supervisor
     }
 
     // The nodes of a new multi-node run create the repository at the same moment: a node that finds another's
-    // half-written config (an in-flight temporary beside no config) tries again shortly.
+    // half-written config (an in-flight temporary beside no config), or loses the race to create it, tries again.
     private static async Task<Repository> OpenRepositoryAsync(IObjectStore store, SupervisorOptions options, CancellationToken cancellationToken)
     {
         var repositoryOptions = new RepositoryOptions { TimeProvider = options.TimeProvider, HostName = options.HostName, Credentials = options.Credentials };
@@ -71,13 +71,8 @@ public sealed partial class Supervisor
             {
                 return await Repository.OpenOrInitAsync(store, repositoryOptions, cancellationToken).ConfigureAwait(false);
             }
-            catch (BatonException e) when (options.Group.IsGroup && e.Category == ErrorCategory.Access && attempt < 20)
+            catch (BatonException e) when (options.Group.IsGroup && e.Category is ErrorCategory.Access or ErrorCategory.Usage && attempt < 12)
             {
-                if (await store.StatAsync(RepositoryLayout.ConfigKey, cancellationToken).ConfigureAwait(false) is not null && attempt > 1)
-                {
-                    throw;
-                }
-
                 await Task.Delay(TimeSpan.FromMilliseconds(250), options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -5,7 +5,8 @@ $BATON_RESUME_STEP, writes its checkpoint files for each step and commits them w
 
 Node layout (each node its own directory): model.bin and latest (the same names on every node), then the record.
 Shared layout (--sync DIR): model-rank-R.bin in the one directory; node 0 writes the record, listing every node's
-file, once every node has written its file for the step (announced by DIR/<step>-<rank>).
+file, once every node has written its file for the step (announced by DIR/<step>-<rank>); every node then waits for
+DIR/<step>-committed before the next step.
 
   group_trainer.py --steps N [--every-ms MS] [--sync DIR] [--delay-ms MS]
 """
@@ -76,6 +77,14 @@ def main():
                         return 4
                     time.sleep(0.05)
                 commit(directory, step, [f"model-rank-{r}.bin" for r in range(nodes)])
+                write(os.path.join(a.sync, f"{step}-committed"), b"")
+            # Like ranks that meet at a barrier after each save: nobody runs ahead of the committed step.
+            deadline = time.time() + 120
+            while not os.path.exists(os.path.join(a.sync, f"{step}-committed")):
+                if time.time() > deadline:
+                    print(f"node {rank}: node 0 never committed step {step}", flush=True)
+                    return 4
+                time.sleep(0.05)
         else:
             write(os.path.join(directory, "model.bin"), content(step, rank))
             write(os.path.join(directory, "latest"), str(step).encode())
