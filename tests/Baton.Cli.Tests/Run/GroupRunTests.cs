@@ -30,6 +30,15 @@ public sealed partial class GroupRunTests : IAsyncDisposable
         Assert.All(snapshots, AssertWholeGroup);
         await AssertCheckPassesAsync();
 
+        // The legs of the four nodes ran side by side: each ended, none is taken for lost, and each names its node.
+        var status = await BatonCli.RunAsync(["status", "--store", Store, "--run", "g", "--json"]);
+        Assert.True(status.ExitCode == 0, status.ToString());
+        var legs = System.Text.Json.JsonDocument.Parse(status.StdOut).RootElement.GetProperty("legs").EnumerateArray().ToList();
+        Assert.Equal(Enumerable.Range(0, Nodes), legs.Select(l => l.GetProperty("nodeRank").GetInt32()).Order());
+        Assert.All(legs, l => Assert.Equal(("ended", "job.1", 4), (l.GetProperty("state").GetString(), l.GetProperty("groupId").GetString(), l.GetProperty("nodes").GetInt32())));
+        var table = await BatonCli.RunAsync(["status", "--store", Store, "--run", "g"]);
+        Assert.Matches(@"NODE\s+ATTEMPT", table.StdOut);
+
         // The independent reader, written from docs/FORMAT.md, restores node 1's part as node 1 held it.
         var read = await Format.PythonReader.RunAsync("restore", Store, "g", _temp.Combine("read-1"), "--node", "1");
         Assert.True(read.ExitCode == 0, read.ToString());
