@@ -28,7 +28,7 @@ public sealed partial class Supervisor
                 _log.Info($"{_options.Directory} already holds {local.Describe()}, the step job attempt '{_group.GroupId}' starts from: keeping it");
                 Pushes.MarkCommitted(local, step);
             }
-            else if (agreed is not null || local is not null || RestoreSwitch.UserEntries(_directory).Count > 0)
+            else if (agreed is not null || local is not null)
             {
                 // Local checkpoints newer (or other) than the agreed step would make this node resume from elsewhere
                 // than its peers: they go to .baton-previous, as pull --overwrite keeps them, never deleted.
