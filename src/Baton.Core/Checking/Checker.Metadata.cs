@@ -72,6 +72,25 @@ public sealed partial class Checker
         foreach (var runPrefix in runFolders)
         {
             await CheckNewestCommitAsync(runPrefix, report, cancellationToken).ConfigureAwait(false);
+            await CheckObsoletePartsAsync(runPrefix, report, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Parts of multi-node steps that can never be committed are harmless garbage (docs/FORMAT.md, "Multi-node snapshots").
+    private async Task CheckObsoletePartsAsync(string runPrefix, CheckReport report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (obsolete, _) = await Groups.GroupParts.ObsoletePartsAsync(repository, runPrefix, cancellationToken).ConfigureAwait(false);
+            if (obsolete.Count > 0)
+            {
+                report.Warnings.Add(
+                    $"{obsolete.Count} part(s) under '{runPrefix}parts/' belong to multi-node steps that can never be committed (a newer step was, or their attempt was fenced): 'baton prune' deletes them");
+            }
+        }
+        catch (BatonException e) when (IsDamage(e))
+        {
+            // The damaged manifest is reported by the snapshot check.
         }
     }
 

@@ -42,24 +42,15 @@ public static class GroupParts
     {
         ArgumentNullException.ThrowIfNull(repository);
         var store = repository.Store;
-        var (_, latest) = await repository.ReadHeadAsync(run, cancellationToken).ConfigureAwait(false);
-        var newestStep = latest?.Manifest.Step ?? long.MinValue;
-        var epochsPrefix = $"{repository.RunPrefix(run)}epochs/";
-        var currentEpoch = (await store.ListAllAsync(epochsPrefix, cancellationToken).ConfigureAwait(false))
-            .Select(i => long.TryParse(i.Key.AsSpan(epochsPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var e) ? e : 0)
-            .DefaultIfEmpty(0).Max();
-        var deleted = 0;
-        var partsPrefix = GroupKeys.PartsPrefix(repository, run);
-        foreach (var info in await store.ListAllAsync(partsPrefix, cancellationToken).ConfigureAwait(false))
+        var runPrefix = repository.RunPrefix(run);
+        var (obsolete, currentEpoch) = await ObsoletePartsAsync(repository, runPrefix, cancellationToken).ConfigureAwait(false);
+        foreach (var key in obsolete)
         {
-            if (GroupKeys.TryParsePart(info.Key[partsPrefix.Length..], out var epoch, out var step, out _) && (step <= newestStep || epoch < currentEpoch))
-            {
-                await store.DeleteAsync(info.Key, cancellationToken).ConfigureAwait(false);
-                deleted++;
-            }
+            await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
-        var readyPrefix = $"{repository.RunPrefix(run)}ready/";
+        var deleted = obsolete.Count;
+        var readyPrefix = $"{runPrefix}ready/";
         foreach (var info in await store.ListAllAsync(readyPrefix, cancellationToken).ConfigureAwait(false))
         {
             var rest = info.Key[readyPrefix.Length..];
@@ -72,6 +63,45 @@ public static class GroupParts
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// The parts under a run's folder (<paramref name="runPrefix"/>, as in object keys) that can never be committed,
+    /// and the run's current epoch.
+    /// </summary>
+    /// <exception cref="IntegrityException">The run's newest manifest is corrupt.</exception>
+    public static async Task<(IReadOnlyList<string> Keys, long CurrentEpoch)> ObsoletePartsAsync(Repository repository, string runPrefix,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentNullException.ThrowIfNull(runPrefix);
+        var store = repository.Store;
+        var partsPrefix = runPrefix + "parts/";
+        var parts = await store.ListAllAsync(partsPrefix, cancellationToken).ConfigureAwait(false);
+        if (parts.Count == 0)
+        {
+            return ([], 0);
+        }
+
+        var epochsPrefix = runPrefix + "epochs/";
+        var currentEpoch = (await store.ListAllAsync(epochsPrefix, cancellationToken).ConfigureAwait(false))
+            .Select(i => long.TryParse(i.Key.AsSpan(epochsPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var e) ? e : 0)
+            .DefaultIfEmpty(0).Max();
+        var newestStep = long.MinValue;
+        foreach (var manifest in (await store.ListAllAsync(runPrefix + "snapshots/", cancellationToken).ConfigureAwait(false))
+            .Select(i => i.Key).OrderDescending(StringComparer.Ordinal))
+        {
+            var snapshot = await repository.ReadSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
+            if (!snapshot.Manifest.Fence)
+            {
+                newestStep = snapshot.Manifest.Step ?? long.MinValue;
+                break;
+            }
+        }
+
+        var obsolete = parts.Select(i => i.Key).Where(key => GroupKeys.TryParsePart(key[partsPrefix.Length..], out var epoch, out var step, out _)
+            && (step <= newestStep || epoch < currentEpoch)).ToList();
+        return (obsolete, currentEpoch);
     }
 
     // runs/RUN/parts/EPOCH/STEP/NODE
