@@ -24,6 +24,22 @@ public sealed partial class Checker
         {
             var rest = info.Key[RepositoryLayout.RunsPrefix.Length..];
             var parts = rest.Split('/');
+            if (parts.Length > 1 && parts[1] is "parts" or "ready" && parts.Length == (parts[1] == "parts" ? 5 : 4))
+            {
+                // Multi-node parts and start-barrier records (docs/FORMAT.md, "Multi-node snapshots").
+                if (parts[1] == "parts")
+                {
+                    await CheckRecordAsync(info.Key, Groups.GroupJson.Default.GroupPart, report, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await CheckRecordAsync(info.Key, Groups.GroupJson.Default.GroupReady, report, cancellationToken).ConfigureAwait(false);
+                }
+
+                runFolders.Add(RepositoryLayout.RunPrefix(parts[0]));
+                continue;
+            }
+
             if (parts.Length != 3 || parts[0].Length == 0 || parts[2].Length == 0)
             {
                 report.Warnings.Add($"unexpected object '{info.Key}' under {RepositoryLayout.RunsPrefix}");
@@ -56,6 +72,25 @@ public sealed partial class Checker
         foreach (var runPrefix in runFolders)
         {
             await CheckNewestCommitAsync(runPrefix, report, cancellationToken).ConfigureAwait(false);
+            await CheckObsoletePartsAsync(runPrefix, report, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Parts of multi-node steps that can never be committed are harmless garbage (docs/FORMAT.md, "Multi-node snapshots").
+    private async Task CheckObsoletePartsAsync(string runPrefix, CheckReport report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (obsolete, _) = await Groups.GroupParts.ObsoletePartsAsync(repository, runPrefix, cancellationToken).ConfigureAwait(false);
+            if (obsolete.Count > 0)
+            {
+                report.Warnings.Add(
+                    $"{obsolete.Count} part(s) under '{runPrefix}parts/' belong to multi-node steps that can never be committed (a newer step was, or their attempt was fenced): 'baton prune' deletes them");
+            }
+        }
+        catch (BatonException e) when (IsDamage(e))
+        {
+            // The damaged manifest is reported by the snapshot check.
         }
     }
 
