@@ -52,7 +52,10 @@ public sealed partial class SlurmCluster : IAsyncDisposable
     }
 
     /// <summary>Runs a SLURM client command (sbatch, scontrol, squeue, ...) against this cluster.</summary>
-    public async Task<ProcessResult> RunAsync(string command, params string[] arguments)
+    public Task<ProcessResult> RunAsync(string command, params string[] arguments) => RunAsync(command, arguments, null);
+
+    /// <summary>Runs a SLURM client command with more environment variables (sbatch passes them on to the job).</summary>
+    public async Task<ProcessResult> RunAsync(string command, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
     {
         var info = new ProcessStartInfo(command)
         {
@@ -64,6 +67,11 @@ public sealed partial class SlurmCluster : IAsyncDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         info.Environment["SLURM_CONF"] = ConfigPath;
@@ -78,16 +86,17 @@ public sealed partial class SlurmCluster : IAsyncDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{command} {string.Join(' ', arguments)} did not finish within {CommandTimeout.TotalSeconds:0} s");
+            throw new TimeoutException($"{command} {string.Join(' ', info.ArgumentList)} did not finish within {CommandTimeout.TotalSeconds:0} s");
         }
 
         return new ProcessResult(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Submits <paramref name="script"/> with sbatch and returns the job id.</summary>
-    public async Task<int> SubmitAsync(string script, params string[] options)
+    /// <summary>Submits <paramref name="script"/> with sbatch (the job gets this process's environment with
+    /// <paramref name="environment"/> on top) and returns the job id.</summary>
+    public async Task<int> SubmitAsync(string script, IReadOnlyDictionary<string, string> environment, params string[] options)
     {
-        var submitted = await RunAsync("sbatch", ["--parsable", .. options, script]);
+        var submitted = await RunAsync("sbatch", ["--parsable", .. options, script], environment);
         if (submitted.ExitCode != 0)
         {
             throw new InvalidOperationException($"sbatch failed: {submitted}");
