@@ -13,6 +13,9 @@ internal static class ExitCodes
     /// <summary>baton run: the trainer kept failing (crash loop, or --max-restarts reached).</summary>
     public const int TrainerFailed = 6;
 
+    /// <summary>baton run: the nodes of this job attempt could not agree on or reach a common start step; none started.</summary>
+    public const int GroupStart = 7;
+
     /// <summary>baton run: stopped ahead of --deadline or on a preemption notice; run the same command to continue.</summary>
     public const int Stopped = 75;
     public const int Interrupted = 130;
@@ -24,6 +27,7 @@ internal static class ExitCodes
         ErrorCategory.Access => StoreAccess,
         ErrorCategory.Integrity => Integrity,
         ErrorCategory.Conflict => Conflict,
+        ErrorCategory.GroupStart => GroupStart,
         _ => Failure,
     };
 }

@@ -17,6 +17,9 @@ public enum ErrorCategory
 
     /// <summary>Another writer holds or has taken over the run.</summary>
     Conflict,
+
+    /// <summary>The nodes of a multi-node job attempt could not agree on or reach a common start step.</summary>
+    GroupStart,
 }
 
 /// <summary>Base of every error Baton raises on purpose. Messages are one line, say what to do, and hold no secrets.</summary>

@@ -28,6 +28,10 @@ internal static class ConfigCommand
                 Secret("password_file", null, file.PasswordFile),
                 Secret("key_file", null, file.KeyFile),
             };
+            var group = Groups.GroupEnvironment.Resolve(null, null, null);
+            rows.Add(["nodes", group.Nodes.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), group.Nodes.Source]);
+            rows.Add(["node_rank", group.Rank.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), group.Rank.Source]);
+            rows.Add(["group_id", group.GroupId.Value ?? "-", group.GroupId.Source]);
             Console.WriteLine($"file: {source}");
             Table.Write(Console.Out, ["SETTING", "VALUE", "FROM"], rows);
             return Task.FromResult(ExitCodes.Success);

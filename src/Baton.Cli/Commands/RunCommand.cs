@@ -36,12 +36,17 @@ internal static class RunCommand
         var preemptionInterval = new Option<string>("--preemption-interval") { Description = "How often the metadata service is asked", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
         var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer at once instead of waiting for its lease to expire" };
+        var nodes = new Option<int?>("--nodes") { Description = "Nodes of a multi-node job, one baton run each (default from BATON_NODES, SLURM_NNODES or NNODES, else 1)", HelpName = "N" };
+        var nodeRank = new Option<int?>("--node-rank") { Description = "This node's rank, 0 to N-1 (default from BATON_NODE_RANK, SLURM_NODEID, NODE_RANK, GROUP_RANK or JOB_COMPLETION_INDEX)", HelpName = "R" };
+        var groupId = new Option<string?>("--group-id") { Description = "The job attempt's id, the same on its nodes and new for each attempt (default from BATON_GROUP_ID or SLURM_JOB_ID.SLURM_RESTART_COUNT)", HelpName = "ID" };
+        var sharedDir = new Option<bool>("--shared-dir") { Description = "Every node sees the whole checkpoint directory (a shared file system): each pushes a disjoint share" };
+        var barrierTimeout = new Option<string>("--barrier-timeout") { Description = "How long the nodes wait for each other before training starts (none starts without all)", HelpName = "DURATION", DefaultValueFactory = _ => "10m" };
         var trainer = new Argument<string[]>("COMMAND") { Description = "The training command, after '--'", Arity = ArgumentArity.ZeroOrMore };
         var retention = new RetentionOptions();
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
             store, run, dir, format, data, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
-            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, takeOver, trainer,
+            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, takeOver, nodes, nodeRank, groupId, sharedDir, barrierTimeout, trainer,
         };
         retention.AddTo(command);
         var access = new RepositoryAccess(command);
@@ -86,6 +91,11 @@ internal static class RunCommand
                 Endpoints = PreemptionEndpoints.FromEnvironment(),
                 ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
                 TakeOver = result.GetValue(takeOver),
+                Group = Groups.GroupEnvironment.Resolve(result.GetValue(nodes), result.GetValue(nodeRank), result.GetValue(groupId)).ToOptions() with
+                {
+                    SharedDirectory = result.GetValue(sharedDir),
+                    BarrierTimeout = Durations.Parse(result.GetValue(barrierTimeout)!, "--barrier-timeout"),
+                },
                 Credentials = access.Credentials(result),
             };
             var storeAddress = CommonOptions.StoreFrom(result, store);

@@ -24,6 +24,22 @@ public sealed partial class Checker
         {
             var rest = info.Key[RepositoryLayout.RunsPrefix.Length..];
             var parts = rest.Split('/');
+            if (parts.Length > 1 && parts[1] is "parts" or "ready" && parts.Length == (parts[1] == "parts" ? 5 : 4))
+            {
+                // Multi-node parts and start-barrier records (docs/FORMAT.md, "Multi-node snapshots").
+                if (parts[1] == "parts")
+                {
+                    await CheckRecordAsync(info.Key, Groups.GroupJson.Default.GroupPart, report, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await CheckRecordAsync(info.Key, Groups.GroupJson.Default.GroupReady, report, cancellationToken).ConfigureAwait(false);
+                }
+
+                runFolders.Add(RepositoryLayout.RunPrefix(parts[0]));
+                continue;
+            }
+
             if (parts.Length != 3 || parts[0].Length == 0 || parts[2].Length == 0)
             {
                 report.Warnings.Add($"unexpected object '{info.Key}' under {RepositoryLayout.RunsPrefix}");

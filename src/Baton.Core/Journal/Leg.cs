@@ -19,6 +19,15 @@ public sealed record Leg
     /// <summary>The machine.</summary>
     public string Host { get; init; } = "";
 
+    /// <summary>In a multi-node run: this node's rank (absent in single-node legs).</summary>
+    public int? NodeRank { get; init; }
+
+    /// <summary>In a multi-node run: how many nodes the job attempt has.</summary>
+    public int? Nodes { get; init; }
+
+    /// <summary>In a multi-node run: the job attempt's group id.</summary>
+    public string? GroupId { get; init; }
+
     /// <summary>When the supervisor started.</summary>
     public DateTimeOffset Started { get; init; }
 

@@ -21,6 +21,18 @@ public sealed record LeaseClaim
 
     public string Holder { get; init; } = "";
     public DateTimeOffset Acquired { get; init; }
+
+    /// <summary>A multi-node job attempt's group id: nodes naming it join this epoch instead of claiming another.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>How many nodes the attempt has (with <see cref="Group"/>).</summary>
+    public int? Nodes { get; init; }
+
+    /// <summary>The sequence of the snapshot every node of the attempt restores (absent: none, start from scratch).</summary>
+    public long? StartSequence { get; init; }
+
+    /// <summary>That snapshot's step.</summary>
+    public long? StartStep { get; init; }
 }
 
 /// <summary>A <c>runs/RUN/heartbeats/EPOCH</c> object, rewritten by the holder while it lives.</summary>

@@ -22,6 +22,18 @@ public sealed record LeaseOptions
 
     /// <summary>Who holds the lease, for messages (e.g. "baton run, leg 3").</summary>
     public string Holder { get; init; } = "baton";
+
+    /// <summary>
+    /// A multi-node job attempt: the lease is the attempt's, shared by its nodes. The first node claims the epoch
+    /// (recording the group, the node count and the step all nodes start from); the others join it.
+    /// </summary>
+    public string? GroupId { get; init; }
+
+    /// <summary>How many nodes the attempt has (with <see cref="GroupId"/>).</summary>
+    public int GroupNodes { get; init; } = 1;
+
+    /// <summary>This node's rank (with <see cref="GroupId"/>); each node keeps its own heartbeat.</summary>
+    public int GroupRank { get; init; }
 }
 
 /// <summary>
@@ -40,15 +52,19 @@ public sealed class WriterLease : IAsyncDisposable
     private readonly CancellationTokenSource _lost = new();
     private readonly PeriodicTimer _beat;
     private readonly Task _heartbeat;
+    private readonly int _rank;
     private bool _released;
     private long _committed;
 
-    private WriterLease(Repository repository, string run, long epoch, LeaseOptions options, string? tookOverFrom)
+    private WriterLease(Repository repository, string run, long epoch, LeaseOptions options, string? tookOverFrom, LeaseClaim? claim = null, bool joined = false)
     {
         _repository = repository;
         _run = run;
         Epoch = epoch;
         TookOverFrom = tookOverFrom;
+        Claim = claim;
+        Joined = joined;
+        _rank = options.GroupId is null ? 0 : options.GroupRank;
         _beat = new PeriodicTimer(options.Timeout / 4, repository.Options.TimeProvider);
         _heartbeat = BeatAsync();
     }
@@ -64,6 +80,12 @@ public sealed class WriterLease : IAsyncDisposable
 
     /// <summary>A description of the holder this lease took over from (stale or fenced), if any.</summary>
     public string? TookOverFrom { get; }
+
+    /// <summary>The epoch's claim (a multi-node attempt's start step is in it).</summary>
+    public LeaseClaim? Claim { get; }
+
+    /// <summary>This node joined an epoch that another node of its group claimed.</summary>
+    public bool Joined { get; }
 
     /// <summary>Cancelled when another writer fences this one; the holder should stop making history.</summary>
     public CancellationToken Lost => _lost.Token;
@@ -83,7 +105,23 @@ public sealed class WriterLease : IAsyncDisposable
         if (current > 0)
         {
             var (claim, claimDamage) = await ReadRecordAsync(repository, ClaimKey(repository, run, current), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            if (Join(repository, run, current, claim, options) is { } joined)
+            {
+                return joined;
+            }
+
             var (beat, beatDamage) = await ReadRecordAsync(repository, HeartbeatKey(repository, run, current), LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            if (claim?.Group is not null)
+            {
+                // A multi-node attempt lives while any of its nodes beats; it is released when all of them released.
+                (beat, var youngest) = await GroupHeartbeatAsync(repository, run, current, claim.Nodes ?? 1, cancellationToken).ConfigureAwait(false);
+                if (youngest is { } nodeAge && beat is not { Released: true } && nodeAge < options.Timeout && !options.TakeOver)
+                {
+                    throw new ConflictException(
+                        $"run '{run}' is held by job attempt '{claim.Group}' ({claim.Nodes} nodes, epoch {current}), last heartbeat {Age(nodeAge)} ago: use --take-over to fence it, or wait until its lease expires ({Age(options.Timeout - nodeAge)})");
+                }
+            }
+
             var damage = beat is null ? beatDamage ?? claimDamage : null;
             RefuseDamagedUnlessTakingOver(run, damage, options);
             var who = claim is null ? $"epoch {current}" : $"{claim.Holder} on {claim.Host} (pid {claim.ProcessId}, epoch {current})";
@@ -105,8 +143,13 @@ public sealed class WriterLease : IAsyncDisposable
         }
 
         var epoch = current + 1;
+        var start = options.GroupId is null ? null : (await repository.ReadHeadAsync(run, cancellationToken).ConfigureAwait(false)).Latest;
         var record = new LeaseClaim
         {
+            Group = options.GroupId,
+            Nodes = options.GroupId is null ? null : options.GroupNodes,
+            StartSequence = start?.Sequence,
+            StartStep = start?.Manifest.Step,
             Epoch = epoch,
             Host = repository.Options.HostName,
             ProcessId = Environment.ProcessId,
@@ -122,7 +165,10 @@ public sealed class WriterLease : IAsyncDisposable
         }
         catch (StoreException e) when (e.Reason == StoreErrorReason.AlreadyExists)
         {
-            throw new ConflictException($"another writer claimed run '{run}' (epoch {epoch}) at the same moment: try again", e);
+            // Two nodes of one attempt claiming at once: the loser joins the winner's epoch.
+            var (winner, _) = await ReadRecordAsync(repository, ClaimKey(repository, run, epoch), LeaseJson.Default.LeaseClaim, cancellationToken).ConfigureAwait(false);
+            return Join(repository, run, epoch, winner, options)
+                ?? throw new ConflictException($"another writer claimed run '{run}' (epoch {epoch}) at the same moment: try again", e);
         }
 
         // No heartbeat yet: the claim's acquisition time stands for the first one (readers fall back to it), which
@@ -132,7 +178,75 @@ public sealed class WriterLease : IAsyncDisposable
             await repository.WriteFenceAsync(run, epoch, cancellationToken).ConfigureAwait(false);
         }
 
-        return new WriterLease(repository, run, epoch, options, tookOverFrom);
+        return new WriterLease(repository, run, epoch, options, tookOverFrom, record);
+    }
+
+    // A node of the attempt that holds the current epoch joins it (also a node that comes back after its launcher
+    // restarted); a node count that differs from the claim's is refused.
+    private static WriterLease? Join(Repository repository, string run, long epoch, LeaseClaim? claim, LeaseOptions options)
+    {
+        if (options.GroupId is null || claim?.Group != options.GroupId)
+        {
+            return null;
+        }
+
+        if (claim.Nodes != options.GroupNodes)
+        {
+            throw new UsageException(
+                $"job attempt '{options.GroupId}' of run '{run}' was started with {claim.Nodes} nodes, and this node says {options.GroupNodes}: give every node the same --nodes");
+        }
+
+        return new WriterLease(repository, run, epoch, options, null, claim, joined: true);
+    }
+
+    // The heartbeats of every node of a multi-node epoch: a released record when all its nodes released, and the age of
+    // the youngest unreleased one by the store's clock (null when none could be aged).
+    private static async Task<(LeaseHeartbeat? Beat, TimeSpan? Youngest)> GroupHeartbeatAsync(Repository repository, string run, long epoch, int nodes,
+        CancellationToken cancellationToken)
+    {
+        var store = repository.Store;
+        var prefix = HeartbeatKey(repository, run, epoch);
+        var released = 0;
+        var live = new List<string>();
+        foreach (var info in await store.ListAllAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var (beat, _) = await ReadRecordAsync(repository, info.Key, LeaseJson.Default.LeaseHeartbeat, cancellationToken).ConfigureAwait(false);
+            if (beat is { Released: true })
+            {
+                released++;
+            }
+            else
+            {
+                live.Add(info.Key);
+            }
+        }
+
+        if (live.Count == 0 && released >= nodes)
+        {
+            return (new LeaseHeartbeat { Epoch = epoch, Released = true }, null);
+        }
+
+        live.Add(ClaimKey(repository, run, epoch));
+        TimeSpan? youngest = null;
+        var probeKey = $"{repository.RunPrefix(run)}clock/{Guid.NewGuid():N}";
+        await store.PutAsync(probeKey, ReadOnlyMemory<byte>.Empty, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var probe = await store.StatAsync(probeKey, cancellationToken).ConfigureAwait(false);
+            foreach (var key in live)
+            {
+                if (probe is { } p && await store.StatAsync(key, cancellationToken).ConfigureAwait(false) is { } stat && StoreClock.AgeOf(stat, p) is { } age)
+                {
+                    youngest = youngest is { } y && y < age ? y : age;
+                }
+            }
+        }
+        finally
+        {
+            await store.DeleteAsync(probeKey, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return (null, youngest);
     }
 
     /// <summary>Throws when a newer epoch exists: this writer has been fenced and must not commit.</summary>
@@ -183,7 +297,7 @@ public sealed class WriterLease : IAsyncDisposable
             _released = true;
             try
             {
-                await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
+                await MetadataStore.WriteAsync(_repository, OwnHeartbeatKey,
                     new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Released = true, Committed = CommittedOrNull },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, CancellationToken.None).ConfigureAwait(false);
             }
@@ -200,6 +314,11 @@ public sealed class WriterLease : IAsyncDisposable
     internal static string ClaimKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}epochs/{epoch:D10}";
 
     internal static string HeartbeatKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}heartbeats/{epoch:D10}";
+
+    // Node 0 of a multi-node attempt (and every single-node writer) beats at the plain key; node R at EPOCH.R.
+    private string OwnHeartbeatKey => _rank == 0
+        ? HeartbeatKey(_repository, _run, Epoch)
+        : string.Create(CultureInfo.InvariantCulture, $"{HeartbeatKey(_repository, _run, Epoch)}.{_rank}");
 
     private static async Task<long> CurrentEpochAsync(Repository repository, string run, CancellationToken cancellationToken)
     {
@@ -278,7 +397,7 @@ public sealed class WriterLease : IAsyncDisposable
             try
             {
                 await EnsureCurrentAsync(_stop.Token).ConfigureAwait(false);
-                await MetadataStore.WriteAsync(_repository, HeartbeatKey(_repository, _run, Epoch),
+                await MetadataStore.WriteAsync(_repository, OwnHeartbeatKey,
                     new LeaseHeartbeat { Epoch = Epoch, Time = _repository.Options.TimeProvider.GetUtcNow(), Committed = CommittedOrNull },
                     LeaseJson.Default.LeaseHeartbeat, PutMode.Overwrite, _stop.Token).ConfigureAwait(false);
             }

@@ -235,6 +235,8 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
             }
         }
 
+        // A multi-node step whose other parts are still to come needs its parts' chunks too.
+        referenced.UnionWith(await Groups.GroupParts.ReferencedChunksAsync(repository, cancellationToken).ConfigureAwait(false));
         return referenced;
     }
 

@@ -51,6 +51,8 @@ public sealed class Pruner(Repository repository, RepackPolicy? repack = null)
             await repository.Store.DeleteAsync(repository.SnapshotKey(run, decision.Snapshot.Sequence), cancellationToken).ConfigureAwait(false);
         }
 
+        // Parts of multi-node steps that can never be committed hold their chunks until they go.
+        await Groups.GroupParts.DeleteObsoleteAsync(repository, run, cancellationToken).ConfigureAwait(false);
         var collection = await collector.CollectAsync(dryRun: false, cancellationToken).ConfigureAwait(false);
         return new PruneResult(decisions, collection, DryRun: false);
     }

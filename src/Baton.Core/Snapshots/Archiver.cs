@@ -140,8 +140,14 @@ internal sealed class Archiver
             await lease.EnsureCurrentAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var snapshot = await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
-        _options.Lease?.RecordCommitted(snapshot.Sequence);
+        var snapshot = _options.Commit is { } commit
+            ? await commit(manifest, cancellationToken).ConfigureAwait(false)
+            : await _repository.CommitAsync(manifest, cancellationToken).ConfigureAwait(false);
+        if (snapshot.Sequence > 0)
+        {
+            _options.Lease?.RecordCommitted(snapshot.Sequence);
+        }
+
         if (_marker is not null)
         {
             await ConfirmAsync(snapshot, _marker, entries, index, cancellationToken).ConfigureAwait(false);

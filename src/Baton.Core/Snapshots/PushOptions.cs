@@ -42,6 +42,13 @@ public sealed record PushOptions
     /// the push fails with <see cref="CheckpointChangedException"/> instead of mixing two checkpoints.
     /// </summary>
     public IReadOnlyDictionary<string, FileStamp>? Expected { get; init; }
+
+    /// <summary>
+    /// Replaces the commit point: called with the finished manifest once the push's packs and index are durable (a
+    /// multi-node run writes the node's part there, see <see cref="Groups.GroupCommitter"/>). Null: the manifest is
+    /// committed at the next sequence.
+    /// </summary>
+    public Func<SnapshotManifest, CancellationToken, Task<Snapshot>>? Commit { get; init; }
 }
 
 /// <summary>A file's size and modification time (ticks of 100 ns since the Unix epoch).</summary>

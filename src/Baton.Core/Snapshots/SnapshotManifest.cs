@@ -40,6 +40,9 @@ public sealed record SnapshotManifest
     /// <summary>Free-form labels (e.g. the checkpoint format that was detected).</summary>
     public Dictionary<string, string>? Labels { get; init; }
 
+    /// <summary>Set on a snapshot committed by a multi-node group (docs/FORMAT.md, "Multi-node snapshots").</summary>
+    public Groups.SnapshotGroup? Group { get; init; }
+
     /// <summary>Every file, directory and link, sorted by path.</summary>
     public required List<SnapshotEntry> Entries { get; init; }
 

@@ -26,19 +26,23 @@ internal sealed class DirectoryLock : IDisposable
     public int Descriptor => (int)_file.DangerousGetHandle();
 
     /// <summary>Where the lock of <paramref name="directory"/> lives: a hidden file beside it (inside it at the root).</summary>
-    public static string PathFor(string directory)
+    /// <param name="directory">The checkpoint directory.</param>
+    /// <param name="sharer">In a multi-node run's shared directory, the node's rank: each node of the group holds its own
+    /// lock (<c>.DIR.baton-lock-R</c>) of the one directory; <c>null</c> otherwise.</param>
+    public static string PathFor(string directory, int? sharer = null)
     {
         var full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(directory));
         var parent = System.IO.Path.GetDirectoryName(full);
-        return parent is null ? System.IO.Path.Combine(full, ".baton-lock") : System.IO.Path.Combine(parent, $".{System.IO.Path.GetFileName(full)}.baton-lock");
+        var suffix = sharer is { } rank ? $"-{rank.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "";
+        return parent is null ? System.IO.Path.Combine(full, ".baton-lock" + suffix) : System.IO.Path.Combine(parent, $".{System.IO.Path.GetFileName(full)}.baton-lock{suffix}");
     }
 
     /// <summary>Takes the lock of <paramref name="directory"/>.</summary>
     /// <exception cref="ConflictException">Processes of an earlier run still hold it (they are named).</exception>
     /// <exception cref="UsageException">The lock file cannot be created.</exception>
-    public static DirectoryLock Acquire(string directory, string shownAs)
+    public static DirectoryLock Acquire(string directory, string shownAs, int? sharer = null)
     {
-        var path = PathFor(directory);
+        var path = PathFor(directory, sharer);
         // Opened by hand: .NET's FileStream takes a flock of its own (a shared one), which fails, with a misleading
         // error, exactly when an orphan holds the exclusive lock.
         var flags = OperatingSystem.IsMacOS() ? 0x2 | 0x200 | 0x1000000 : 0x2 | 0x40 | 0x80000; // O_RDWR | O_CREAT | O_CLOEXEC

@@ -13,7 +13,8 @@ public sealed partial class Supervisor
     // After a commit: prune when a policy is set, no prune runs, and the last one is at least a minute old.
     private void MaybePrune()
     {
-        if (_options.Retention is null)
+        // One node of a multi-node run prunes for the group.
+        if (_options.Retention is null || _group.Rank != 0)
         {
             return;
         }

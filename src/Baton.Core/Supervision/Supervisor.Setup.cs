@@ -37,7 +37,7 @@ public sealed partial class Supervisor
         var time = options.TimeProvider;
         var (detector, directory, executable) = Validate(options);
         // Before anything is restored into the directory.
-        using var directoryLock = DirectoryLock.Acquire(directory, options.Directory);
+        using var directoryLock = DirectoryLock.Acquire(directory, options.Directory, options.Group is { IsGroup: true, SharedDirectory: true } g ? g.Rank : null);
         var started = time.GetTimestamp();
         signals ??= Channel.CreateUnbounded<int>().Reader;
         using var stopSwitch = new StopSwitch(log);
@@ -53,6 +53,8 @@ public sealed partial class Supervisor
             Id = RunJournal.NewLegId(time), Run = options.Run, Host = options.HostName, Started = now, Updated = now,
             Pid = Environment.ProcessId, BootId = ProcessIdentity.Current.BootId, PidNamespace = ProcessIdentity.Current.PidNamespace,
             ProcessStart = ProcessIdentity.Current.StartTime,
+            NodeRank = options.Group.IsGroup ? options.Group.Rank : null, Nodes = options.Group.IsGroup ? options.Group.Nodes : null,
+            GroupId = options.Group.IsGroup ? options.Group.GroupId : null,
         }, log, time);
         var session = new Supervisor(options, log, signals, stopSwitch, repository, lease, new CheckpointScanner(detector, directory, log), leg, directoryLock, executable);
         return await session.RunSessionAsync(started, cancellationToken).ConfigureAwait(false);
@@ -66,10 +68,12 @@ public sealed partial class Supervisor
         }
 
         RepositoryLayout.ValidateRunName(options.Run);
+        options.Group.Validate();
         Preemption.PreemptionMonitor.ValidateKind(options.Preemption);
         var detector = CheckpointFormats.Create(options.Format, new DetectorOptions
         {
             QuietPeriod = options.QuietPeriod, StepFrom = options.StepFrom, TimeProvider = options.TimeProvider,
+            NodeRank = options.Group.Rank, NodeCount = options.Group.Nodes, SharedDirectory = options.Group.SharedDirectory,
         });
         var executable = CommandLocator.Resolve(options.Command[0]);
         var directory = Path.GetFullPath(options.Directory);
@@ -85,7 +89,11 @@ public sealed partial class Supervisor
             throw new UsageException($"checkpoint directory '{options.Directory}' is not writable ({e.Message}): give a directory the trainer can write", e);
         }
 
-        CheckpointPin.RemoveLeftovers(directory);
+        // In a shared directory the other nodes' pins are in use.
+        if (options.Group is not { IsGroup: true, SharedDirectory: true })
+        {
+            CheckpointPin.RemoveLeftovers(directory);
+        }
         return (detector, directory, executable);
     }
 
@@ -94,7 +102,12 @@ public sealed partial class Supervisor
         CancellationToken stopping, CancellationToken cancellationToken)
     {
         var time = supervisorOptions.TimeProvider;
-        var options = new LeaseOptions { TakeOver = supervisorOptions.TakeOver, Holder = "baton run" };
+        var group = supervisorOptions.Group;
+        var options = new LeaseOptions
+        {
+            TakeOver = supervisorOptions.TakeOver, Holder = group.IsGroup ? $"baton run (node {group.Rank} of {group.Nodes})" : "baton run",
+            GroupId = group.IsGroup ? group.GroupId : null, GroupNodes = group.Nodes, GroupRank = group.Rank,
+        };
         var started = time.GetTimestamp();
         var limit = options.Timeout + TimeSpan.FromSeconds(30);
         var waiting = false;
@@ -104,6 +117,15 @@ public sealed partial class Supervisor
             try
             {
                 var lease = await WriterLease.AcquireAsync(repository, supervisorOptions.Run, options, stopOrCancel.Token).ConfigureAwait(false);
+                if (lease.Joined)
+                {
+                    log.Info($"joined job attempt '{group.GroupId}' of run '{supervisorOptions.Run}' (epoch {lease.Epoch}) as node {group.Rank} of {group.Nodes}");
+                }
+                else if (group.IsGroup)
+                {
+                    log.Info($"started job attempt '{group.GroupId}' of run '{supervisorOptions.Run}' (epoch {lease.Epoch}) as node {group.Rank} of {group.Nodes}");
+                }
+
                 if (lease.TookOverFrom is { } previous)
                 {
                     log.Info($"took run '{supervisorOptions.Run}' over from {previous}");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Baton.Checkpoints;
+using Baton.Groups;
 using Baton.Journal;
 using Baton.Leases;
 using Baton.Repositories;
@@ -36,6 +37,8 @@ public sealed partial class Supervisor
     private readonly string _directory;
     private readonly string _executable;
     private readonly string _signalFile;
+    private readonly GroupOptions _group;
+    private readonly GroupCommitter? _committer;
     private readonly TaskCompletionSource _firstLaunch = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long? _restoredStep;
     private volatile string? _launchFingerprint;
@@ -66,7 +69,10 @@ public sealed partial class Supervisor
         _lock = directoryLock;
         _directory = scanner.Directory;
         _executable = executable;
-        _signalFile = directoryLock.Path[..^"lock".Length] + "signal-pid";
+        var lockAt = directoryLock.Path.LastIndexOf("lock", StringComparison.Ordinal);
+        _signalFile = directoryLock.Path[..lockAt] + "signal-pid" + directoryLock.Path[(lockAt + "lock".Length)..];
+        _group = options.Group;
+        _committer = _group.IsGroup ? new GroupCommitter(repository, options.Run, _group, lease) : null;
         // The slot calls back into the session, so it is made here rather than handed in.
         _pushes = new PushSlot(PushAsync, OnCommitted, log, _time);
     }
@@ -120,6 +126,11 @@ public sealed partial class Supervisor
             helpers.Add(Leg.HeartbeatAsync(_options.HeartbeatInterval, background.Token));
             helpers.Add(WatchPreemptionAsync(background.Token));
             helpers.Add(WarnWithoutCheckpointAsync(background.Token));
+            if (_committer is not null)
+            {
+                helpers.Add(CommitPendingPartsAsync(background.Token));
+            }
+
             return await SuperviseAsync(watcher, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -137,6 +148,12 @@ public sealed partial class Supervisor
 
     private async Task RestoreAsync(CancellationToken cancellationToken)
     {
+        if (_group.IsGroup)
+        {
+            await RestoreGroupAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         using var stopOrCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         var newest = await _repository.FindSnapshotAsync(_options.Run, cancellationToken: stopOrCancel.Token).ConfigureAwait(false);
         RestoreSwitch.Recover(_directory);
@@ -255,6 +272,8 @@ public sealed partial class Supervisor
             ["BATON_RESTORED_STEP"] = Format(_restoredStep),
             ["BATON_RESUME_STEP"] = present is null ? "" : Format(present.Step),
             ["BATON_SIGNAL_FILE"] = _signalFile,
+            ["BATON_NODE_RANK"] = _group.Rank.ToString(CultureInfo.InvariantCulture),
+            ["BATON_NODES"] = _group.Nodes.ToString(CultureInfo.InvariantCulture),
         });
         _launchFingerprint = present?.Fingerprint;
         if (!_launched)
@@ -327,7 +346,8 @@ public sealed partial class Supervisor
         return await _repository.PushAsync(pin?.Path ?? _directory, _options.Run, new PushOptions
         {
             Step = checkpoint.Step,
-            Include = checkpoint.Files,
+            Include = _committer?.ShareOf(checkpoint.Files) ?? checkpoint.Files,
+            Commit = _committer is null ? null : _committer.CommitPartAsync,
             Expected = checkpoint.Stamps,
             Lease = _lease,
             Labels = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -344,7 +364,12 @@ public sealed partial class Supervisor
         Interlocked.Increment(ref _commits);
         Scanner.Committed(checkpoint);
         var stats = snapshot.Manifest.Stats;
-        _log.Info($"pushed {checkpoint.Describe()}: snapshot {snapshot.Id}, {stats.Files} files, {Bytes(stats.Bytes)} ({Bytes(stats.BytesNew)} new) in {Durations.Format(TimeSpan.FromSeconds(stats.Seconds))}");
+        var what = _committer?.Last is { } part
+            ? part.Committed is not null ? $"node {_group.Rank}'s part of {checkpoint.Describe()}, and committed the group's snapshot {snapshot.Id}"
+            : part.Superseded ? $"node {_group.Rank}'s part of {checkpoint.Describe()} (a newer step is already committed: this one never will be)"
+            : $"node {_group.Rank}'s part of {checkpoint.Describe()} ({part.PartsIn} of {_group.Nodes} parts in; the step is committed when every node's part is)"
+            : $"{checkpoint.Describe()}: snapshot {snapshot.Id}";
+        _log.Info($"pushed {what}, {stats.Files} files, {Bytes(stats.Bytes)} ({Bytes(stats.BytesNew)} new) in {Durations.Format(TimeSpan.FromSeconds(stats.Seconds))}");
         MaybePrune();
         Leg.Update(l => l with
         {

@@ -23,6 +23,9 @@ public sealed record SupervisorOptions
     /// <summary>Fence a live writer of the run at start instead of waiting for its lease to expire.</summary>
     public bool TakeOver { get; init; }
 
+    /// <summary>This node's place in a multi-node job (the default: a single-node run).</summary>
+    public Groups.GroupOptions Group { get; init; } = Groups.GroupOptions.Single;
+
     /// <summary>Data to fetch before the trainer starts (<c>--data SRC=DEST</c>): source and destination.</summary>
     public IReadOnlyList<(string Source, string Destination)> Data { get; init; } = [];
 

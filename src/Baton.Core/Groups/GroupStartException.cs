@@ -1,0 +1,8 @@
+namespace Baton.Groups;
+
+/// <summary>
+/// The nodes of a job attempt could not agree on, or all reach, a common start step: none starts its trainer
+/// (README, exit code 7).
+/// </summary>
+public sealed class GroupStartException(string message, Exception? innerException = null)
+    : BatonException(ErrorCategory.GroupStart, message, innerException);
