@@ -6,8 +6,12 @@ namespace Baton.Checkpoints;
 /// </summary>
 public sealed class AutoDetector(DetectorOptions options) : CheckpointDetector(options)
 {
+    // The distributed layouts first: each is recognized by files of its own, some of which (DeepSpeed's and Megatron's
+    // *.pt files, NeMo's *.ckpt files) the generic torch detector would also take. Megatron comes before dcp, whose
+    // *.distcp files its torch_dist format writes; Accelerate and NeMo before hf, whose checkpoint-N name they may share.
     private readonly CheckpointDetector[] _candidates =
     [
+        new MegatronDetector(options), new DeepSpeedDetector(options), new NemoDetector(options), new AccelerateDetector(options), new DcpDetector(options),
         new TfDetector(options), new KerasDetector(options), new HfDetector(options), new OrbaxDetector(options), new TorchDetector(options),
     ];
 

@@ -45,6 +45,13 @@ public abstract class CheckpointDetector
     /// <summary>Says why this format fits the directory's contents, or returns <c>null</c> when it does not.</summary>
     public abstract string? Recognize(string directory);
 
+    /// <summary>
+    /// Whether each node of a multi-node run writes into its own directory (<see cref="DetectorOptions.NodeCount"/>
+    /// above 1 without <see cref="DetectorOptions.SharedDirectory"/>): a distributed format then sees only this node's
+    /// ranks and judges this node's part of a checkpoint; the group commit makes the whole complete.
+    /// </summary>
+    private protected bool NodeLocal => Options.NodeCount > 1 && !Options.SharedDirectory;
+
     /// <summary>Looks at the directory once; returns the newest complete checkpoint.</summary>
     internal abstract Checkpoint? Scan(ScanContext context);
 

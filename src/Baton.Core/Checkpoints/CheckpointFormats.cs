@@ -14,6 +14,11 @@ public static class CheckpointFormats
         ("hf", options => new HfDetector(options)),
         ("orbax", options => new OrbaxDetector(options)),
         ("keras", options => new KerasDetector(options)),
+        ("dcp", options => new DcpDetector(options)),
+        ("deepspeed", options => new DeepSpeedDetector(options)),
+        ("megatron", options => new MegatronDetector(options)),
+        ("nemo", options => new NemoDetector(options)),
+        ("accelerate", options => new AccelerateDetector(options)),
         ("dir", options => new PatternDetector("**", options, "dir")),
     ];
 
