@@ -123,9 +123,7 @@ def main():
         model.module.load_state_dict(shard["model"])
         optimizer.load_state_dict(shard["optimizer"])
         torch.set_rng_state(shard["rng"])
-        print(f"rank {rank}: resumed from step {start} (newest here: {newest_here})", flush=True)
-    else:
-        print(f"rank {rank}: training from scratch (newest here: {newest_here})", flush=True)
+    print(f"rank {rank}: starting from step {start} (newest here: {newest_here})", flush=True)
 
     loss_function = nn.MSELoss()
     for step in range(start + 1, arguments.steps + 1):
