@@ -5,6 +5,11 @@ using Baton.Bench.Measuring;
 using Baton.Bench.Reporting;
 
 var root = FindRepositoryRoot();
+if (args is ["group", .. var groupArgs])
+{
+    return await GroupBench.RunAsync(groupArgs, root, Console.Out);
+}
+
 if (args is ["profile", var profiled])
 {
     StageProfile.Run(profiled, Console.Out);

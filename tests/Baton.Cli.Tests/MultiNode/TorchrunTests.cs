@@ -73,8 +73,9 @@ public sealed partial class TorchrunTests : IDisposable
                     var survivor = nodes[attempt];
                     await lost.SignalTreeAsync(Signals.SigKill, TimeSpan.FromSeconds(60));
 
-                    // The survivor's collectives fail with the lost peer; the scheduler then stops what is left of the job.
-                    await WaitForAsync(survivor, [survivor], new Regex(@"^baton: trainer (exit code|killed by)", RegexOptions.Multiline));
+                    // The survivor's collectives fail with the lost peer (its torchrun then waits up to 5 minutes at its exit
+                    // barrier for the lost agent); the scheduler stops what is left of the job.
+                    await WaitForAsync(survivor, [survivor], WorkerFailed());
                     await survivor.SignalTreeAsync(Signals.SigTerm, TimeSpan.FromSeconds(120));
                     committedBefore = await NewestStepAsync(store);
                     Assert.True(committedBefore > 0, survivor.Output);
@@ -163,6 +164,9 @@ public sealed partial class TorchrunTests : IDisposable
             return 0;  // before the first push there is no repository to read
         }
     }
+
+    [GeneratedRegex(@"multiprocessing\.api:failed \(exitcode|^baton: trainer (exit code|killed by)", RegexOptions.Multiline)]
+    private static partial Regex WorkerFailed();
 
     [GeneratedRegex(@"^rank \d: starting from step (?<from>\d+) \(newest here: (?<here>\d+)\)", RegexOptions.Multiline)]
     private static partial Regex ResumedLine();
