@@ -60,6 +60,68 @@ public sealed class SlurmRequeueTests
         Assert.Equal(stoppedAt + 10, (await RunFixtures.SnapshotsAsync(store, "resnet50"))[^1].Manifest.Step);
     }
 
+    [Fact(Timeout = 900_000)]
+    public async Task A_requeued_two_node_job_resumes_on_both_nodes_from_the_same_step_and_ends_like_an_uninterrupted_one()
+    {
+        const int steps = 60;
+        await using var cluster = await SlurmCluster.StartAsync(nodes: 2);
+        var reference = await DdpTrainer.UninterruptedAsync(cluster.Combine("reference"), steps);
+        var store = cluster.Combine("shared", "baton");
+        Directory.CreateDirectory(cluster.Combine("shared"));
+        await DdpTrainer.InitStoreAsync(store);
+        var final = cluster.Combine("final.bin");
+
+        // Here every node is this host: node-local scratch is a folder per job attempt and node, the first node's
+        // address is loopback (SLURM's node names n1, n2 are not host names), and the port is free.
+        var script = GuideScript.Block("slurm.md", "#SBATCH --nodes=2")
+            .Replace("/shared/baton", store)
+            .Replace("$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)", "127.0.0.1")
+            .Replace("$SLURM_TMPDIR/ckpt", cluster.Combine("scratch") + "/$SLURM_JOB_ID.${SLURM_RESTART_COUNT:-0}/$SLURMD_NODENAME/ckpt")
+            .Replace("--format dcp", "--format dcp --quiet-period 1s")
+            .Replace("-- torchrun ", "-- torchrun --redirects 1:0 --tee 1:0 ")   // Debian's torch 1.13 on Python 3.11
+            .Replace("--nproc_per_node 8", "--nproc_per_node 1")
+            .Replace("--master_port 29500", $"--master_port {FreePort.Next()}")
+            .Replace("train.py --ckpt-dir", $"{DdpTrainer.Script} --steps {steps} --every 5 --step-ms 150 --out {final} --dir")
+            .WriteScript(cluster.Combine("job.sh"));
+        var output = cluster.Combine("job.out");
+
+        var job = await cluster.SubmitAsync(script, JobEnvironment(), $"--output={output}");
+        await WaitAsync(cluster, job, async () => await NewestStepAsync(store, "llama-ft") >= 10, output);
+
+        Assert.Equal(0, (await cluster.RunAsync("scontrol", "requeue", Id(job))).ExitCode);
+        await cluster.WaitForJobStateAsync(job, Phase, "PENDING");
+        var committed = await NewestStepAsync(store, "llama-ft");
+        var first = File.ReadAllText(output);
+        Assert.DoesNotContain("restarting in", first, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await cluster.RunAsync("scontrol", "update", $"jobid={job}", "starttime=now")).ExitCode);
+        var state = await cluster.WaitForJobStateAsync(job, Phase, "COMPLETED", "FAILED", "CANCELLED", "NODE_FAIL");
+        var all = File.ReadAllText(output);
+        Assert.True(state == "COMPLETED", all + cluster.Logs());
+
+        // The rerun: both ranks start from one step, at least the newest the first run committed, each holding it.
+        var starts = DdpTrainer.StartLine().Matches(all[first.Length..]).ToList();
+        Assert.True(starts.Count == 2, all);
+        Assert.All(starts, s => Assert.Equal(s.Groups["from"].Value, s.Groups["here"].Value));
+        Assert.Equal(starts[0].Groups["from"].Value, starts[1].Groups["from"].Value);
+        Assert.True(long.Parse(starts[0].Groups["from"].Value, CultureInfo.InvariantCulture) is var from && from >= committed && from > 0, all);
+        Assert.Equal("1", (await cluster.ShowJobAsync(job))["Restarts"]);
+        Assert.Equal(reference, File.ReadAllBytes(final));
+        Assert.Equal(steps, await NewestStepAsync(store, "llama-ft"));
+    }
+
+    private static async Task<long> NewestStepAsync(string store, string run)
+    {
+        try
+        {
+            return (await RunFixtures.SnapshotsAsync(store, run)).Select(s => s.Manifest.Step ?? 0).DefaultIfEmpty(0).Max();
+        }
+        catch (BatonException)
+        {
+            return 0;  // before the first push there is no repository to read
+        }
+    }
+
     private static string Id(int job) => job.ToString(CultureInfo.InvariantCulture);
 
     // The job gets this process's environment with baton on the PATH.

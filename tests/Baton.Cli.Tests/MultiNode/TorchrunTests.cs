@@ -20,13 +20,12 @@ public sealed partial class TorchrunTests : IDisposable
     private static readonly TimeSpan Phase = TimeSpan.FromSeconds(180);
     private readonly TempDirectory _temp = new();
 
-    private static string Trainer => Path.Combine(RepositoryRoot.Path, "examples", "multinode", "ddp_train.py");
-
     [Fact(Timeout = 900_000)]
     public async Task Two_nodes_that_lose_a_node_twice_resume_from_the_same_step_and_end_with_the_weights_of_an_uninterrupted_run()
     {
         var store = _temp.Combine("store");
-        var reference = await UninterruptedAsync();
+        var reference = await DdpTrainer.UninterruptedAsync(_temp.Combine("reference"), Steps);
+        await DdpTrainer.InitStoreAsync(store);
         var command = GuideScript.Block("torchrun.md", "--node-rank $NODE_RANK")
             .Replace("s3://my-bucket/runs", store)
             .Replace("--format dcp", "--format dcp --quiet-period 1s")
@@ -34,7 +33,7 @@ public sealed partial class TorchrunTests : IDisposable
             .Replace("-- torchrun ", "-- torchrun --redirects 1:0 --tee 1:0 ")   // Debian's torch 1.13 on Python 3.11
             .Replace("--nproc_per_node 8", "--nproc_per_node 1")
             .Replace("--master_port 29500", "--master_port $MASTER_PORT")
-            .Replace("train.py --ckpt-dir $NODE_DIR", $"'{Trainer}' --dir $NODE_DIR --steps {Steps} --every 5 --step-ms 150 --out $OUT");
+            .Replace("train.py --ckpt-dir $NODE_DIR", $"'{DdpTrainer.Script}' --dir $NODE_DIR --steps {Steps} --every 5 --step-ms 150 --out $OUT");
 
         var committedBefore = 0L;
         for (var attempt = 0; attempt < 3; attempt++)
@@ -100,37 +99,6 @@ public sealed partial class TorchrunTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    // The same training without Baton and without losses: the weights every run must end with.
-    private async Task<byte[]> UninterruptedAsync()
-    {
-        var port = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        var nodes = Enumerable.Range(0, 2).Select(rank =>
-        {
-            var info = new ProcessStartInfo("torchrun") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in (string[])["--redirects", "1:0", "--tee", "1:0", "--nnodes", "2", "--node_rank", $"{rank}", "--nproc_per_node", "1",
-                "--master_addr", "127.0.0.1", "--master_port", port, Trainer, "--dir", _temp.Combine("reference", $"node-{rank}"),
-                "--steps", $"{Steps}", "--every", "5", "--out", _temp.Combine("reference.bin")])
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            return new NodeProcess(Process.Start(info)!, rank);
-        }).ToList();
-        try
-        {
-            foreach (var node in nodes)
-            {
-                Assert.True(await node.WaitForExitAsync(Phase) == 0, node.Output);
-            }
-        }
-        finally
-        {
-            nodes.ForEach(n => n.Dispose());
-        }
-
-        return File.ReadAllBytes(_temp.Combine("reference.bin"));
-    }
-
     private static async Task<Match> WaitForAsync(NodeProcess node, List<NodeProcess> nodes, Regex pattern)
     {
         Match? match = null;
@@ -168,6 +136,5 @@ public sealed partial class TorchrunTests : IDisposable
     [GeneratedRegex(@"multiprocessing\.api:failed \(exitcode|^baton: trainer (exit code|killed by)", RegexOptions.Multiline)]
     private static partial Regex WorkerFailed();
 
-    [GeneratedRegex(@"^rank \d: starting from step (?<from>\d+) \(newest here: (?<here>\d+)\)", RegexOptions.Multiline)]
-    private static partial Regex ResumedLine();
+    private static Regex ResumedLine() => DdpTrainer.StartLine();
 }
