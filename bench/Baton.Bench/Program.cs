@@ -7,7 +7,7 @@ using Baton.Bench.Reporting;
 var root = FindRepositoryRoot();
 if (args is ["group", .. var groupArgs])
 {
-    return await GroupBench.RunAsync(groupArgs, root, Console.Out);
+    return GroupBench.RunAsync(groupArgs, root, Console.Out).GetAwaiter().GetResult();
 }
 
 if (args is ["profile", var profiled])

@@ -32,10 +32,10 @@ internal static class GroupBench
         }
 
         Directory.CreateDirectory(work);
-        log.WriteLine($"load before: {Load()}");
+        await log.WriteLineAsync($"load before: {Load()}");
 
         var folder = await CommitOverheadAsync(new FolderStore(Path.Combine(work, "overhead-store")), work, rounds, log);
-        log.WriteLine($"group commit overhead, folder store, 2 nodes, {rounds} steps: median {Ms(Median(folder))}, max {Ms(folder.Max())}");
+        await log.WriteLineAsync($"group commit overhead, folder store, 2 nodes, {rounds} steps: median {Ms(Median(folder))}, max {Ms(folder.Max())}");
 
         var s3rver = Path.Combine(root, ".build", "node", "node_modules", ".bin", "s3rver");
         if (File.Exists(s3rver))
@@ -56,7 +56,7 @@ internal static class GroupBench
                     Credentials = new BasicAWSCredentials("S3RVER", "S3RVER"),
                 });
                 var s3 = await CommitOverheadAsync(store, work, rounds, log);
-                log.WriteLine($"group commit overhead, s3rver on loopback, 2 nodes, {rounds} steps: median {Ms(Median(s3))}, max {Ms(s3.Max())}");
+                await log.WriteLineAsync($"group commit overhead, s3rver on loopback, 2 nodes, {rounds} steps: median {Ms(Median(s3))}, max {Ms(s3.Max())}");
             }
             finally
             {
@@ -65,18 +65,18 @@ internal static class GroupBench
         }
         else
         {
-            log.WriteLine($"s3rver is not installed at {s3rver} (eng/install-test-deps.sh): its figure is left out");
+            await log.WriteLineAsync($"s3rver is not installed at {s3rver} (eng/install-test-deps.sh): its figure is left out");
         }
 
         var disk = DiskWriteRate(Path.Combine(work, "disk-probe"), 4L * partMiB * 1024 * 1024);
-        log.WriteLine($"disk: sequential write with fsync of {4 * partMiB} MiB: {disk / 1048576:F0} MiB/s");
+        await log.WriteLineAsync($"disk: sequential write with fsync of {4 * partMiB} MiB: {disk / 1048576:F0} MiB/s");
         foreach (var nodes in new[] { 1, 2, 4 })
         {
             var (seconds, bytes) = await ThroughputAsync(work, nodes, partMiB, log);
-            log.WriteLine($"aggregate push, {nodes} node(s) x {partMiB} MiB part into one folder store: {bytes / 1048576.0 / seconds:F0} MiB/s ({seconds:F1} s for {bytes / 1048576} MiB)");
+            await log.WriteLineAsync($"aggregate push, {nodes} node(s) x {partMiB} MiB part into one folder store: {bytes / 1048576.0 / seconds:F0} MiB/s ({seconds:F1} s for {bytes / 1048576} MiB)");
         }
 
-        log.WriteLine($"load after: {Load()}");
+        await log.WriteLineAsync($"load after: {Load()}");
         return 0;
     }
 
@@ -138,7 +138,7 @@ internal static class GroupBench
             }
         }
 
-        log.WriteLine($"  samples (ms): {string.Join(' ', samples.Select(s => (s * 1000).ToString("F0", CultureInfo.InvariantCulture)))}");
+        await log.WriteLineAsync($"  samples (ms): {string.Join(' ', samples.Select(s => (s * 1000).ToString("F0", CultureInfo.InvariantCulture)))}");
         return samples;
     }
 
@@ -186,7 +186,7 @@ internal static class GroupBench
             throw new InvalidOperationException($"{nodes} nodes: the step was not committed");
         }
 
-        log.WriteLine($"  {nodes} node(s): load {Load()}");
+        await log.WriteLineAsync($"  {nodes} node(s): load {Load()}");
         return (seconds, (long)nodes * partMiB << 20);
     }
 
