@@ -2,13 +2,15 @@
 """An independent reader of Baton repositories (format version 1), written from docs/FORMAT.md alone.
 
     baton-read.py ls STORE_DIR [RUN] [--password-file FILE]
-    baton-read.py restore STORE_DIR RUN TARGET [--sequence N] [--password-file FILE]
+    baton-read.py restore STORE_DIR RUN TARGET [--sequence N] [--node R] [--password-file FILE]
     baton-read.py cuts FILE MIN_SIZE AVERAGE_SIZE MAX_SIZE SEED     (chunk lengths, as FORMAT.md's chunker cuts)
     baton-read.py decode CODEC RAW_LENGTH ENCODED_FILE OUTPUT_FILE  (one encoded chunk)
 
 STORE_DIR is a folder store (the repository's objects as files). It needs Python 3 and python3-zstandard; it checks
 XXH3 of float-plane chunks when python3-xxhash is installed (the chunk's id is checked either way). Encrypted
 repositories (opened with a password) also need python3-cryptography and python3-argon2.
+A multi-node snapshot (its manifest has a "group") restores whole, each node's part under node-R/; with --node R only
+node R's part, as node R's own directory held it (in the shared layout, the whole tree).
 Exit codes: 0 done, 1 the repository is corrupt or unreadable, 2 bad usage or nothing to restore.
 """
 
@@ -402,7 +404,21 @@ def safe_path(target, path):
     return os.path.join(target, *parts)
 
 
-def restore(store, run, target, sequence=None):
+def node_entries(manifest, node):
+    """The entries node R restores of a multi-node snapshot: its own part (node layout) or the whole tree (shared)."""
+    group = manifest.get("group")
+    if not group:
+        raise Usage(f"snapshot {manifest['sequence']} was not written by a multi-node group: restore it without --node")
+    if not 0 <= node < group.get("nodes", 0):
+        raise Usage(f"snapshot {manifest['sequence']} has nodes 0 to {group.get('nodes', 0) - 1}, not {node}")
+    entries = manifest.get("entries", [])
+    if group.get("layout", "node") == "shared":
+        return entries
+    prefix = f"node-{node}/"
+    return [dict(e, path=e["path"][len(prefix):]) for e in entries if e["path"].startswith(prefix) and len(e["path"]) > len(prefix)]
+
+
+def restore(store, run, target, sequence=None, node=None):
     taken = snapshots(store, run)
     if sequence is None:
         if not taken:
@@ -415,7 +431,7 @@ def restore(store, run, target, sequence=None):
         manifest = matches[0]
 
     index = load_index(store)
-    entries = manifest.get("entries", [])
+    entries = manifest.get("entries", []) if node is None else node_entries(manifest, node)
     missing = [c for e in entries if e.get("kind", 0) == 0 for c in e.get("chunks") or [] if c not in index]
     if missing:
         raise Corrupt(f"{len(missing)} chunk(s) of the snapshot are not indexed, e.g. {missing[0][:16]}")
@@ -526,14 +542,14 @@ def main(argv):
             open_repository(argv[1], password_file)
             ls(argv[1], argv[2] if len(argv) == 3 else None)
             return 0
-        if len(argv) in (4, 6) and argv[0] == "restore":
-            sequence = None
-            if len(argv) == 6:
-                if argv[4] != "--sequence" or not argv[5].isdigit():
-                    raise Usage("usage: restore STORE_DIR RUN TARGET [--sequence N]")
-                sequence = int(argv[5])
+        if len(argv) in (4, 6, 8) and argv[0] == "restore":
+            options = {}
+            for at in range(4, len(argv), 2):
+                if argv[at] not in ("--sequence", "--node") or not argv[at + 1].isdigit() or argv[at] in options:
+                    raise Usage("usage: restore STORE_DIR RUN TARGET [--sequence N] [--node R]")
+                options[argv[at]] = int(argv[at + 1])
             open_repository(argv[1], password_file)
-            manifest = restore(argv[1], argv[2], argv[3], sequence)
+            manifest = restore(argv[1], argv[2], argv[3], options.get("--sequence"), options.get("--node"))
             print(f"restored {argv[2]} sequence {manifest['sequence']} step {manifest.get('step')} ({manifest['_id']})")
             return 0
         if len(argv) == 5 and argv[0] == "decode":

@@ -139,7 +139,9 @@ internal static class StatusCommand
     }
 
     /// <summary>"25 steps (30s)", or "unknown" where the leg did not record what it reached.</summary>
-    public static string LostText(LostWork loss) => loss.Steps switch
+    public static string LostText(LostWork loss) => (loss.NodeRank is { } node
+        ? $"node {node.ToString(CultureInfo.InvariantCulture)} of '{loss.GroupId}' lost; the group resumes from step {Step(loss.DurableStep)}: "
+        : "") + loss.Steps switch
     {
         null => loss.ReachedStep is { } reached ? $"unknown (reached step {reached.ToString(CultureInfo.InvariantCulture)})" : "unknown",
         { } steps => $"{steps.ToString(CultureInfo.InvariantCulture)} steps ({(loss.Lost is { } lost ? Units.Duration(lost) : "time unknown")})",
@@ -161,13 +163,15 @@ internal static class StatusCommand
         }
 
         output.WriteLine();
+        // A multi-node run's legs run side by side, one per node: the table says which node and job attempt each is.
+        var grouped = view.Legs.Any(l => l.NodeRank is not null);
         var rows = view.Legs.Select(l => new[]
         {
             l.Number.ToString(CultureInfo.InvariantCulture), l.Host, Time(l.Started), Units.Duration((l.Ended ?? l.Updated) - l.Started),
             l.State == "ended" ? l.EndReason ?? "ended" : l.State, Step(l.RestoredStep) + " -> " + Step(l.NewestStep),
             l.CheckpointsPushed.ToString(CultureInfo.InvariantCulture), l.Restarts.ToString(CultureInfo.InvariantCulture),
-        }).ToList();
-        Table.Write(output, ["LEG", "HOST", "STARTED", "LASTED", "END", "STEPS", "PUSHED", "RESTARTS"], rows);
+        }.Concat(grouped ? [l.NodeRank is { } n ? $"{n}/{l.Nodes}" : "-", l.GroupId ?? "-"] : []).ToArray()).ToList();
+        Table.Write(output, ["LEG", "HOST", "STARTED", "LASTED", "END", "STEPS", "PUSHED", "RESTARTS", .. grouped ? new[] { "NODE", "ATTEMPT" } : []], rows);
     }
 
     private static string Step(long? step) => step?.ToString(CultureInfo.InvariantCulture) ?? "-";
@@ -192,13 +196,17 @@ internal sealed record AnalysisView(
 {
     public static AnalysisView From(RunAnalysis a) => new(
         a.Losses.Select(l => l.Lost is { } lost ? Math.Round(lost.TotalSeconds, 1) : (double?)null).ToList(),
-        a.Losses.Select(l => new LossView(l.Leg, l.ReachedStep, l.DurableStep, l.Steps, l.Lost is { } lost ? Math.Round(lost.TotalSeconds, 1) : null)).ToList(),
+        a.Losses.Select(l => new LossView(l.Leg, l.ReachedStep, l.DurableStep, l.Steps, l.Lost is { } lost ? Math.Round(lost.TotalSeconds, 1) : null) { NodeRank = l.NodeRank }).ToList(),
         a.PushSeconds, a.SaveSeconds, a.MeanTimeBetweenFailures?.TotalSeconds,
         a.ActualInterval?.TotalSeconds, a.YoungInterval?.TotalSeconds, a.DalyInterval?.TotalSeconds, a.LogicalBytes, a.NewBytes, a.StoredBytes);
 }
 
 /// <summary>Work lost at one lost leg in <c>baton status --json</c>: steps and seconds, null where unknown.</summary>
-internal sealed record LossView(string Leg, long? ReachedStep, long? DurableStep, long? Steps, double? Seconds);
+internal sealed record LossView(string Leg, long? ReachedStep, long? DurableStep, long? Steps, double? Seconds)
+{
+    /// <summary>In a multi-node run: the node whose leg was lost.</summary>
+    public int? NodeRank { get; init; }
+}
 
 /// <summary>One leg in <c>baton status --json</c>. <c>state</c> is ended, running or lost (killed without a word).</summary>
 internal sealed record LegView(
@@ -206,10 +214,22 @@ internal sealed record LegView(
     string? EndReason, string? Message, string? Format, long? RestoredStep, long? NewestStep, long? ReachedStep, DateTimeOffset? ReachedAt,
     double? SaveSeconds, int CheckpointsPushed, int PushesAbandoned, int PushFailures, int Restarts, IReadOnlyList<TrainerExit> TrainerExits)
 {
+    /// <summary>In a multi-node run: the node's rank (absent for single-node legs).</summary>
+    public int? NodeRank { get; init; }
+
+    /// <summary>In a multi-node run: the job attempt's node count.</summary>
+    public int? Nodes { get; init; }
+
+    /// <summary>In a multi-node run: the job attempt's group id.</summary>
+    public string? GroupId { get; init; }
+
     public static LegView From(Leg leg, int number, string state) => new(
         number, leg.Id, leg.Host, leg.Started, leg.Updated, leg.Ended, state, leg.EndReason, leg.Message, leg.Format,
         leg.RestoredStep, leg.NewestStep, leg.ReachedStep, leg.ReachedAt, leg.SaveSeconds, leg.CheckpointsPushed, leg.PushesAbandoned,
-        leg.PushFailures, leg.Restarts, leg.TrainerExits);
+        leg.PushFailures, leg.Restarts, leg.TrainerExits)
+    {
+        NodeRank = leg.NodeRank, Nodes = leg.Nodes, GroupId = leg.GroupId,
+    };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]

@@ -145,7 +145,7 @@ internal static class HtmlReport
         foreach (var leg in status.Legs)
         {
             var lost = analysis.Losses.FirstOrDefault(l => l.Leg == leg.Id);
-            html.Append("<tr class=\"leg-row\"><td>").Append(leg.Number).Append("</td><td>").Append(E(leg.Host)).Append("</td><td>").Append(E(Stamp(leg.Started)))
+            html.Append("<tr class=\"leg-row\"><td>").Append(leg.Number).Append("</td><td>").Append(E(leg.NodeRank is { } node ? $"{leg.Host} (node {node}/{leg.Nodes}, {leg.GroupId})" : leg.Host)).Append("</td><td>").Append(E(Stamp(leg.Started)))
                 .Append("</td><td>").Append(E(Units.Duration((leg.Ended ?? leg.Updated) - leg.Started))).Append("</td><td>").Append(E(leg.State == "ended" ? leg.EndReason ?? "ended" : leg.State))
                 .Append("</td><td>").Append(E($"{Step(leg.RestoredStep)} → {Step(leg.NewestStep)}")).Append("</td><td>").Append(leg.CheckpointsPushed)
                 .Append("</td><td>").Append(leg.Restarts).Append("</td><td>").Append(lost is null ? "-" : E(StatusCommand.LostText(lost))).Append("</td></tr>\n");

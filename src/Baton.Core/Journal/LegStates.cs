@@ -66,10 +66,30 @@ public static class LegStates
         }
     }
 
+    /// <summary>
+    /// Whether no later leg replaced leg <paramref name="index"/>: in a single-node run, whether it is the last; in a
+    /// multi-node run the nodes' legs run side by side, and a leg is replaced only by a later one of the same node rank
+    /// (or a later single-node leg).
+    /// </summary>
+    public static bool IsNewest(IReadOnlyList<Leg> legs, int index)
+    {
+        ArgumentNullException.ThrowIfNull(legs);
+        var leg = legs[index];
+        return !legs.Skip(index + 1).Any(later => later.NodeRank is null || leg.NodeRank is null || later.NodeRank == leg.NodeRank);
+    }
+
+    /// <summary>The leg that replaced leg <paramref name="index"/> (see <see cref="IsNewest"/>), if any.</summary>
+    public static Leg? Successor(IReadOnlyList<Leg> legs, int index)
+    {
+        ArgumentNullException.ThrowIfNull(legs);
+        var leg = legs[index];
+        return legs.Skip(index + 1).FirstOrDefault(later => later.NodeRank is null || leg.NodeRank is null || later.NodeRank == leg.NodeRank);
+    }
+
     /// <summary>Judges every leg of a run (oldest first), by <see cref="Of(Leg, bool, DateTimeOffset, string)"/>.</summary>
     public static IReadOnlyList<string> Of(IReadOnlyList<Leg> legs, DateTimeOffset now, string hostName)
     {
         ArgumentNullException.ThrowIfNull(legs);
-        return [.. legs.Select((leg, i) => Of(leg, i == legs.Count - 1, now, hostName))];
+        return [.. legs.Select((leg, i) => Of(leg, IsNewest(legs, i), now, hostName))];
     }
 }

@@ -12,7 +12,14 @@ namespace Baton.Journal;
 /// <param name="DurableStep">The newest step durable in the store at the time (0 when none was).</param>
 /// <param name="Steps">Steps lost: reached minus durable.</param>
 /// <param name="Lost">Training time lost: when the reached checkpoint was written minus when the durable one was.</param>
-public sealed record LostWork(string Leg, DateTimeOffset At, long? ReachedStep, long? DurableStep, long? Steps, TimeSpan? Lost);
+public sealed record LostWork(string Leg, DateTimeOffset At, long? ReachedStep, long? DurableStep, long? Steps, TimeSpan? Lost)
+{
+    /// <summary>In a multi-node run: the node whose leg was lost (the group lost work from <see cref="DurableStep"/>).</summary>
+    public int? NodeRank { get; init; }
+
+    /// <summary>In a multi-node run: the job attempt of the lost leg.</summary>
+    public string? GroupId { get; init; }
+}
 
 /// <summary>
 /// What a run's history says: work lost at each preemption, the cost of a checkpoint, how long machines live, and
@@ -71,7 +78,8 @@ public sealed record RunAnalysis
         for (var i = 0; i < legs.Count; i++)
         {
             var leg = legs[i];
-            var next = i + 1 < legs.Count ? legs[i + 1] : null;
+            // In a multi-node run the nodes' legs run side by side: a leg's successor is the next one of its node.
+            var next = LegStates.Successor(legs, i);
             // A killed leg's last word is its last rewrite; no leg outlives the start of the one that replaced it.
             var end = leg.Ended ?? leg.Updated;
             if (next is not null && next.Started < end)
@@ -82,7 +90,7 @@ public sealed record RunAnalysis
             uptime += end > leg.Started ? end - leg.Started : TimeSpan.Zero;
             if (isLost(leg))
             {
-                losses.Add(Loss(leg, next, snapshots));
+                losses.Add(Loss(leg, next, snapshots) with { NodeRank = leg.NodeRank, GroupId = leg.GroupId });
             }
         }
 

@@ -41,7 +41,7 @@ public sealed partial class Supervisor
         var started = time.GetTimestamp();
         signals ??= Channel.CreateUnbounded<int>().Reader;
         using var stopSwitch = new StopSwitch(log);
-        var repository = await Repository.OpenOrInitAsync(store, new RepositoryOptions { TimeProvider = time, HostName = options.HostName, Credentials = options.Credentials }, cancellationToken).ConfigureAwait(false);
+        var repository = await OpenRepositoryAsync(store, options, cancellationToken).ConfigureAwait(false);
         using var signalsDuringLease = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var earlySignals = stopSwitch.PumpAsync(signals, signalsDuringLease.Token);
         await using var lease = await AcquireLeaseAsync(store, repository, options, log, stopSwitch.Stopping.Token, cancellationToken).ConfigureAwait(false);
@@ -58,6 +58,24 @@ public sealed partial class Supervisor
         }, log, time);
         var session = new Supervisor(options, log, signals, stopSwitch, repository, lease, new CheckpointScanner(detector, directory, log), leg, directoryLock, executable);
         return await session.RunSessionAsync(started, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The nodes of a new multi-node run create the repository at the same moment: a node that finds another's
+    // half-written config (an in-flight temporary beside no config), or loses the race to create it, tries again.
+    private static async Task<Repository> OpenRepositoryAsync(IObjectStore store, SupervisorOptions options, CancellationToken cancellationToken)
+    {
+        var repositoryOptions = new RepositoryOptions { TimeProvider = options.TimeProvider, HostName = options.HostName, Credentials = options.Credentials };
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Repository.OpenOrInitAsync(store, repositoryOptions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BatonException e) when (options.Group.IsGroup && e.Category is ErrorCategory.Access or ErrorCategory.Usage && attempt < 12)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static (CheckpointDetector Detector, string Directory, string Executable) Validate(SupervisorOptions options)

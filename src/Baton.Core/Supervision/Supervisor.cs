@@ -362,7 +362,13 @@ public sealed partial class Supervisor
     private void OnCommitted(Checkpoint checkpoint, Snapshot snapshot)
     {
         Interlocked.Increment(ref _commits);
-        Scanner.Committed(checkpoint);
+        // In a shared directory the other nodes may still need the commit records up to a step the group has not
+        // committed yet; once committed, every node has pushed its share of it.
+        if (!_group.IsGroup || !_group.SharedDirectory || _committer?.Last?.Committed is not null)
+        {
+            Scanner.Committed(checkpoint);
+        }
+
         var stats = snapshot.Manifest.Stats;
         var what = _committer?.Last is { } part
             ? part.Committed is not null ? $"node {_group.Rank}'s part of {checkpoint.Describe()}, and committed the group's snapshot {snapshot.Id}"
