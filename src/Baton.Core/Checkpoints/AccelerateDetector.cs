@@ -30,6 +30,18 @@ public sealed partial class AccelerateDetector(DetectorOptions options) : Checkp
     /// <inheritdoc />
     public override string? Recognize(string directory)
     {
+        try
+        {
+            return Recognized(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // a directory removed while it was listed: the next scan looks again
+        }
+    }
+
+    private static string? Recognized(string directory)
+    {
         if (!Directory.Exists(directory))
         {
             return null;

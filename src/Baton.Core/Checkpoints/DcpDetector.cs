@@ -39,6 +39,18 @@ public sealed partial class DcpDetector(DetectorOptions options) : CheckpointDet
     /// <inheritdoc />
     public override string? Recognize(string directory)
     {
+        try
+        {
+            return Recognized(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // a directory removed while it was listed: the next scan looks again
+        }
+    }
+
+    private static string? Recognized(string directory)
+    {
         // Only --dir itself or its immediate subdirectories: deeper ones belong to a layout around them (a Hugging Face
         // or Accelerate checkpoint holding an FSDP state dict), and Megatron's iter_N/ directories to Megatron.
         if (!Directory.Exists(directory))

@@ -29,6 +29,18 @@ public sealed partial class DeepSpeedDetector(DetectorOptions options) : Checkpo
     /// <inheritdoc />
     public override string? Recognize(string directory)
     {
+        try
+        {
+            return Recognized(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // a directory removed while it was listed: the next scan looks again
+        }
+    }
+
+    private static string? Recognized(string directory)
+    {
         if (!Directory.Exists(directory))
         {
             return null;

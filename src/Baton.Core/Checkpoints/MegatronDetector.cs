@@ -34,6 +34,18 @@ public sealed partial class MegatronDetector(DetectorOptions options) : Checkpoi
     /// <inheritdoc />
     public override string? Recognize(string directory)
     {
+        try
+        {
+            return Recognized(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // a directory removed while it was listed: the next scan looks again
+        }
+    }
+
+    private static string? Recognized(string directory)
+    {
         if (File.Exists(Path.Combine(directory, TrackerFile)))
         {
             return "a Megatron latest_checkpointed_iteration.txt";

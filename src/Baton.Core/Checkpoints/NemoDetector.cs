@@ -11,8 +11,8 @@ namespace Baton.Checkpoints;
 /// and its files have settled.
 /// <para>
 /// The snapshot holds every complete checkpoint (the top-k and the <c>-last</c> one a resume looks for). While a save
-/// is in progress (a marker is there) the snapshot waits for it, so it never goes without the <c>-last</c> checkpoint
-/// being rewritten; a marker left behind by a trainer that died holds nothing back (its checkpoint is left out; NeMo
+/// is in progress (a marker is there) or one finished a moment ago (not settled yet) the snapshot waits for it, so it
+/// never goes without the <c>-last</c> checkpoint saved right after a top-k one; a marker left behind by a trainer that died holds nothing back (its checkpoint is left out; NeMo
 /// removes such leftovers when it starts again). The step is the highest <c>step=N</c> among the names, or from
 /// <c>--step-from</c>.
 /// </para>
@@ -30,6 +30,18 @@ public sealed partial class NemoDetector(DetectorOptions options) : CheckpointDe
 
     /// <inheritdoc />
     public override string? Recognize(string directory)
+    {
+        try
+        {
+            return Recognized(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // a directory removed while it was listed: the next scan looks again
+        }
+    }
+
+    private static string? Recognized(string directory)
     {
         if (!Directory.Exists(directory))
         {
@@ -87,20 +99,33 @@ public sealed partial class NemoDetector(DetectorOptions options) : CheckpointDe
 
         var complete = new List<(string Key, long? Step)>();
         var files = new List<string>();
+        string? settling = null;
+        var settle = context.Options.SettlePeriod;
         foreach (var (key, unitFiles) in units)
         {
-            var settled = context.Settled(unitFiles, context.Options.SettlePeriod);
-            if (settled && !unfinished.Contains(key))
+            var settled = context.Settled(unitFiles, settle);
+            if (unfinished.Contains(key))
+            {
+                continue;
+            }
+
+            if (settled)
             {
                 complete.Add((key, StepOf(key, StepNumbers.FromFileName)));
                 files.AddRange(unitFiles);
             }
+            else if (unitFiles.All(f => context.StableFor(f, settle) is not null))
+            {
+                settling = key; // finished a moment ago (not one cut off by a dead writer): wait for it
+            }
         }
 
-        if (active is not null && context.Live)
+        // A save in progress, or one that just finished (the -last save follows the top-k one at once): the snapshot
+        // waits rather than go without the checkpoint a resume looks for.
+        if (context.Live && (active ?? settling) is { } pending)
         {
-            context.Pending = active[..^UnfinishedSuffix.Length];
-            context.RecheckWithin(context.Options.SettlePeriod);
+            context.Pending = pending.EndsWith(UnfinishedSuffix, StringComparison.Ordinal) ? pending[..^UnfinishedSuffix.Length] : pending;
+            context.RecheckWithin(settle);
             return null;
         }
 

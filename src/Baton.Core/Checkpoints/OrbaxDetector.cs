@@ -6,6 +6,11 @@ namespace Baton.Checkpoints;
 /// Orbax (JAX) step directories <c>N/</c> (or <c>PREFIX_N/</c>): complete once renamed from their temporary name
 /// (<c>N.orbax-checkpoint-tmp-...</c>) and, when the trainer writes commit markers (<c>commit_success.txt</c>, as on
 /// object stores), once the marker is there. The snapshot holds that directory.
+/// <para>
+/// Several hosts: every host writes its own part (<c>ocdbt.process_N/</c>) into the one temporary step directory, and
+/// the primary host alone, after a barrier with all of them, renames it or writes the single <c>commit_success.txt</c>
+/// of the step (Orbax's <c>_COMMIT_SUCCESS_FILE</c>), so the same rules hold; Orbax needs a directory every host sees.
+/// </para>
 /// </summary>
 public sealed partial class OrbaxDetector(DetectorOptions options) : CheckpointDetector(options)
 {

@@ -11,7 +11,12 @@ internal static class FormatDescriptions
         "hf" => "Hugging Face checkpoints (checkpoint-N/ directories holding trainer_state.json)",
         "orbax" => "Orbax checkpoints (step directories N/ or PREFIX_N/, with commit_success.txt where written)",
         "keras" => "Keras checkpoints (latest.weights.h5 with training_metadata.json, or chief/ TensorFlow checkpoints)",
+        "dcp" => "PyTorch distributed checkpoints (directories of __R_I.distcp files with the coordinator's .metadata)",
+        "deepspeed" => "DeepSpeed checkpoints (a 'latest' file naming a global_stepN/ directory of *_model_states.pt and *_optim_states.pt)",
+        "megatron" => "Megatron checkpoints (latest_checkpointed_iteration.txt naming an iter_NNNNNNN/ directory)",
+        "nemo" => "NeMo checkpoints (*.ckpt, *.nemo or checkpoint directories without a NAME-unfinished marker)",
+        "accelerate" => "Accelerate checkpoints (save_state directories such as checkpoints/checkpoint_N/ with random_states_R.pkl)",
         "pattern" => $"files matching {format["pattern:".Length..]}",
-        _ => "checkpoints of any known format (tf, keras, hf, orbax, torch)",
+        _ => "checkpoints of any known format (megatron, deepspeed, nemo, accelerate, dcp, tf, keras, hf, orbax, torch)",
     };
 }

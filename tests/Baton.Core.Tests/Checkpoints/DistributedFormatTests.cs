@@ -267,6 +267,25 @@ public sealed class DistributedFormatTests : DetectorTestBase
     }
 
     [Fact]
+    public void A_nemo_top_k_checkpoint_saved_a_moment_ago_waits_for_the_last_checkpoint_saved_right_after_it()
+    {
+        CheckpointFiles.Write(PathOf("m--step=5.ckpt"), 1000);
+        var detector = new NemoDetector(Options);
+        detector.Detect(Directory);
+        Clock.Advance(TimeSpan.FromMilliseconds(600));
+
+        // Between the two saves no marker is there; the -last checkpoint was written a moment ago.
+        CheckpointFiles.Write(PathOf("m--step=5-last.ckpt"), 1000);
+        Clock.Advance(TimeSpan.FromMilliseconds(600));
+        var result = detector.Detect(Directory);
+        Assert.Null(result.Newest);
+        Assert.Equal("m--step=5-last", result.Pending);
+
+        Clock.Advance(Options.SettlePeriod);
+        Assert.Equal(["m--step=5-last.ckpt", "m--step=5.ckpt"], detector.Detect(Directory).Newest?.Files);
+    }
+
+    [Fact]
     public void A_nemo_marker_names_checkpoints_without_their_model_parallel_folder_and_suffix()
     {
         CheckpointFiles.Write(PathOf("mp_rank_00/m--step=5.ckpt"), 1000);
@@ -315,6 +334,22 @@ public sealed class DistributedFormatTests : DetectorTestBase
         Assert.Equal(0, found?.Step);
         Assert.Equal(["checkpoints/checkpoint_0/model.safetensors", "checkpoints/checkpoint_0/optimizer.bin",
             "checkpoints/checkpoint_0/random_states_0.pkl", "checkpoints/checkpoint_0/random_states_1.pkl"], found!.Files);
+    }
+
+    [Fact]
+    public void An_accelerate_model_still_written_after_every_random_states_file_holds_the_checkpoint_back()
+    {
+        // Other processes write their RNG states at once; the main process's files may still be growing.
+        Accelerate("checkpoints/checkpoint_1", processes: 2);
+        var detector = new AccelerateDetector(Options);
+        detector.Detect(Directory);
+        Clock.Advance(Options.QuietPeriod - TimeSpan.FromSeconds(1));
+        CheckpointFiles.Write(PathOf("checkpoints/checkpoint_1/model.safetensors"), 2000, seed: 3);
+        Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Null(detector.Detect(Directory).Newest);
+
+        Clock.Advance(Options.QuietPeriod);
+        Assert.Equal(1, detector.Detect(Directory).Newest?.Step);
     }
 
     [Fact]
