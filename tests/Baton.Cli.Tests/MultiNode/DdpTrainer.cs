@@ -16,16 +16,6 @@ internal static partial class DdpTrainer
     [GeneratedRegex(@"^rank (?<rank>\d): starting from step (?<from>\d+) \(newest here: (?<here>\d+)\)", RegexOptions.Multiline)]
     public static partial Regex StartLine();
 
-    /// <summary>
-    /// Creates the store's repository, as the guides say to before the first multi-node job: nodes that start at the
-    /// same moment on an empty store race to create it, and the loser is refused (exit 3).
-    /// </summary>
-    public static async Task InitStoreAsync(string store)
-    {
-        var created = await BatonCli.RunAsync(["init", "--store", store]);
-        Assert.True(created.ExitCode == 0, created.ToString());
-    }
-
     /// <summary>The same training on two nodes without Baton and without losses: the weights every run must end with.</summary>
     public static async Task<byte[]> UninterruptedAsync(string folder, int steps)
     {

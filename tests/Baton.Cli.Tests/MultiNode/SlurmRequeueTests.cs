@@ -68,7 +68,6 @@ public sealed class SlurmRequeueTests
         var reference = await DdpTrainer.UninterruptedAsync(cluster.Combine("reference"), steps);
         var store = cluster.Combine("shared", "baton");
         Directory.CreateDirectory(cluster.Combine("shared"));
-        await DdpTrainer.InitStoreAsync(store);
         var final = cluster.Combine("final.bin");
 
         // Here every node is this host: node-local scratch is a folder per job attempt and node, the first node's

@@ -25,7 +25,6 @@ public sealed partial class TorchrunTests : IDisposable
     {
         var store = _temp.Combine("store");
         var reference = await DdpTrainer.UninterruptedAsync(_temp.Combine("reference"), Steps);
-        await DdpTrainer.InitStoreAsync(store);
         var command = GuideScript.Block("torchrun.md", "--node-rank $NODE_RANK")
             .Replace("s3://my-bucket/runs", store)
             .Replace("--format dcp", "--format dcp --quiet-period 1s")
