@@ -21,6 +21,10 @@ need_apt script bsdutils                                   # the live progress b
 /usr/bin/python3 -c 'import argon2' >/dev/null 2>&1 || apt_packages+=(python3-argon2)
 need_apt faketime faketime                                 # prune and lease tests shift a client clock
 need_apt unshare util-linux                                # tests run a writer in another pid namespace
+[ -x /usr/sbin/slurmctld ] || apt_packages+=(slurmctld)     # a real SLURM cluster on this host runs the multi-node requeue tests
+[ -x /usr/sbin/slurmd ] || apt_packages+=(slurmd)
+need_apt sbatch slurm-client
+[ -x /usr/sbin/munged ] || apt_packages+=(munge)             # SLURM's authentication daemon
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${apt_packages[*]}" >&2

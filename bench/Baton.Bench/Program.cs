@@ -5,6 +5,11 @@ using Baton.Bench.Measuring;
 using Baton.Bench.Reporting;
 
 var root = FindRepositoryRoot();
+if (args is ["group", .. var groupArgs])
+{
+    return GroupBench.RunAsync(groupArgs, root, Console.Out).GetAwaiter().GetResult();
+}
+
 if (args is ["profile", var profiled])
 {
     StageProfile.Run(profiled, Console.Out);

@@ -115,7 +115,7 @@ public sealed partial class Supervisor
     // The stop request that came with a trainer's death (it died of the signal that stops baton too), or null.
     private async Task<StopRequest?> StoppingAlongsideAsync(ChildExit exit)
     {
-        if (!_stop.Task.IsCompleted && exit.Signal is SignalNames.Term or SignalNames.Int or SignalNames.Hup)
+        if (!_stop.Task.IsCompleted && StopSignalOf(exit) is SignalNames.Term or SignalNames.Int or SignalNames.Hup)
         {
             _log.Info($"trainer {exit.Describe()}, which baton did not send: waiting up to {Durations.Format(StopSignalWindow)} for a stop of baton itself before restarting it");
             var window = Task.Delay(StopSignalWindow, _time);
@@ -123,6 +123,21 @@ public sealed partial class Supervisor
         }
 
         return _stop.Task.IsCompleted ? await _stop.Task.ConfigureAwait(false) : null;
+    }
+
+    // The signal a trainer ended by: killed by it, or exited with 128 + its number, as a shell does and as trainers that
+    // catch SIGTERM to save a last checkpoint do (exit code 143).
+    private static int? StopSignalOf(ChildExit exit) => exit.Signal ?? (exit.Code is > 128 and < 160 ? exit.Code - 128 : null);
+
+    // "trainer stopped by SIGTERM; baton is stopping too (SIGTERM), ...": the log line for a trainer that ended with
+    // baton's own stop rather than by a fault.
+    private static string DescribeStoppedAlongside(ChildExit exit, StopRequest stopping)
+    {
+        var trainer = StopSignalOf(exit) is { } signal
+            ? $"stopped by {SignalNames.Name(signal)}{(exit.Signal is null ? $" ({exit.Describe()})" : "")}"
+            : exit.Describe();
+        var baton = stopping.Signal is { } own ? SignalNames.Name(own) : stopping.Message;
+        return $"trainer {trainer}; baton is stopping too ({baton}): pushing the last checkpoint, not restarting the trainer";
     }
 
     // Warns once, a while after the first launch, when the trainer has written no checkpoint that --format recognizes.

@@ -241,7 +241,7 @@ public sealed partial class Supervisor
 
             if (await StoppingAlongsideAsync(last).ConfigureAwait(false) is { } stopping)
             {
-                _log.Info($"trainer {(last.Signal is { } signal ? $"stopped by {SignalNames.Name(signal)}" : last.Describe())}; baton is stopping, so it is not restarted");
+                _log.Info(DescribeStoppedAlongside(last, stopping));
                 await DrainOrAbandonAsync().ConfigureAwait(false);
                 return await EndAsync(stopping, last).ConfigureAwait(false);
             }

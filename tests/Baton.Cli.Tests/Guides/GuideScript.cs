@@ -37,6 +37,14 @@ internal sealed class GuideScript
         return new GuideScript(Text.Replace(from, to, StringComparison.Ordinal));
     }
 
+    /// <summary>Writes the block as it is to <paramref name="path"/>, as an executable script (a batch job's script).</summary>
+    public string WriteScript(string path)
+    {
+        File.WriteAllText(path, Text);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
     /// <summary>Starts the block under bash in <paramref name="workingDirectory"/> with <c>baton</c> first on the PATH.</summary>
     public Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment)
     {
@@ -110,8 +118,8 @@ internal sealed class GuideScript
         }
     }
 
-    // A folder with a "baton" script that runs the CLI built beside the tests.
-    private static string BatonOnPath()
+    /// <summary>A folder with a "baton" script that runs the CLI built beside the tests.</summary>
+    public static string BatonOnPath()
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "guide-bin");
         var shim = Path.Combine(folder, "baton");

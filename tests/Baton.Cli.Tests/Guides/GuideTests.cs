@@ -69,7 +69,7 @@ public sealed class GuideTests : IDisposable
     public async Task The_slurm_job_stops_with_a_durable_checkpoint_on_its_signal_and_the_requeued_job_resumes()
     {
         var store = Mounted(_temp.Combine("shared"), "baton");
-        var job = GuideScript.Block("slurm.md", "#SBATCH")
+        var job = GuideScript.Block("slurm.md", "--run resnet50")
             .Replace("/shared/baton", store)
             .Replace("python train.py --ckpt-dir $SLURM_TMPDIR/ckpt", Trainer("torch", "$SLURM_TMPDIR/ckpt", every: 200) + " --checkpoint-on-term");
 

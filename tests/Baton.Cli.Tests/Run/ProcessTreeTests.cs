@@ -139,6 +139,28 @@ public sealed partial class ProcessTreeTests : IDisposable
         Assert.Single(run.TrainerPids);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_trainer_that_saves_and_exits_143_on_the_SIGTERM_that_also_stops_baton_is_not_restarted()
+    {
+        // A trainer that catches SIGTERM to write a last checkpoint exits 143 by itself, as a shell does: SLURM's requeue
+        // signals it and baton at once, and the trainer may be gone before baton's own copy of the signal is handled.
+        await using var run = SupervisedRun.Start(
+            RunFixtures.Run(Store, Dir, ["--format", Pattern], ["sh", "-c", "trap 'echo saving; exit 143' TERM; echo ready; while :; do sleep 0.05; done"]),
+            _temp.Path);
+        await run.WaitForLineAsync("^baton: started ");
+        await run.WaitForLineAsync("^ready$");
+
+        Signals.Send(run.TrainerPids[0], Signals.SigTerm);
+        await run.WaitForLineAsync("exit code 143");
+        run.Signal(Signals.SigTerm);
+
+        Assert.True(await run.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 143, run.Output);
+        Assert.DoesNotContain("restarting in", run.Output, StringComparison.Ordinal);
+        Assert.Contains("trainer stopped by SIGTERM (exit code 143); baton is stopping too (SIGTERM): pushing the last checkpoint, not restarting the trainer",
+            run.Output, StringComparison.Ordinal);
+        Assert.Single(run.TrainerPids);
+    }
+
     public void Dispose() => _temp.Dispose();
 
     private static string TreeScript => Path.Combine(AppContext.BaseDirectory, "Trainers", "tree.py");
