@@ -35,13 +35,14 @@ internal static class RunCommand
         var preemption = new Option<string>("--preemption") { Description = $"Cloud preemption notices to watch: {PreemptionMonitor.Kinds}", HelpName = "CLOUD", DefaultValueFactory = _ => "none" };
         var preemptionInterval = new Option<string>("--preemption-interval") { Description = "How often the metadata service is asked", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
+        var pushPriority = new Option<string>("--push-priority") { Description = "CPU and I/O priority of the background pushes: low (nice 10, lowest best-effort I/O), idle (SCHED_IDLE: only CPU the trainer leaves) or normal", HelpName = "PRIORITY", DefaultValueFactory = _ => "low" };
         var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer at once instead of waiting for its lease to expire" };
         var trainer = new Argument<string[]>("COMMAND") { Description = "The training command, after '--'", Arity = ArgumentArity.ZeroOrMore };
         var retention = new RetentionOptions();
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
             store, run, dir, format, data, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
-            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, takeOver, trainer,
+            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, pushPriority, takeOver, trainer,
         };
         retention.AddTo(command);
         var access = new RepositoryAccess(command);
@@ -85,6 +86,7 @@ internal static class RunCommand
                 PreemptionInterval = Durations.Parse(result.GetValue(preemptionInterval)!, "--preemption-interval"),
                 Endpoints = PreemptionEndpoints.FromEnvironment(),
                 ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
+                PushPriority = ParsePushPriority(result.GetValue(pushPriority)!),
                 TakeOver = result.GetValue(takeOver),
                 Credentials = access.Credentials(result),
             };
@@ -132,6 +134,14 @@ internal static class RunCommand
             throw new UsageException($"--step-from '{pattern}' is not a regular expression: {e.Message}", e);
         }
     }
+
+    private static Snapshots.PushPriority ParsePushPriority(string value) => value.ToUpperInvariant() switch
+    {
+        "LOW" => Snapshots.PushPriority.Low,
+        "IDLE" => Snapshots.PushPriority.Idle,
+        "NORMAL" => Snapshots.PushPriority.Normal,
+        _ => throw new UsageException($"--push-priority '{value}' is not low, idle or normal: write --push-priority low (the default), idle or normal"),
+    };
 
     private static CheckpointSignalTarget ParseSignalTarget(string value) => value.ToUpperInvariant() switch
     {
