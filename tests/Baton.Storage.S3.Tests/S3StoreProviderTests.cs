@@ -17,6 +17,16 @@ public sealed class S3StoreProviderTests
     }
 
     [Fact]
+    public void A_push_uploads_one_pack_at_a_time_to_s3_because_its_parts_already_go_up_in_parallel()
+    {
+        // Each pack in flight is held whole in memory: two of them beside the packer's took a 0.8 GiB push over 256 MiB.
+        var store = new S3Store(Options("s3://my-bucket/runs", new() { ["AWS_REGION"] = "eu-west-1" }));
+
+        Assert.Equal(1, store.Capabilities.PackUploads);
+        Assert.True(store.Capabilities.Concurrency > 1);
+    }
+
+    [Fact]
     public void The_service_specific_endpoint_wins_over_the_general_one_and_is_not_trusted_for_atomic_create()
     {
         var options = Options("s3://my-bucket", new()

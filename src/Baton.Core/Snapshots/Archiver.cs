@@ -16,8 +16,6 @@ namespace Baton.Snapshots;
 /// </summary>
 internal sealed class Archiver
 {
-    private const int MaxUploadsInFlight = 2;
-
     private readonly Repository _repository;
     private readonly PushOptions _options;
     private readonly BlobCompressor _compressor;
@@ -489,7 +487,7 @@ internal sealed class Archiver
     private async Task PackAsync(ChannelReader<EncodedBlob> input, CancellationToken cancellationToken)
     {
         using var builder = new PackBuilder(_repository.Config.PackSize, _repository.Cipher, _buffers);
-        using var slots = new SemaphoreSlim(MaxUploadsInFlight);
+        using var slots = new SemaphoreSlim(Math.Max(1, _repository.Store.Capabilities.PackUploads));
         var uploads = new List<Task>();
         try
         {
