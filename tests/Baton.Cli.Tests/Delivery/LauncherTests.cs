@@ -10,6 +10,9 @@ namespace Baton.Tests.Delivery;
 /// </summary>
 public sealed class LauncherTests : IDisposable
 {
+    // Only the order of modification times matters to the launcher.
+    private static readonly DateTime Stamped = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
+
     private readonly TempDirectory _temp = new();
 
     [Fact(Timeout = 60_000)]
@@ -28,7 +31,7 @@ public sealed class LauncherTests : IDisposable
     {
         var root = MakeTree();
         var source = Path.Combine(root, "src", "Baton.Cli", "Program.cs");
-        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(1));
+        File.SetLastWriteTimeUtc(source, Stamped.AddMinutes(1));
 
         var (_, output) = await RunAsync(root, ["--version"]);
 
@@ -55,13 +58,13 @@ public sealed class LauncherTests : IDisposable
         File.Copy(Path.Combine(RepositoryRoot.Path, "baton"), Path.Combine(root, "baton"));
         var source = Path.Combine(root, "src", "Baton.Cli", "Program.cs");
         File.WriteAllText(source, "// source\n");
-        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(-10));
+        File.SetLastWriteTimeUtc(source, Stamped.AddMinutes(-10));
         var native = Path.Combine(root, ".build", "bench-cli-aot", "baton");
         Directory.CreateDirectory(Path.GetDirectoryName(native)!);
         File.WriteAllText(native, "#!/bin/sh\necho native \"$@\"\n");
         File.SetUnixFileMode(native, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.WriteAllText(native + ".aot-stamp", "");
-        File.SetLastWriteTimeUtc(native + ".aot-stamp", DateTime.UtcNow.AddMinutes(-5));
+        File.SetLastWriteTimeUtc(native + ".aot-stamp", Stamped);
         File.SetUnixFileMode(Path.Combine(root, "baton"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return root;
     }
