@@ -52,8 +52,19 @@ public sealed class RcloneStore : IObjectStore
 
         var slash = key.LastIndexOf('/');
         var temp = (slash < 0 ? "" : key[..(slash + 1)]) + TempPrefix + Guid.NewGuid().ToString("N");
-        var upload = await _runner.RunAsync(
-            ["rcat", "--size", data.Length.ToString(CultureInfo.InvariantCulture), _address.PathOf(temp)], data, key, cancellationToken).ConfigureAwait(false);
+        RcloneResult upload;
+        try
+        {
+            upload = await _runner.RunAsync(
+                ["rcat", "--size", data.Length.ToString(CultureInfo.InvariantCulture), _address.PathOf(temp)], data, key, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A cancelled rcat was stopped part-way: on a file-backed remote its temporary file stays unless removed.
+            await TryDeleteAsync(temp).ConfigureAwait(false);
+            throw;
+        }
+
         if (upload.ExitCode != 0)
         {
             await TryDeleteAsync(temp).ConfigureAwait(false);

@@ -30,7 +30,8 @@ public sealed class S3Store : IObjectStore
         Location = $"{options.Scheme}://{options.Bucket}{(_root.Length == 0 ? "" : "/" + _root.TrimEnd('/'))}";
         _where = options.Endpoint is null ? Location : $"{Location} at {options.Endpoint.GetLeftPart(UriPartial.Authority)}";
         _client = new Lazy<IAmazonS3>(() => S3ClientFactory.Create(options));
-        Capabilities = new StoreCapabilities(options.AtomicCreate, Math.Max(1, options.Concurrency));
+        // One pack upload at a time: its parts already go up in parallel, and each pack in flight is held in memory.
+        Capabilities = new StoreCapabilities(options.AtomicCreate, Math.Max(1, options.Concurrency)) { PackUploads = 1 };
     }
 
     /// <inheritdoc />

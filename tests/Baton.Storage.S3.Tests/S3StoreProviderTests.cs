@@ -17,6 +17,17 @@ public sealed class S3StoreProviderTests
     }
 
     [Fact]
+    public void S3_transfers_are_bounded_so_that_pushes_and_pulls_stay_within_256_MiB()
+    {
+        // Each pack in flight is held whole in memory: two of them beside the packer's took a 0.8 GiB push over 256 MiB.
+        var store = new S3Store(Options("s3://my-bucket/runs", new() { ["AWS_REGION"] = "eu-west-1" }));
+
+        Assert.Equal(1, store.Capabilities.PackUploads);
+        // A pull holds Concurrency chunks (plus one per core) in memory: 8 took a 0.75 GiB pull over 256 MiB.
+        Assert.InRange(store.Capabilities.Concurrency, 2, 4);
+    }
+
+    [Fact]
     public void The_service_specific_endpoint_wins_over_the_general_one_and_is_not_trusted_for_atomic_create()
     {
         var options = Options("s3://my-bucket", new()

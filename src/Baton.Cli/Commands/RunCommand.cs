@@ -35,6 +35,7 @@ internal static class RunCommand
         var preemption = new Option<string>("--preemption") { Description = $"Cloud preemption notices to watch: {PreemptionMonitor.Kinds}", HelpName = "CLOUD", DefaultValueFactory = _ => "none" };
         var preemptionInterval = new Option<string>("--preemption-interval") { Description = "How often the metadata service is asked", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
+        var pushPriority = new Option<string>("--push-priority") { Description = "CPU and I/O priority of the background pushes: low (nice 10, lowest best-effort I/O), idle (SCHED_IDLE: only CPU the trainer leaves) or normal", HelpName = "PRIORITY", DefaultValueFactory = _ => "low" };
         var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer at once instead of waiting for its lease to expire" };
         var nodes = new Option<int?>("--nodes") { Description = "Nodes of a multi-node job, one baton run each (default from BATON_NODES, SLURM_NNODES or NNODES, else 1)", HelpName = "N" };
         var nodeRank = new Option<int?>("--node-rank") { Description = "This node's rank, 0 to N-1 (default from BATON_NODE_RANK, SLURM_NODEID, NODE_RANK, GROUP_RANK or JOB_COMPLETION_INDEX)", HelpName = "R" };
@@ -46,7 +47,7 @@ internal static class RunCommand
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
             store, run, dir, format, data, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
-            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, takeOver, nodes, nodeRank, groupId, sharedDir, barrierTimeout, trainer,
+            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, pushPriority, takeOver, nodes, nodeRank, groupId, sharedDir, barrierTimeout, trainer,
         };
         retention.AddTo(command);
         var access = new RepositoryAccess(command);
@@ -90,6 +91,7 @@ internal static class RunCommand
                 PreemptionInterval = Durations.Parse(result.GetValue(preemptionInterval)!, "--preemption-interval"),
                 Endpoints = PreemptionEndpoints.FromEnvironment(),
                 ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
+                PushPriority = ParsePushPriority(result.GetValue(pushPriority)!),
                 TakeOver = result.GetValue(takeOver),
                 Group = Groups.GroupEnvironment.Resolve(result.GetValue(nodes), result.GetValue(nodeRank), result.GetValue(groupId)).ToOptions() with
                 {
@@ -142,6 +144,14 @@ internal static class RunCommand
             throw new UsageException($"--step-from '{pattern}' is not a regular expression: {e.Message}", e);
         }
     }
+
+    private static Snapshots.PushPriority ParsePushPriority(string value) => value.ToUpperInvariant() switch
+    {
+        "LOW" => Snapshots.PushPriority.Low,
+        "IDLE" => Snapshots.PushPriority.Idle,
+        "NORMAL" => Snapshots.PushPriority.Normal,
+        _ => throw new UsageException($"--push-priority '{value}' is not low, idle or normal: write --push-priority low (the default), idle or normal"),
+    };
 
     private static CheckpointSignalTarget ParseSignalTarget(string value) => value.ToUpperInvariant() switch
     {

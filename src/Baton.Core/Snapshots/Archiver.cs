@@ -16,8 +16,6 @@ namespace Baton.Snapshots;
 /// </summary>
 internal sealed class Archiver
 {
-    private const int MaxUploadsInFlight = 2;
-
     private readonly Repository _repository;
     private readonly PushOptions _options;
     private readonly BlobCompressor _compressor;
@@ -38,12 +36,17 @@ internal sealed class Archiver
 
     private readonly Maintenance.InFlightMarker? _marker;
 
+    // Where the stages run. Their awaits keep to it (ConfigureAwait(true): a stage runs on a scheduler's thread and
+    // has no synchronization context), so that a lowered push does not drift onto the shared pool after its first wait.
+    private readonly TaskScheduler _scheduler;
+
     public Archiver(Repository repository, PushOptions options, Maintenance.InFlightMarker? marker = null)
     {
         _repository = repository;
         _options = options;
         _marker = marker;
         _compressor = new BlobCompressor(options.CompressionLevel);
+        _scheduler = Platform.BackgroundThreads.For(options.Priority);
     }
 
     public async Task<Snapshot> PushAsync(string directory, string run, CancellationToken cancellationToken)
@@ -278,7 +281,20 @@ internal sealed class Archiver
         file.Inode != 0 && old.Inode == file.Inode && old.Size == file.Size && old.MTime == file.MTime && old.Chunks is not null
         && old.Chunks.All(c => ContentId.TryParse(c, out var id) && index.IsStored(id));
 
-    private async Task RunPipelineAsync(List<FileWork> work, MasterIndex index, CancellationToken cancellationToken)
+    // The stages run on the push's threads (lowered ones for a background push); the caller continues on the
+    // thread pool, never on a lowered thread, whatever it does next (a supervisor may start a trainer).
+    private Task RunPipelineAsync(List<FileWork> work, MasterIndex index, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = RunStagesAsync(work, index, cancellationToken).ContinueWith(static (stages, state) => ((TaskCompletionSource)state!).SetFromTask(stages),
+            done, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return done.Task;
+    }
+
+    private Task OnPushThreads(Func<Task> stage) =>
+        Task.Factory.StartNew(stage, CancellationToken.None, TaskCreationOptions.DenyChildAttach, _scheduler).Unwrap();
+
+    private async Task RunStagesAsync(List<FileWork> work, MasterIndex index, CancellationToken cancellationToken)
     {
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = Math.Max(1, _options.Workers ?? Environment.ProcessorCount);
@@ -288,10 +304,10 @@ internal sealed class Archiver
 
         var stages = new List<Task>
         {
-            Guard(ReadAsync(work, chunks.Writer, failure.Token), chunks.Writer, failure),
-            CancelOthersOnFailure(PackAsync(encoded.Reader, failure.Token), failure),
+            Guard(OnPushThreads(() => ReadAsync(work, chunks.Writer, failure.Token)), chunks.Writer, failure),
+            CancelOthersOnFailure(OnPushThreads(() => PackAsync(encoded.Reader, failure.Token)), failure),
         };
-        var encoders = Enumerable.Range(0, workers).Select(_ => Task.Run(() => EncodeAsync(chunks.Reader, encoded.Writer, index, failure.Token), failure.Token)).ToArray();
+        var encoders = Enumerable.Range(0, workers).Select(_ => OnPushThreads(() => EncodeAsync(chunks.Reader, encoded.Writer, index, failure.Token))).ToArray();
         stages.Add(Guard(Task.WhenAll(encoders), encoded.Writer, failure));
 
         try
@@ -351,7 +367,7 @@ internal sealed class Archiver
         {
             foreach (var file in work)
             {
-                await ReadFileAsync(file, chunker, window, max, output, cancellationToken).ConfigureAwait(false);
+                await ReadFileAsync(file, chunker, window, max, output, cancellationToken).ConfigureAwait(true);
             }
         }
         finally
@@ -386,7 +402,7 @@ internal sealed class Archiver
 
                     while (!eof && filled < window.Length)
                     {
-                        var read = await stream.ReadAsync(window.AsMemory(filled, window.Length - filled), cancellationToken).ConfigureAwait(false);
+                        var read = await stream.ReadAsync(window.AsMemory(filled, window.Length - filled), cancellationToken).ConfigureAwait(true);
                         eof = read == 0;
                         filled += read;
                         total += read;
@@ -414,7 +430,7 @@ internal sealed class Archiver
                 Buffer.BlockCopy(window, start, buffer, 0, length);
                 var slot = new ChunkSlot();
                 file.Chunks.Add(slot);
-                await output.WriteAsync(new ChunkJob(slot, buffer, length), cancellationToken).ConfigureAwait(false);
+                await output.WriteAsync(new ChunkJob(slot, buffer, length), cancellationToken).ConfigureAwait(true);
                 start += length;
                 Interlocked.Add(ref _bytesRead, length);
                 Report();
@@ -455,7 +471,7 @@ internal sealed class Archiver
 
     private async Task EncodeAsync(ChannelReader<ChunkJob> input, ChannelWriter<EncodedBlob> output, MasterIndex index, CancellationToken cancellationToken)
     {
-        await foreach (var job in input.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var job in input.ReadAllAsync(cancellationToken).ConfigureAwait(true))
         {
             var id = _repository.Cipher.ChunkId(job.Buffer.AsSpan(0, job.Length));
             job.Slot.Id = id;
@@ -470,32 +486,32 @@ internal sealed class Archiver
             var (codec, length) = _compressor.Encode(job.Buffer.AsSpan(0, job.Length), target);
             _buffers.Return(job.Buffer);
             Interlocked.Add(ref _bytesNew, job.Length);
-            await output.WriteAsync(new EncodedBlob(id, codec, target, length, job.Length), cancellationToken).ConfigureAwait(false);
+            await output.WriteAsync(new EncodedBlob(id, codec, target, length, job.Length), cancellationToken).ConfigureAwait(true);
         }
     }
 
     private async Task PackAsync(ChannelReader<EncodedBlob> input, CancellationToken cancellationToken)
     {
         using var builder = new PackBuilder(_repository.Config.PackSize, _repository.Cipher, _buffers);
-        using var slots = new SemaphoreSlim(MaxUploadsInFlight);
+        using var slots = new SemaphoreSlim(Math.Max(1, _repository.Store.Capabilities.PackUploads));
         var uploads = new List<Task>();
         try
         {
-            await foreach (var blob in input.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var blob in input.ReadAllAsync(cancellationToken).ConfigureAwait(true))
             {
                 builder.Add(blob.Id, blob.Codec, blob.Buffer.AsSpan(0, blob.Length), blob.RawLength);
                 _buffers.Return(blob.Buffer);
                 if (builder.IsFull)
                 {
-                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    await ThrowIfAnyFailedAsync(uploads).ConfigureAwait(false);
+                    await slots.WaitAsync(cancellationToken).ConfigureAwait(true);
+                    await ThrowIfAnyFailedAsync(uploads).ConfigureAwait(true);
                     uploads.Add(StartUpload(builder.Seal(), slots, cancellationToken));
                 }
             }
 
             if (builder.Count > 0)
             {
-                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await slots.WaitAsync(cancellationToken).ConfigureAwait(true);
                 uploads.Add(StartUpload(builder.Seal(), slots, cancellationToken));
             }
         }
@@ -519,7 +535,7 @@ internal sealed class Archiver
     // the packer must go on filling the next pack meanwhile. Always started, so that the pack and its slot are
     // always given back.
     private Task StartUpload(SealedPack pack, SemaphoreSlim slots, CancellationToken cancellationToken) =>
-        Task.Run(() => UploadAsync(pack, slots, cancellationToken), CancellationToken.None);
+        OnPushThreads(() => UploadAsync(pack, slots, cancellationToken));
 
     private async Task UploadAsync(SealedPack pack, SemaphoreSlim slots, CancellationToken cancellationToken)
     {

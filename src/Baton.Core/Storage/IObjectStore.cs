@@ -92,4 +92,11 @@ public sealed record StoreCapabilities(bool AtomicCreate, int Concurrency)
     /// modification time (one second over SFTP version 3).
     /// </summary>
     public TimeSpan ChangeResolution { get; init; }
+
+    /// <summary>
+    /// Packs a push uploads at once, each held whole in memory until it is stored: two by default, so that one
+    /// upload's final flush or round trip overlaps the next; one for a store whose single write already sends
+    /// parallel parts (S3), which keeps a push's memory within its bound.
+    /// </summary>
+    public int PackUploads { get; init; } = 2;
 }

@@ -77,6 +77,9 @@ public sealed record SupervisorOptions
     /// <summary>How often the directory is rescanned when no file-system event arrives.</summary>
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>CPU and I/O priority of the background pushes (README "Pushing beside a busy trainer").</summary>
+    public Snapshots.PushPriority PushPriority { get; init; } = Snapshots.PushPriority.Low;
+
     /// <summary>How often the leg record is refreshed while nothing else happens.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMinutes(1);
 
