@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Runtime.InteropServices;
@@ -13,9 +14,14 @@ internal static partial class BatonApp
     public static string Version =>
         typeof(BatonApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public static RootCommand Build()
+    public static Command Build()
     {
-        var root = new RootCommand("Baton makes training survive the machine it runs on: checkpoints become verified, deduplicated snapshots in a store.");
+        // Named and versioned here, not after the entry assembly as RootCommand is: a process that hosts the command
+        // line (a test host) is not baton, and its help and --version must still say baton's.
+        var root = new Command("baton", "Baton makes training survive the machine it runs on: checkpoints become verified, deduplicated snapshots in a store.")
+        {
+            Options = { new HelpOption(), new VersionOption { Action = new PrintVersion() } },
+        };
         root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(PushCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
@@ -124,6 +130,15 @@ internal static partial class BatonApp
                 return CommandErrors.Report(e, CliContext.Current.Error);
             }
         };
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return 0;
+        }
+    }
 
     [GeneratedRegex(@"baton run \[<COMMAND>\.\.\.\] \[options\]", RegexOptions.CultureInvariant)]
     private static partial Regex RunUsage();
