@@ -1,5 +1,8 @@
 using Baton.Cli.Configuration;
 
+// The one place that reads the process's console, environment and working directory (BannedSymbols.Cli.txt).
+#pragma warning disable RS0030
+
 namespace Baton.Cli;
 
 /// <summary>
