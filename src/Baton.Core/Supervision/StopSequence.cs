@@ -81,9 +81,12 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
             trainer.SignalGroup(settings.StopSignal);
             await WaitAsync(() =>
             {
+                // Whether it exited before the group is listed: listed first, the trainer itself could die in between
+                // and count as a member that outlived it.
+                var exited = trainer.Exited.IsCompleted;
                 var members = trainer.GroupMembers();
-                _outlived |= trainer.Exited.IsCompleted && members.Count > 0;
-                return trainer.Exited.IsCompleted && members.Count == 0;
+                _outlived |= exited && members.Count > 0;
+                return exited && members.Count == 0;
             }, abort).ConfigureAwait(false);
         }
 
