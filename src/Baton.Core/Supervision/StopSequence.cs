@@ -81,12 +81,10 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
             trainer.SignalGroup(settings.StopSignal);
             await WaitAsync(() =>
             {
-                // Whether it exited before the group is listed: listed first, the trainer itself could die in between
-                // and count as a member that outlived it.
-                var exited = trainer.Exited.IsCompleted;
                 var members = trainer.GroupMembers();
-                _outlived |= exited && members.Count > 0;
-                return exited && members.Count == 0;
+                // Not the trainer itself: listed alive just before it exited, it did not outlive itself.
+                _outlived |= trainer.Exited.IsCompleted && members.Any(pid => pid != trainer.Id);
+                return trainer.Exited.IsCompleted && members.Count == 0;
             }, abort).ConfigureAwait(false);
         }
 
