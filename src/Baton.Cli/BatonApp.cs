@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using System.Runtime.InteropServices;
@@ -13,9 +14,14 @@ internal static partial class BatonApp
     public static string Version =>
         typeof(BatonApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public static RootCommand Build()
+    public static Command Build()
     {
-        var root = new RootCommand("Baton makes training survive the machine it runs on: checkpoints become verified, deduplicated snapshots in a store.");
+        // Named and versioned here, not after the entry assembly as RootCommand is: a process that hosts the command
+        // line (a test host) is not baton, and its help and --version must still say baton's.
+        var root = new Command("baton", "Baton makes training survive the machine it runs on: checkpoints become verified, deduplicated snapshots in a store.")
+        {
+            Options = { new HelpOption(), new VersionOption { Action = new PrintVersion() } },
+        };
         root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(PushCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
@@ -38,12 +44,14 @@ internal static partial class BatonApp
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs one command line with the console, environment and working directory of <see cref="CliContext.Current"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
     {
+        var context = CliContext.Current;
         var root = Build();
         if (CommandLineMistakes.Find(root, args) is { } mistake)
         {
-            await Console.Error.WriteLineAsync($"baton: {mistake}");
+            await context.Error.WriteLineAsync($"baton: {mistake}");
             return ExitCodes.Usage;
         }
 
@@ -52,8 +60,8 @@ internal static partial class BatonApp
         {
             // The generated usage line cannot say that the trainer command comes after '--'; this one does.
             using var help = new StringWriter();
-            var code = await result.InvokeAsync(new InvocationConfiguration { Output = help });
-            await Console.Out.WriteAsync(RunUsage().Replace(help.ToString(), "baton run [options] -- COMMAND [ARGS...]"));
+            var code = await result.InvokeAsync(new InvocationConfiguration { Output = help, Error = context.Error }, cancellationToken);
+            await context.Out.WriteAsync(RunUsage().Replace(help.ToString(), "baton run [options] -- COMMAND [ARGS...]"));
             return code;
         }
 
@@ -61,13 +69,13 @@ internal static partial class BatonApp
         {
             foreach (var error in result.Errors.Take(1))
             {
-                await Console.Error.WriteLineAsync($"baton: {error.Message} (see 'baton --help')");
+                await context.Error.WriteLineAsync($"baton: {error.Message} (see 'baton --help')");
             }
 
             return ExitCodes.Usage;
         }
 
-        using var interrupt = new CancellationTokenSource();
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var received = 0;
         var registrations = new List<PosixSignalRegistration>();
         try
@@ -75,7 +83,8 @@ internal static partial class BatonApp
             // SIGTERM (kill, docker stop, SLURM) and SIGHUP (a closed terminal or notebook) stop a command exactly as
             // Ctrl-C does: cancel, clean up (staging folders, the writer lease, in-flight markers), then exit 128+N.
             // A second signal while the first is being handled ends the process at once.
-            foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+            // Only the real program owns the process's signals; a run hosted in another process is stopped by its token.
+            foreach (var signal in context.IsProcess ? new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP } : [])
             {
                 registrations.Add(PosixSignalRegistration.Create(signal, context =>
                 {
@@ -87,7 +96,7 @@ internal static partial class BatonApp
                 }));
             }
 
-            var code = await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupt.Token);
+            var code = await result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, Output = context.Out, Error = context.Error }, interrupt.Token);
             return code == ExitCodes.Interrupted && Volatile.Read(ref received) is > 0 and var number ? 128 + number : code;
         }
         finally
@@ -118,9 +127,18 @@ internal static partial class BatonApp
             }
             catch (Exception e)
             {
-                return CommandErrors.Report(e, Console.Error);
+                return CommandErrors.Report(e, CliContext.Current.Error);
             }
         };
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return 0;
+        }
+    }
 
     [GeneratedRegex(@"baton run \[<COMMAND>\.\.\.\] \[options\]", RegexOptions.CultureInvariant)]
     private static partial Regex RunUsage();

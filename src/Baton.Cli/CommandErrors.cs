@@ -14,7 +14,7 @@ internal static class CommandErrors
             _ => (ExitCodes.Failure, $"unexpected error: {exception.GetType().Name}: {exception.Message}"),
         };
         error.WriteLine($"baton: {OneLine(message)}");
-        if (exception is not BatonException and not OperationCanceledException && Environment.GetEnvironmentVariable("BATON_DEBUG") == "1")
+        if (exception is not BatonException and not OperationCanceledException && CliContext.Current.GetEnvironmentVariable("BATON_DEBUG") == "1")
         {
             error.WriteLine(exception);
         }

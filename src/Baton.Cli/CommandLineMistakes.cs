@@ -16,7 +16,7 @@ internal static class CommandLineMistakes
     private static readonly string[] BuiltInFlags = ["-h", "--help", "-?", "/?", "/h", "--version"];
 
     /// <summary>The one-line error for the first mistake in <paramref name="args"/>; null when there is none.</summary>
-    public static string? Find(RootCommand root, IReadOnlyList<string> args)
+    public static string? Find(Command root, IReadOnlyList<string> args)
     {
         if (args.Count == 0)
         {

@@ -38,7 +38,7 @@ internal static class CommonOptions
             return "";
         }
 
-        return result.GetValue(option) ?? Environment.GetEnvironmentVariable("BATON_STORE") ?? ConfigFile.Current.Store
+        return result.GetValue(option) ?? CliContext.Current.GetEnvironmentVariable("BATON_STORE") ?? ConfigFile.Current.Store
             ?? throw new UsageException("no store given: pass --store PATH_OR_URI, set BATON_STORE or put store = \"...\" in baton.toml");
     }
 
@@ -47,7 +47,7 @@ internal static class CommonOptions
         ?? throw new UsageException("no run given: pass --run NAME, set BATON_RUN or put run = \"...\" in baton.toml");
 
     public static string? OptionalRunFrom(ParseResult result, Option<string?> option) =>
-        result.GetValue(option) ?? NonEmpty(Environment.GetEnvironmentVariable("BATON_RUN")) ?? ConfigFile.Current.Run;
+        result.GetValue(option) ?? NonEmpty(CliContext.Current.GetEnvironmentVariable("BATON_RUN")) ?? ConfigFile.Current.Run;
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -67,7 +67,7 @@ internal sealed class RepositoryAccess
             return RepositoryCredentials.FromKeyFile(keyFile, $"--key-file {keyFile}");
         }
 
-        if (Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password)
+        if (CliContext.Current.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password)
         {
             return RepositoryCredentials.FromPassword(password, PasswordVariable);
         }

@@ -13,8 +13,8 @@ internal static class Stores
 {
     public static StoreRegistry Registry { get; } = new StoreRegistry()
         .Register(new FolderStoreProvider())
-        .Register(new S3StoreProvider())
-        .Register(new AzureBlobStoreProvider())
+        .Register(new S3StoreProvider(name => CliContext.Current.GetEnvironmentVariable(name)))
+        .Register(new AzureBlobStoreProvider(name => CliContext.Current.GetEnvironmentVariable(name)))
         .Register(new SftpStoreProvider())
         .Register(new RcloneStoreProvider());
 

@@ -36,7 +36,8 @@ public sealed class ChangingFileTests : IDisposable
             await Task.Delay(5);
         }
 
-        var push = await Cli.RunAsync("push", source, "--store", store, "--run", "r", "--quiet");
+        // A process of its own: hosted in this one, the push's garbage collections would pause the writer too.
+        var push = await BatonCli.RunAsync(["push", source, "--store", store, "--run", "r", "--quiet"], outOfProcess: true);
         await stop.CancelAsync();
         writer.Join();
 

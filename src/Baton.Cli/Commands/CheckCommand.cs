@@ -24,29 +24,29 @@ internal static class CheckCommand
             var exitCode = report.IsHealthy ? ExitCodes.Success : ExitCodes.Integrity;
             if (result.GetValue(json))
             {
-                JsonResultEvent.Write(Console.Out, "check", CheckView.From(report), CheckJson.Default.CheckView);
+                JsonResultEvent.Write(CliConsole.Out, "check", CheckView.From(report), CheckJson.Default.CheckView);
                 return exitCode;
             }
 
             foreach (var warning in report.Warnings)
             {
-                Console.WriteLine($"warning: {warning}");
+                CliConsole.WriteLine($"warning: {warning}");
             }
 
             foreach (var error in report.Errors)
             {
-                Console.WriteLine($"error: {error}");
+                CliConsole.WriteLine($"error: {error}");
             }
 
             if (report.DamagedPacks.Count > 0)
             {
-                Console.WriteLine($"hint: {report.DamagedPacks.Count} pack(s) are missing or damaged: run 'baton repair' with the same store{(result.GetValue(readData) ? " and --read-data" : "")} so that the next push stores their chunks again");
+                CliConsole.WriteLine($"hint: {report.DamagedPacks.Count} pack(s) are missing or damaged: run 'baton repair' with the same store{(result.GetValue(readData) ? " and --read-data" : "")} so that the next push stores their chunks again");
             }
 
             var verified = result.GetValue(readData) ? $", {Units.Bytes(report.BytesVerified)} read and verified" : "";
             // Warnings (such as packs a killed push left behind) never fail the check; errors do.
             var warnings = report.Warnings.Count > 0 ? $", {report.Warnings.Count} warning(s)" : "";
-            Console.WriteLine(
+            CliConsole.WriteLine(
                 $"{(report.IsHealthy ? "no errors" : $"{report.Errors.Count} error(s)")}{warnings}: {report.Snapshots} snapshots, {report.Packs} packs, {report.Blobs} chunks{verified}");
             return exitCode;
         }));

@@ -23,7 +23,7 @@ internal static class CommitCommand
         };
         command.SetAction(BatonApp.Handler(async (result, _) =>
         {
-            var directory = result.GetValue(dir) ?? (Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } fromRun ? fromRun : null)
+            var directory = result.GetValue(dir) ?? (CliContext.Current.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } fromRun ? fromRun : null)
                 ?? throw new UsageException($"no checkpoint directory: pass --dir CKPT_DIR (under 'baton run', ${DirectoryVariable} names it)");
             if (!Directory.Exists(directory))
             {
@@ -33,7 +33,7 @@ internal static class CommitCommand
             var given = result.GetValue(files) ?? [];
             var relative = given.Length == 0 ? null : given.Select(f => CommitRecords.RelativeFile(directory, f)).Distinct(StringComparer.Ordinal).ToList();
             var record = CommitRecords.Write(directory, result.GetValue(step) ?? 0, relative, TimeProvider.System);
-            await Console.Out.WriteLineAsync($"committed step {result.GetValue(step)}: {Path.GetRelativePath(Environment.CurrentDirectory, record)}");
+            await CliConsole.Out.WriteLineAsync($"committed step {result.GetValue(step)}: {Path.GetRelativePath(CliContext.Current.CurrentDirectory, record)}");
             return ExitCodes.Success;
         }));
         return command;

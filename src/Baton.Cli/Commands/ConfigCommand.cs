@@ -14,7 +14,7 @@ internal static class ConfigCommand
         command.SetAction(BatonApp.Handler((_, _) =>
         {
             var file = ConfigFile.Current;
-            var source = file.Path ?? $"{ConfigFile.FileName} (none in {Environment.CurrentDirectory})";
+            var source = file.Path ?? $"{ConfigFile.FileName} (none in {CliContext.Current.CurrentDirectory})";
             var rows = new List<string[]>
             {
                 Row("store", "BATON_STORE", file.Store, value => StoreUri.Parse(value).Redacted),
@@ -28,12 +28,12 @@ internal static class ConfigCommand
                 Secret("password_file", null, file.PasswordFile),
                 Secret("key_file", null, file.KeyFile),
             };
-            var group = Groups.GroupEnvironment.Resolve(null, null, null);
+            var group = Groups.GroupEnvironment.Resolve(null, null, null, CliContext.Current.GetEnvironmentVariable);
             rows.Add(["nodes", group.Nodes.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), group.Nodes.Source]);
             rows.Add(["node_rank", group.Rank.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), group.Rank.Source]);
             rows.Add(["group_id", group.GroupId.Value ?? "-", group.GroupId.Source]);
-            Console.WriteLine($"file: {source}");
-            Table.Write(Console.Out, ["SETTING", "VALUE", "FROM"], rows);
+            CliConsole.WriteLine($"file: {source}");
+            Table.Write(CliConsole.Out, ["SETTING", "VALUE", "FROM"], rows);
             return Task.FromResult(ExitCodes.Success);
         }));
         return command;
@@ -42,7 +42,7 @@ internal static class ConfigCommand
     private static string[] Row(string name, string? variable, string? fromFile, Func<string, string>? show = null)
     {
         show ??= v => v;
-        var fromEnv = variable is null ? null : Environment.GetEnvironmentVariable(variable);
+        var fromEnv = variable is null ? null : CliContext.Current.GetEnvironmentVariable(variable);
         return !string.IsNullOrEmpty(fromEnv) ? [name, show(fromEnv), variable!]
             : fromFile is not null ? [name, show(fromFile), ConfigFile.FileName]
             : [name, "-", "unset"];

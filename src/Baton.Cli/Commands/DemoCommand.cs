@@ -29,23 +29,23 @@ internal static class DemoCommand
             var keepIt = result.GetValue(keep);
             try
             {
-                var code = await new DemoRun(root, count, total, result.GetValue(seed) ?? Random.Shared.Next(1, 100_000), Console.Out).RunAsync(cancellationToken);
+                var code = await new DemoRun(root, count, total, result.GetValue(seed) ?? Random.Shared.Next(1, 100_000), CliConsole.Out).RunAsync(cancellationToken);
                 var store = Path.Combine(root, "store");
-                Console.WriteLine();
-                Console.WriteLine("try next:");
+                CliConsole.WriteLine();
+                CliConsole.WriteLine("try next:");
                 if (keepIt)
                 {
-                    Console.WriteLine($"  ./baton status --store {store} --run demo        # the legs again (kept: {root})");
-                    Console.WriteLine($"  ./baton ls --store {store} --run demo            # every snapshot");
-                    Console.WriteLine($"  ./baton check --store {store} --read-data        # verify every byte in the store");
+                    CliConsole.WriteLine($"  ./baton status --store {store} --run demo        # the legs again (kept: {root})");
+                    CliConsole.WriteLine($"  ./baton ls --store {store} --run demo            # every snapshot");
+                    CliConsole.WriteLine($"  ./baton check --store {store} --read-data        # verify every byte in the store");
                 }
                 else
                 {
-                    Console.WriteLine("  ./baton demo --keep            # keep the store, then look with 'baton status', 'baton ls', 'baton check'");
+                    CliConsole.WriteLine("  ./baton demo --keep            # keep the store, then look with 'baton status', 'baton ls', 'baton check'");
                 }
 
-                Console.WriteLine("  ./baton demo --preemptions 8   # lose the machine more often");
-                Console.WriteLine("  ./baton run --store ./store --run my-run --dir logs --resume-args \"--resume\" -- python train.py --log-dir logs");
+                CliConsole.WriteLine("  ./baton demo --preemptions 8   # lose the machine more often");
+                CliConsole.WriteLine("  ./baton run --store ./store --run my-run --dir logs --resume-args \"--resume\" -- python train.py --log-dir logs");
                 return code;
             }
             finally

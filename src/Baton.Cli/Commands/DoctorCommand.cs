@@ -52,7 +52,7 @@ internal static class DoctorCommand
                 }
             }
 
-            Console.WriteLine(failed > 0
+            CliConsole.WriteLine(failed > 0
                 ? $"verdict: Baton cannot use {objects.Location} safely ({failed} failed check(s))"
                 : $"verdict: {objects.Location} is fit for Baton{(warned > 0 ? $" ({warned} warning(s))" : "")}");
             return failed > 0 ? ExitCodes.StoreAccess : ExitCodes.Success;
@@ -69,6 +69,6 @@ internal static class DoctorCommand
             ProbeOutcome.Failed => "FAIL",
             _ => "skip",
         };
-        Console.WriteLine($"{outcome,-5} {verdict.Check,-17} {verdict.Detail.ReplaceLineEndings(" ")}");
+        CliConsole.WriteLine($"{outcome,-5} {verdict.Check,-17} {verdict.Detail.ReplaceLineEndings(" ")}");
     }
 }

@@ -14,7 +14,7 @@ internal static class InitCommand
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.InitAsync(result, objects, cancellationToken);
             var encrypted = repository.Cipher.IsEncrypted ? $" (encrypted, key {repository.Keys.Current.Id})" : "";
-            Console.WriteLine($"created repository {repository.Config.Id[..12]} at {objects.Location}{encrypted}");
+            CliConsole.WriteLine($"created repository {repository.Config.Id[..12]} at {objects.Location}{encrypted}");
             return ExitCodes.Success;
         }));
         return command;

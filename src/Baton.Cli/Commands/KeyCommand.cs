@@ -41,7 +41,7 @@ internal static class KeyCommand
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.OpenAsync(result, objects, cancellationToken);
             var slot = await repository.Keys.AddAsync(added, cancellationToken);
-            Console.WriteLine($"added key {slot.Id} ({slot.Kind}) to {objects.Location}");
+            CliConsole.WriteLine($"added key {slot.Id} ({slot.Kind}) to {objects.Location}");
             return ExitCodes.Success;
         }));
         return command;
@@ -62,11 +62,11 @@ internal static class KeyCommand
                 .Select(k => new KeyView(k.Id, k.Kind, k.Created, k.Host, k.Id == current)).ToList();
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(keys, KeyJson.Default.ListKeyView));
+                CliConsole.WriteLine(JsonSerializer.Serialize(keys, KeyJson.Default.ListKeyView));
                 return ExitCodes.Success;
             }
 
-            Table.Write(Console.Out, [" ", "ID", "KIND", "CREATED", "HOST"], keys.Select(k => new[]
+            Table.Write(CliConsole.Out, [" ", "ID", "KIND", "CREATED", "HOST"], keys.Select(k => new[]
             {
                 k.Current ? "*" : "", k.Id, k.Kind, k.Created.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture), k.Host,
             }).ToList());
@@ -86,7 +86,7 @@ internal static class KeyCommand
             await using var objects = Stores.Open(CommonOptions.StoreFrom(result, store));
             var repository = await access.OpenAsync(result, objects, cancellationToken);
             var removed = await repository.Keys.RemoveAsync(result.GetValue(id)!, cancellationToken);
-            Console.WriteLine($"removed key {removed.Id} ({removed.Kind}) from {objects.Location}");
+            CliConsole.WriteLine($"removed key {removed.Id} ({removed.Kind}) from {objects.Location}");
             return ExitCodes.Success;
         }));
         return command;

@@ -25,7 +25,7 @@ internal static class LsCommand
                 : await repository.ListSnapshotsAsync(runName, cancellationToken);
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(snapshots.Select(SnapshotView.From).ToList(), CliJson.Default.ListSnapshotView));
+                CliConsole.WriteLine(JsonSerializer.Serialize(snapshots.Select(SnapshotView.From).ToList(), CliJson.Default.ListSnapshotView));
                 return ExitCodes.Success;
             }
 
@@ -39,7 +39,7 @@ internal static class LsCommand
     {
         if (snapshots.Count == 0)
         {
-            Console.WriteLine("no snapshots");
+            CliConsole.WriteLine("no snapshots");
             return;
         }
 
@@ -49,6 +49,6 @@ internal static class LsCommand
             s.Manifest.Created.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture), s.Manifest.Host,
             s.Manifest.Stats.Files.ToString(CultureInfo.InvariantCulture), Units.Bytes(s.Manifest.Stats.Bytes),
         }).ToList();
-        Table.Write(Console.Out, ["ID", "RUN", "#", "STEP", "CREATED", "HOST", "FILES", "SIZE"], rows);
+        Table.Write(CliConsole.Out, ["ID", "RUN", "#", "STEP", "CREATED", "HOST", "FILES", "SIZE"], rows);
     }
 }

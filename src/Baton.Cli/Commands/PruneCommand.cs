@@ -34,7 +34,7 @@ internal static class PruneCommand
             var pruned = await display.RunAsync(progress => new Pruner(repository) { Progress = progress }.PruneAsync(runName, policy, result.GetValue(dryRun), cancellationToken));
             if (result.GetValue(json))
             {
-                JsonResultEvent.Write(Console.Out, "prune", PruneView.From(pruned, policy), PruneJson.Default.PruneView);
+                JsonResultEvent.Write(CliConsole.Out, "prune", PruneView.From(pruned, policy), PruneJson.Default.PruneView);
             }
             else
             {
@@ -50,32 +50,32 @@ internal static class PruneCommand
     {
         var verb = result.DryRun ? "would remove" : "removed";
         var removed = result.Removed.OrderBy(s => s.Sequence).ToList();
-        Console.WriteLine($"policy: {policy}");
+        CliConsole.WriteLine($"policy: {policy}");
         foreach (var snapshot in removed)
         {
-            Console.WriteLine($"{verb} snapshot {snapshot.Id} (#{snapshot.Sequence}, step {snapshot.Manifest.Step?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"})");
+            CliConsole.WriteLine($"{verb} snapshot {snapshot.Id} (#{snapshot.Sequence}, step {snapshot.Manifest.Step?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"})");
         }
 
         var kept = result.Decisions.Count - removed.Count;
         var c = result.Collection;
-        Console.WriteLine(result.DryRun
+        CliConsole.WriteLine(result.DryRun
             ? $"{removed.Count} snapshot(s) would be removed, {kept} kept; {Units.Bytes(c.BytesPending)} in {c.PacksCondemned} pack(s) would be freed"
             : $"{removed.Count} snapshot(s) removed, {kept} kept; freed {Units.Bytes(c.BytesFreed)} ({c.PacksDeleted} pack(s))");
         if (!result.DryRun && c.Deferred is not null && c.PacksCondemned > 0)
         {
-            Console.WriteLine($"{Units.Bytes(c.BytesPending)} in {c.PacksCondemned} pack(s) marked for deletion: {c.Deferred}");
+            CliConsole.WriteLine($"{Units.Bytes(c.BytesPending)} in {c.PacksCondemned} pack(s) marked for deletion: {c.Deferred}");
         }
 
         if (c.PacksToRepack > 0)
         {
-            Console.WriteLine(result.DryRun
+            CliConsole.WriteLine(result.DryRun
                 ? $"{c.PacksToRepack} mostly-empty pack(s) would be repacked, reclaiming about {Units.Bytes(c.BytesToReclaim)}"
                 : $"{c.PacksToRepack} mostly-empty pack(s) marked for repacking (about {Units.Bytes(c.BytesToReclaim)} to reclaim): {c.Deferred}");
         }
 
         if (c.PacksRepacked > 0)
         {
-            Console.WriteLine($"repacked {c.PacksRepacked} pack(s) into {c.PacksWritten}: copied {Units.Bytes(c.BytesCopied)} still in use, reclaimed {Units.Bytes(c.BytesReclaimed)}");
+            CliConsole.WriteLine($"repacked {c.PacksRepacked} pack(s) into {c.PacksWritten}: copied {Units.Bytes(c.BytesCopied)} still in use, reclaimed {Units.Bytes(c.BytesReclaimed)}");
         }
     }
 }

@@ -65,11 +65,11 @@ internal static class PullCommand
             var restored = await display.RunAsync(progress => repository.RestoreAsync(snapshot, target, new RestoreOptions { Progress = progress, Overwrite = result.GetValue(overwrite) }, cancellationToken));
             if (result.GetValue(json))
             {
-                JsonResultEvent.Write(Console.Out, "pull", PullView.From(snapshot, Path.GetFullPath(target), restored, clock.Elapsed), PullJson.Default.PullView);
+                JsonResultEvent.Write(CliConsole.Out, "pull", PullView.From(snapshot, Path.GetFullPath(target), restored, clock.Elapsed), PullJson.Default.PullView);
             }
             else if (!result.GetValue(quiet))
             {
-                await Console.Error.WriteLineAsync(
+                await CliConsole.Error.WriteLineAsync(
                     $"restored snapshot {snapshot.Id} of run '{snapshot.Run}' (#{snapshot.Sequence}{(snapshot.Manifest.Step is { } n ? $", step {n}" : "")}): " +
                     $"{restored.Files} files, {Units.Bytes(restored.Bytes)} verified in {Units.Duration(clock.Elapsed)}");
             }

@@ -38,7 +38,7 @@ internal static class PushCommand
             var repository = await access.OpenOrInitAsync(result, objects, cancellationToken);
             if (!objects.Capabilities.AtomicCreate && !result.GetValue(quiet))
             {
-                await Console.Error.WriteLineAsync($"baton: warning: {objects.Location} cannot enforce create-if-absent, so one writer per run is advisory there");
+                await CliConsole.Error.WriteLineAsync($"baton: warning: {objects.Location} cannot enforce create-if-absent, so one writer per run is advisory there");
             }
 
             var display = ProgressDisplays.Create("push", result.GetValue(quiet), result.GetValue(json));
@@ -46,19 +46,19 @@ internal static class PushCommand
                 dir, runName, new PushOptions
                 {
                     Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver),
-                    OnReservedNameSkipped = path => Console.Error.WriteLine($"baton: warning: left out '{path}': Baton reserves that name for its own files (README, \"Reserved names\")"),
+                    OnReservedNameSkipped = path => CliConsole.Error.WriteLine($"baton: warning: left out '{path}': Baton reserves that name for its own files (README, \"Reserved names\")"),
                 }, cancellationToken));
             if (result.GetValue(json))
             {
-                JsonResultEvent.Write(Console.Out, "push", SnapshotView.From(snapshot), CliJson.Default.SnapshotView);
+                JsonResultEvent.Write(CliConsole.Out, "push", SnapshotView.From(snapshot), CliJson.Default.SnapshotView);
             }
             else
             {
                 var s = snapshot.Manifest.Stats;
-                Console.WriteLine(snapshot.Id);
+                CliConsole.WriteLine(snapshot.Id);
                 if (!result.GetValue(quiet))
                 {
-                    await Console.Error.WriteLineAsync(
+                    await CliConsole.Error.WriteLineAsync(
                         $"snapshot {snapshot.Id} of run '{snapshot.Run}' (#{snapshot.Sequence}{(snapshot.Manifest.Step is { } n ? $", step {n}" : "")}): " +
                         $"{s.Files} files, {Units.Bytes(s.Bytes)}; read {Units.Bytes(s.BytesRead)}, new {Units.Bytes(s.BytesNew)}, " +
                         $"stored {Units.Bytes(s.BytesStored)} in {Units.Duration(TimeSpan.FromSeconds(s.Seconds))}");

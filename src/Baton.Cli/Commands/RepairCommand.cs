@@ -31,7 +31,7 @@ internal static class RepairCommand
             var exitCode = report.IsRepaired ? ExitCodes.Success : ExitCodes.Integrity;
             if (result.GetValue(json))
             {
-                JsonResultEvent.Write(Console.Out, "repair", RepairView.From(report), RepairJson.Default.RepairView);
+                JsonResultEvent.Write(CliConsole.Out, "repair", RepairView.From(report), RepairJson.Default.RepairView);
             }
             else
             {
@@ -49,47 +49,47 @@ internal static class RepairCommand
         foreach (var pack in report.DroppedPacks)
         {
             var salvaged = pack.Salvaged > 0 ? $", {pack.Salvaged} intact one(s) {(report.DryRun ? "would be" : "were")} copied into a new pack" : "";
-            Console.WriteLine($"{verb} pack {pack.Key} from the index ({pack.Chunks} chunk(s){salvaged}): {pack.Problem}");
+            CliConsole.WriteLine($"{verb} pack {pack.Key} from the index ({pack.Chunks} chunk(s){salvaged}): {pack.Problem}");
         }
 
         foreach (var snapshot in report.DamagedSnapshots)
         {
             var step = snapshot.Step?.ToString(CultureInfo.InvariantCulture) ?? "-";
-            Console.WriteLine(
+            CliConsole.WriteLine(
                 $"snapshot {snapshot.Id} (run '{snapshot.Run}', #{snapshot.Sequence}, step {step}) lost {snapshot.Files.Count} file(s): {string.Join(", ", snapshot.Files.Select(f => $"'{f}'"))}");
         }
 
         foreach (var warning in report.Warnings)
         {
-            Console.WriteLine($"warning: {warning}");
+            CliConsole.WriteLine($"warning: {warning}");
         }
 
         foreach (var problem in report.Unrepaired)
         {
-            Console.WriteLine($"error: {problem}");
+            CliConsole.WriteLine($"error: {problem}");
         }
 
         var scope = readData ? $", {Units.Bytes(report.BytesVerified)} read and verified" : " (existence and size only; --read-data also verifies contents)";
         if (report.DroppedPacks.Count == 0)
         {
-            Console.WriteLine($"nothing to repair in the packs{scope}");
+            CliConsole.WriteLine($"nothing to repair in the packs{scope}");
         }
         else
         {
-            Console.WriteLine(report.DryRun
+            CliConsole.WriteLine(report.DryRun
                 ? $"{report.DroppedPacks.Count} pack(s) would be dropped from the index{scope}; nothing was changed"
                 : $"{report.DroppedPacks.Count} pack(s) dropped from the index ({report.IndexObjectsWritten} index object(s) written, {report.IndexObjectsDeleted} replaced){scope}; the next push stores their chunks again and prune deletes the damaged packs");
         }
 
         if (report.DamagedSnapshots.Count > 0)
         {
-            Console.WriteLine(
+            CliConsole.WriteLine(
                 $"{report.DamagedSnapshots.Count} snapshot(s) lost files; they are kept and become whole again when a push stores the same bytes (push the intact checkpoint again), or prune removes them");
         }
 
         if (!report.IsRepaired)
         {
-            Console.WriteLine($"{report.Unrepaired.Count} problem(s) remain that repair cannot fix");
+            CliConsole.WriteLine($"{report.Unrepaired.Count} problem(s) remain that repair cannot fix");
         }
     }
 }

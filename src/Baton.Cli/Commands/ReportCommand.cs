@@ -30,7 +30,7 @@ internal static class ReportCommand
             var analysis = overview.Analyse();
             var path = result.GetValue(output)!;
             await File.WriteAllTextAsync(path, HtmlReport.Render(status, snapshots, analysis, now), cancellationToken);
-            Console.WriteLine($"wrote {path}: {status.Legs.Count} legs, {snapshots.Count} checkpoints");
+            CliConsole.WriteLine($"wrote {path}: {status.Legs.Count} legs, {snapshots.Count} checkpoints");
             return ExitCodes.Success;
         }));
         return command;

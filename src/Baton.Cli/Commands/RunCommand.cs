@@ -56,7 +56,7 @@ internal static class RunCommand
             var file = ConfigFile.Current;
             // Catch the signals first: from here on SIGTERM, SIGINT and SIGHUP start the stop sequence.
             using var signals = new SignalRelay();
-            var log = new SupervisorConsoleLog(Console.Error);
+            var log = new SupervisorConsoleLog(CliConsole.Error);
             var options = new SupervisorOptions
             {
                 Run = CommonOptions.RunFrom(result, run),
@@ -69,7 +69,7 @@ internal static class RunCommand
                 Staging = new StageOptions
                 {
                     Stores = Stores.Registry,
-                    GcsEndpoint = Environment.GetEnvironmentVariable(StageCommand.GcsEndpointVariable) is { Length: > 0 } endpoint ? new Uri(endpoint) : new StageOptions().GcsEndpoint,
+                    GcsEndpoint = CliContext.Current.GetEnvironmentVariable(StageCommand.GcsEndpointVariable) is { Length: > 0 } endpoint ? new Uri(endpoint) : new StageOptions().GcsEndpoint,
                 },
                 Retention = retention.Read(result) is { IsEmpty: false } policy ? policy : null,
                 QuietPeriod = Durations.Parse(result.GetValue(quiet)!, "--quiet-period"),
@@ -93,7 +93,7 @@ internal static class RunCommand
                 ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
                 PushPriority = ParsePushPriority(result.GetValue(pushPriority)!),
                 TakeOver = result.GetValue(takeOver),
-                Group = Groups.GroupEnvironment.Resolve(result.GetValue(nodes), result.GetValue(nodeRank), result.GetValue(groupId)).ToOptions() with
+                Group = Groups.GroupEnvironment.Resolve(result.GetValue(nodes), result.GetValue(nodeRank), result.GetValue(groupId), CliContext.Current.GetEnvironmentVariable).ToOptions() with
                 {
                     SharedDirectory = result.GetValue(sharedDir),
                     BarrierTimeout = Durations.Parse(result.GetValue(barrierTimeout)!, "--barrier-timeout"),

@@ -42,18 +42,18 @@ internal static class StageCommand
                 Connections = result.GetValue(connections),
                 Stores = Stores.Registry,
                 Progress = progress,
-                GcsEndpoint = Environment.GetEnvironmentVariable(GcsEndpointVariable) is { Length: > 0 } endpoint ? new Uri(endpoint) : new StageOptions().GcsEndpoint,
+                GcsEndpoint = CliContext.Current.GetEnvironmentVariable(GcsEndpointVariable) is { Length: > 0 } endpoint ? new Uri(endpoint) : new StageOptions().GcsEndpoint,
             }, cancellationToken));
             if (result.GetValue(json))
             {
-                JsonResultEvent.Write(Console.Out, "stage", StageView.From(staged, clock.Elapsed), StageJson.Default.StageView);
+                JsonResultEvent.Write(CliConsole.Out, "stage", StageView.From(staged, clock.Elapsed), StageJson.Default.StageView);
                 return ExitCodes.Success;
             }
 
-            Console.WriteLine(staged.Destination);
+            CliConsole.WriteLine(staged.Destination);
             if (!result.GetValue(quiet))
             {
-                await Console.Error.WriteLineAsync($"staged {staged.Files} file{(staged.Files == 1 ? "" : "s")}, {Units.Bytes(staged.Bytes)} in {Units.Duration(clock.Elapsed)}: {Describe(staged)}");
+                await CliConsole.Error.WriteLineAsync($"staged {staged.Files} file{(staged.Files == 1 ? "" : "s")}, {Units.Bytes(staged.Bytes)} in {Units.Duration(clock.Elapsed)}: {Describe(staged)}");
             }
 
             return ExitCodes.Success;

@@ -34,13 +34,13 @@ internal static class StatusCommand
             var analysis = overview.Analyse();
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(view with { Analysis = AnalysisView.From(analysis) }, StatusJson.Default.StatusView));
+                CliConsole.WriteLine(JsonSerializer.Serialize(view with { Analysis = AnalysisView.From(analysis) }, StatusJson.Default.StatusView));
             }
             else
             {
-                Print(view, Console.Out);
-                PrintGaps(overview, Console.Out);
-                PrintAnalysis(analysis, Console.Out);
+                Print(view, CliConsole.Out);
+                PrintGaps(overview, CliConsole.Out);
+                PrintAnalysis(analysis, CliConsole.Out);
             }
 
             return ExitCodes.Success;

@@ -23,7 +23,7 @@ internal static class TagCommand
             var snapshot = await repository.FindSnapshotAsync(runName, id: result.GetValue(snapshotId), cancellationToken: cancellationToken)
                 ?? throw new UsageException($"run '{runName}' has no snapshots in {objects.Location}");
             var tag = await new SnapshotTags(repository).TagAsync(snapshot, result.GetValue(name)!, cancellationToken);
-            Console.WriteLine($"tagged snapshot {tag.SnapshotId} (#{tag.Sequence}) of run '{tag.Run}' as '{tag.Name}'");
+            CliConsole.WriteLine($"tagged snapshot {tag.SnapshotId} (#{tag.Sequence}) of run '{tag.Run}' as '{tag.Name}'");
             return ExitCodes.Success;
         }));
         return command;
@@ -47,7 +47,7 @@ internal static class TagCommand
                 throw new UsageException($"run '{runName}' has no tag '{tagName}'");
             }
 
-            Console.WriteLine($"removed tag '{tagName}' of run '{runName}'");
+            CliConsole.WriteLine($"removed tag '{tagName}' of run '{runName}'");
             return ExitCodes.Success;
         }));
         return command;

@@ -64,33 +64,35 @@ internal static class TrainerCommand
         }
 
         File.WriteAllText(Path.Combine(settings.Directory, DemoCheckpoints.ConfigFile), JsonSerializer.Serialize(config, DemoJson.Default.ModelConfig));
-        Console.WriteLine(settings.Resume ? $"resumed at step {model.Step}" : "training from scratch");
+        CliConsole.WriteLine(settings.Resume ? $"resumed at step {model.Step}" : "training from scratch");
 
         var stop = 0;
         var checkpointNow = 0;
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop = 143; });
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop = 130; });
-        using var usr1 = PosixSignalRegistration.Create((PosixSignal)SigUsr1, c => { c.Cancel = true; checkpointNow = 1; });
+        // The signals belong to the process: a trainer hosted inside another program leaves them alone.
+        var ownsSignals = CliContext.Current.IsProcess;
+        using var term = ownsSignals ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop = 143; }) : null;
+        using var interrupt = ownsSignals ? PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop = 130; }) : null;
+        using var usr1 = ownsSignals ? PosixSignalRegistration.Create((PosixSignal)SigUsr1, c => { c.Cancel = true; checkpointNow = 1; }) : null;
         var clock = Stopwatch.StartNew();
         while (model.Step < settings.Steps)
         {
             if (settings.FailAt == model.Step)
             {
-                Console.WriteLine($"failing at step {model.Step} as asked (--fail-at)");
+                CliConsole.WriteLine($"failing at step {model.Step} as asked (--fail-at)");
                 return ExitCodes.Failure;
             }
 
             var loss = model.TrainStep();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {model.Step} loss {loss:0.000000}"));
+            CliConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {model.Step} loss {loss:0.000000}"));
             if (model.Step % settings.Every == 0 || model.Step == settings.Steps || Interlocked.Exchange(ref checkpointNow, 0) == 1 || Volatile.Read(ref stop) != 0)
             {
                 DemoCheckpoints.Save(settings.Directory, model, settings.Atomic, settings.Keep);
-                Console.WriteLine($"checkpoint step {model.Step}");
+                CliConsole.WriteLine($"checkpoint step {model.Step}");
             }
 
             if (Volatile.Read(ref stop) is var code && code != 0)
             {
-                Console.WriteLine($"stopping at step {model.Step} after a last checkpoint");
+                CliConsole.WriteLine($"stopping at step {model.Step} after a last checkpoint");
                 return code;
             }
 
@@ -101,7 +103,7 @@ internal static class TrainerCommand
         }
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(DemoCheckpoints.WeightBytes(model)));
-        Console.WriteLine($"done: {model.Step} steps in {clock.Elapsed.TotalSeconds:0.0}s; weights sha256 {hash}");
+        CliConsole.WriteLine($"done: {model.Step} steps in {clock.Elapsed.TotalSeconds:0.0}s; weights sha256 {hash}");
         return ExitCodes.Success;
     }
 

@@ -28,10 +28,8 @@ internal sealed class ConfigFile
     [JsonIgnore]
     public string? Path { get; private set; }
 
-    /// <summary>The file of the current directory (empty when there is none), read once per process.</summary>
-    public static ConfigFile Current => s_current.Value;
-
-    private static readonly Lazy<ConfigFile> s_current = new(() => Load(Environment.CurrentDirectory));
+    /// <summary>The file of the current directory (empty when there is none), read once per run.</summary>
+    public static ConfigFile Current => CliContext.Current.Config;
 
     /// <summary>Reads <c>baton.toml</c> from a directory.</summary>
     /// <exception cref="UsageException">The file is not valid TOML or has an unknown key.</exception>

@@ -9,7 +9,7 @@ internal sealed class LiveProgressBar(string verb, IAnsiConsole console, TimePro
     /// <summary>A bar on standard error, which the caller found to be a terminal.</summary>
     public static LiveProgressBar OnStandardError(string verb) => new(verb, AnsiConsole.Create(new AnsiConsoleSettings
     {
-        Out = new AnsiConsoleOutput(Console.Error),
+        Out = new AnsiConsoleOutput(CliConsole.Error),
         Ansi = AnsiSupport.Yes,
         ColorSystem = ColorSystemSupport.Detect,
         Interactive = InteractionSupport.Yes,

@@ -7,11 +7,11 @@ internal static class ProgressDisplays
     public const string ModeVariable = "BATON_PROGRESS";
 
     public static IProgressDisplay Create(string verb, bool quiet, bool json) =>
-        Choose(quiet, json, !Console.IsErrorRedirected, Environment.GetEnvironmentVariable) switch
+        Choose(quiet, json, !CliConsole.IsErrorRedirected, CliContext.Current.GetEnvironmentVariable) switch
         {
-            ProgressMode.Json => new JsonProgressEvents(verb, Console.Out, TimeProvider.System),
+            ProgressMode.Json => new JsonProgressEvents(verb, CliConsole.Out, TimeProvider.System),
             ProgressMode.Live => LiveProgressBar.OnStandardError(verb),
-            ProgressMode.Lines => new PlainProgressLines(verb, Console.Error, TimeProvider.System),
+            ProgressMode.Lines => new PlainProgressLines(verb, CliConsole.Error, TimeProvider.System),
             _ => NoProgressDisplay.Instance,
         };
 

@@ -82,7 +82,8 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
             await WaitAsync(() =>
             {
                 var members = trainer.GroupMembers();
-                _outlived |= trainer.Exited.IsCompleted && members.Count > 0;
+                // Not the trainer itself: listed alive just before it exited, it did not outlive itself.
+                _outlived |= trainer.Exited.IsCompleted && members.Any(pid => pid != trainer.Id);
                 return trainer.Exited.IsCompleted && members.Count == 0;
             }, abort).ConfigureAwait(false);
         }

@@ -8,17 +8,19 @@ public sealed class NoticeTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 180_000)]
     public async Task A_deadline_asks_for_a_checkpoint_then_stops_well_with_exit_75()
     {
         var store = _temp.Combine("store");
         var dir = _temp.Combine("ckpt");
+        // The deadline counts from the supervisor's start: the stop begins 12 s in (20 s less the 6 s grace and a tenth),
+        // time enough for Python to start and handle SIGUSR1 on a busy machine (8 s with a 3 s grace once was not).
         await using var run = SupervisedRun.Start(
-            RunFixtures.Run(store, dir, ["--format", "torch", "--deadline", "8s", "--grace", "3s", "--checkpoint-signal", "SIGUSR1"],
+            RunFixtures.Run(store, dir, ["--format", "torch", "--deadline", "20s", "--grace", "6s", "--checkpoint-signal", "SIGUSR1"],
                 RunFixtures.Python("torch", dir, "--steps", "100000", "--every", "100000", "--step-ms", "10", "--checkpoint-on-term")),
             _temp.Path);
 
-        Assert.True(await run.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 75, run.Output);
+        Assert.True(await run.WaitForExitAsync(TimeSpan.FromSeconds(120)) == 75, run.Output);
         Assert.Contains("sending SIGUSR1 to the trainer", run.Output, StringComparison.Ordinal);
         var snapshots = await RunFixtures.SnapshotsAsync(store);
         Assert.True(snapshots.Count >= 2, run.Output);
