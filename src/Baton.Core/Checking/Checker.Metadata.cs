@@ -3,6 +3,7 @@ using Baton.Journal;
 using Baton.Leases;
 using Baton.Maintenance;
 using Baton.Repositories;
+using Baton.Retention;
 using Baton.Storage;
 
 namespace Baton.Checking;
@@ -45,7 +46,7 @@ public sealed partial class Checker
                     await CheckRecordAsync(info.Key, JournalJson.Default.Leg, report, cancellationToken).ConfigureAwait(false);
                     break;
                 case "tags":
-                    await CheckRecordAsync(info.Key, MaintenanceJson.Default.SnapshotTag, report, cancellationToken).ConfigureAwait(false);
+                    await CheckRecordAsync(info.Key, RetentionJson.Default.SnapshotTag, report, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     report.Warnings.Add($"unexpected object '{info.Key}' under {RepositoryLayout.RunsPrefix}");

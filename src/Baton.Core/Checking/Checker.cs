@@ -1,7 +1,6 @@
 using System.Buffers;
 using Baton.Index;
 using Baton.Packs;
-using Baton.Snapshots;
 using Baton.Repositories;
 using Baton.Storage;
 

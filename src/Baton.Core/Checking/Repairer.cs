@@ -2,7 +2,6 @@ using Baton.Index;
 using Baton.Maintenance;
 using Baton.Packs;
 using Baton.Repositories;
-using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Checking;

@@ -9,7 +9,7 @@ namespace Baton.Encryption;
 internal static class KeySlotStore
 {
     /// <summary>Prefix of key slots.</summary>
-    public const string Prefix = Repositories.RepositoryLayout.KeysPrefix;
+    public const string Prefix = RepositoryLayout.KeysPrefix;
 
     /// <summary>Whether <paramref name="key"/> is named like a key slot (<c>keys/</c> and 16 lowercase hex digits).</summary>
     public static bool IsSlotKey(string key) =>

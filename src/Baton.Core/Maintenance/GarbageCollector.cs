@@ -1,7 +1,6 @@
 using Baton.Index;
 using Baton.Packs;
 using Baton.Repositories;
-using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Maintenance;
@@ -124,6 +123,18 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
     /// <summary>Pack ids named in marks: pushes must not reuse their chunks.</summary>
     public async Task<IReadOnlySet<ContentId>> MarkedPacksAsync(CancellationToken cancellationToken = default) =>
         (await ReadMarksAsync(cancellationToken).ConfigureAwait(false)).SelectMany(m => m.Packs).Select(ContentId.Parse).ToHashSet();
+
+    /// <summary>
+    /// The index a writer may deduplicate against: packs that garbage collection has marked for deletion are left
+    /// out, so their chunks are stored again instead of being referenced from a pack about to disappear; and the
+    /// store's packs are listed once, so that a writer asks <see cref="MasterIndex.IsStored"/> and stores again the
+    /// chunks of packs that are gone.
+    /// </summary>
+    internal async Task<MasterIndex> LoadIndexForWritingAsync(CancellationToken cancellationToken)
+    {
+        var marked = await MarkedPacksAsync(cancellationToken).ConfigureAwait(false);
+        return await repository.LoadIndexExcludingAsync(marked, cancellationToken).ConfigureAwait(false);
+    }
 
     private static string DescribeInFlight(InFlightRecord record) => record.Kind == InFlightRecord.CollectionKind
         ? $"another garbage collection by {record.Host} (started {record.Started:u}) is running; a later prune finishes the work"

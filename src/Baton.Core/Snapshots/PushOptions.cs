@@ -69,9 +69,6 @@ public sealed record RestoreOptions
     public bool KeepPrevious { get; init; }
 }
 
-/// <summary>A progress report: bytes processed out of a total, files done out of a total.</summary>
-public readonly record struct TransferProgress(long Bytes, long TotalBytes, long Files, long TotalFiles);
-
 /// <summary>What a restore did.</summary>
 /// <param name="Files">Files written.</param>
 /// <param name="Bytes">Bytes written, every one verified.</param>

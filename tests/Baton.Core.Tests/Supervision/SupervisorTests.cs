@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Baton.Journal;
 using Baton.Maintenance;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Decorators;
 using Baton.Storage.Folder;

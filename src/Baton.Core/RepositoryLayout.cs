@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Baton.Repositories;
+namespace Baton;
 
 /// <summary>Where each kind of object lives in a store (docs/FORMAT.md, "Layout").</summary>
 public static partial class RepositoryLayout
@@ -25,15 +25,15 @@ public static partial class RepositoryLayout
     public const string KeysPrefix = "keys/";
 
     /// <summary>The folder of a run's objects, given the run's name as it appears in keys (the name itself, or in an
-    /// encrypted repository a keyed hash of it: use <see cref="Repository.RunPrefix"/>).</summary>
+    /// encrypted repository a keyed hash of it: use <see cref="Repositories.Repository.RunPrefix"/>).</summary>
     public static string RunPrefix(string runInKeys) => $"{RunsPrefix}{runInKeys}/";
 
     /// <summary>Prefix of a run's snapshot manifests in an unencrypted repository (any repository:
-    /// <see cref="Repository.SnapshotPrefix"/>).</summary>
+    /// <see cref="Repositories.Repository.SnapshotPrefix"/>).</summary>
     public static string SnapshotPrefix(string run) => $"{RunPrefix(run)}snapshots/";
 
     /// <summary>The key of a run's numbered snapshot manifest in an unencrypted repository (any repository:
-    /// <see cref="Repository.SnapshotKey"/>); the number makes create-if-absent a commit point.</summary>
+    /// <see cref="Repositories.Repository.SnapshotKey"/>); the number makes create-if-absent a commit point.</summary>
     public static string SnapshotKey(string run, long sequence) => $"{SnapshotPrefix(run)}{sequence:D10}";
 
     /// <summary>Throws <see cref="UsageException"/> unless <paramref name="run"/> is a valid run name.</summary>
