@@ -34,18 +34,18 @@ public sealed partial class Checker
             runFolders.Add(RepositoryLayout.RunPrefix(parts[0]));
             switch (parts[1])
             {
-                case "snapshots":
+                case RepositoryLayout.SnapshotsFolder:
                     break; // read by the snapshot check
-                case "epochs":
+                case RepositoryLayout.EpochsFolder:
                     await CheckRecordAsync(info.Key, LeaseJson.Default.LeaseClaim, report, cancellationToken).ConfigureAwait(false);
                     break;
-                case "heartbeats":
+                case RepositoryLayout.HeartbeatsFolder:
                     await CheckRecordAsync(info.Key, LeaseJson.Default.LeaseHeartbeat, report, cancellationToken).ConfigureAwait(false);
                     break;
-                case "legs":
+                case RepositoryLayout.LegsFolder:
                     await CheckRecordAsync(info.Key, JournalJson.Default.Leg, report, cancellationToken).ConfigureAwait(false);
                     break;
-                case "tags":
+                case RepositoryLayout.TagsFolder:
                     await CheckRecordAsync(info.Key, RetentionJson.Default.SnapshotTag, report, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
@@ -75,7 +75,7 @@ public sealed partial class Checker
         if (vanished is not null)
         {
             report.Errors.Add(
-                $"snapshot manifest '{runPrefix}snapshots/{vanished.Sequence:D10}' is missing: '{vanished.RecordKey}' records that its writer committed it, " +
+                $"snapshot manifest '{RepositoryLayout.SnapshotKeyIn(runPrefix, vanished.Sequence)}' is missing: '{vanished.RecordKey}' records that its writer committed it, " +
                 $"and the newest manifest left is #{vanished.HighestPresent}");
         }
     }

@@ -65,7 +65,7 @@ public sealed class KeyRing
             throw new UsageException($"key {slot.Id} is the one this command opened the repository with: open it with another key to remove this one");
         }
 
-        await _store.DeleteAsync(KeySlotStore.Prefix + slot.Id, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteAsync(RepositoryLayout.KeySlotKey(slot.Id), cancellationToken).ConfigureAwait(false);
         return slot;
     }
 }

@@ -197,14 +197,14 @@ public sealed class WriterLease : IAsyncDisposable
         _lost.Dispose();
     }
 
-    internal static string ClaimKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}epochs/{epoch:D10}";
+    internal static string ClaimKey(Repository repository, string run, long epoch) => RepositoryLayout.EpochKeyIn(repository.RunPrefix(run), epoch);
 
-    internal static string HeartbeatKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}heartbeats/{epoch:D10}";
+    internal static string HeartbeatKey(Repository repository, string run, long epoch) => RepositoryLayout.HeartbeatKeyIn(repository.RunPrefix(run), epoch);
 
     private static async Task<long> CurrentEpochAsync(Repository repository, string run, CancellationToken cancellationToken)
     {
         long current = 0;
-        var prefix = $"{repository.RunPrefix(run)}epochs/";
+        var prefix = RepositoryLayout.EpochsIn(repository.RunPrefix(run));
         await foreach (var info in repository.Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             if (long.TryParse(info.Key.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
@@ -229,7 +229,7 @@ public sealed class WriterLease : IAsyncDisposable
             return null;
         }
 
-        var probeKey = $"{repository.RunPrefix(run)}clock/{Guid.NewGuid():N}";
+        var probeKey = RepositoryLayout.ClockProbeKeyIn(repository.RunPrefix(run), Guid.NewGuid().ToString("N"));
         await store.PutAsync(probeKey, ReadOnlyMemory<byte>.Empty, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
         try
         {

@@ -21,7 +21,7 @@ namespace Baton.Maintenance;
 public sealed class GarbageCollector(Repository repository, RepackPolicy? repack = null)
 {
     /// <summary>Prefix of mark objects.</summary>
-    public const string Prefix = "gc/";
+    public const string Prefix = RepositoryLayout.GcPrefix;
 
     private readonly RepackPolicy _policy = repack ?? RepackPolicy.Default;
 
@@ -65,7 +65,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
                 Packs = toMark.Select(p => p.ToString()).ToList(),
                 Repack = toMark.Where(toRepack.Contains).Select(p => p.ToString()).ToList() is { Count: > 0 } r ? r : null,
             };
-            await MetadataStore.WriteAsync(repository, Prefix + mark.Id, mark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
+            await MetadataStore.WriteAsync(repository, RepositoryLayout.GcKey(mark.Id), mark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
                 .ConfigureAwait(false);
             marks.Add(mark);
         }
@@ -269,7 +269,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
     {
         foreach (var mark in marks)
         {
-            await repository.Store.DeleteAsync(Prefix + mark.Id, cancellationToken).ConfigureAwait(false);
+            await repository.Store.DeleteAsync(RepositoryLayout.GcKey(mark.Id), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -80,10 +80,10 @@ public sealed class Repository
     }
 
     /// <summary>Prefix of a run's snapshot manifests.</summary>
-    public string SnapshotPrefix(string run) => RunPrefix(run) + "snapshots/";
+    public string SnapshotPrefix(string run) => RepositoryLayout.SnapshotsIn(RunPrefix(run));
 
     /// <summary>The key of a run's numbered snapshot manifest; the number makes create-if-absent a commit point.</summary>
-    public string SnapshotKey(string run, long sequence) => $"{SnapshotPrefix(run)}{sequence:D10}";
+    public string SnapshotKey(string run, long sequence) => RepositoryLayout.SnapshotKeyIn(RunPrefix(run), sequence);
 
     /// <summary>Opens an existing repository.</summary>
     /// <exception cref="UsageException">The store holds no repository.</exception>
@@ -150,7 +150,7 @@ public sealed class Repository
             // Another process created it at the same moment: use theirs (our key belongs to no repository).
             if (key is { } unused)
             {
-                await store.DeleteAsync(RepositoryLayout.KeysPrefix + unused.Slot.Id, cancellationToken).ConfigureAwait(false);
+                await store.DeleteAsync(RepositoryLayout.KeySlotKey(unused.Slot.Id), cancellationToken).ConfigureAwait(false);
             }
 
             return await OpenAsync(store, options, cancellationToken).ConfigureAwait(false);
@@ -276,7 +276,7 @@ public sealed class Repository
         {
             var rest = info.Key[RepositoryLayout.RunsPrefix.Length..];
             var slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash > 0 && rest[(slash + 1)..].StartsWith("snapshots/", StringComparison.Ordinal))
+            if (slash > 0 && rest[(slash + 1)..].StartsWith(RepositoryLayout.SnapshotsFolder + "/", StringComparison.Ordinal))
             {
                 (folders.TryGetValue(rest[..slash], out var keys) ? keys : folders[rest[..slash]] = []).Add(info.Key);
             }
@@ -431,7 +431,7 @@ public sealed class Repository
         var manifest = Deserialize(json, BatonJson.Default.SnapshotManifest, what);
 
         // Not SnapshotKey(): a corrupt manifest's run name is data to compare, not input to validate.
-        if ($"{RepositoryLayout.RunPrefix(Cipher.NameInKeys(manifest.Run ?? ""))}snapshots/{manifest.Sequence:D10}" != key)
+        if (RepositoryLayout.SnapshotKeyIn(RepositoryLayout.RunPrefix(Cipher.NameInKeys(manifest.Run ?? "")), manifest.Sequence) != key)
         {
             throw new IntegrityException($"{what} is corrupt: it claims to be snapshot {manifest.Sequence} of run '{manifest.Run}'");
         }

@@ -64,7 +64,7 @@ public sealed class SnapshotTags(Repository repository)
         return [.. tags.OrderBy(t => t.Name, StringComparer.Ordinal)];
     }
 
-    private string Prefix(string run) => repository.RunPrefix(run) + "tags/";
+    private string Prefix(string run) => RepositoryLayout.TagsIn(repository.RunPrefix(run));
 
     // Tag names are the user's words: an encrypted repository keys them by a keyed hash, as it does run names.
     private string KeyOf(string run, string name) => Prefix(run) + repository.Cipher.NameInKeys(name);
