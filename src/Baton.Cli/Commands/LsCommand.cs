@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Baton.Cli.Rendering;
-using Baton.Snapshots;
+using Baton.Repositories;
 
 namespace Baton.Cli.Commands;
 

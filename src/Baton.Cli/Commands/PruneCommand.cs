@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json.Serialization;
 using Baton.Cli.Rendering;
 using Baton.Maintenance;
-using Baton.Repositories;
 using Baton.Retention;
 
 namespace Baton.Cli.Commands;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Baton.Cli.Rendering;
-using Baton.Repositories;
 using Baton.Snapshots;
 
 namespace Baton.Cli.Commands;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Baton.Cli.Rendering;
-using Baton.Repositories;
 
 namespace Baton.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Baton.Snapshots;
+using Baton.Repositories;
 
 namespace Baton.Cli.Commands;
 

@@ -73,7 +73,7 @@ internal static class StatusCommand
     }
 
     /// <summary>Work lost, push cost, machine lifetimes and the Young/Daly interval advice.</summary>
-    public static RunAnalysis Analyse(StatusView view, IReadOnlyList<Leg> legs, IReadOnlyList<Snapshots.Snapshot> snapshots)
+    public static RunAnalysis Analyse(StatusView view, IReadOnlyList<Leg> legs, IReadOnlyList<Repositories.Snapshot> snapshots)
     {
         var lost = view.Legs.Where(l => l.State == LegStates.Lost).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
         return RunAnalysis.Of(legs, snapshots, leg => lost.Contains(leg.Id));
@@ -237,7 +237,7 @@ internal sealed record LegView(
 internal sealed partial class StatusJson : JsonSerializerContext;
 
 /// <summary>A run as read from the store: its legs and snapshots, and the status view made of them.</summary>
-internal sealed record RunOverview(StatusView View, IReadOnlyList<Leg> Legs, IReadOnlyList<Snapshots.Snapshot> Snapshots)
+internal sealed record RunOverview(StatusView View, IReadOnlyList<Leg> Legs, IReadOnlyList<Repositories.Snapshot> Snapshots)
 {
     /// <summary>Work lost, push cost, machine lifetimes and the Young/Daly interval advice.</summary>
     public RunAnalysis Analyse() => StatusCommand.Analyse(View, Legs, Snapshots);

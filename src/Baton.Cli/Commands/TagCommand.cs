@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Baton.Repositories;
 using Baton.Retention;
 
 namespace Baton.Cli.Commands;

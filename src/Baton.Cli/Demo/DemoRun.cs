@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Baton.Cli.Commands;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage.Folder;
 using Baton.Supervision;
 

@@ -3,7 +3,7 @@ using System.Net;
 using System.Text;
 using Baton.Cli.Commands;
 using Baton.Journal;
-using Baton.Snapshots;
+using Baton.Repositories;
 
 namespace Baton.Cli.Rendering;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Baton.Snapshots;
 
 namespace Baton.Cli.Rendering;
 

@@ -1,4 +1,3 @@
-using Baton.Snapshots;
 using Spectre.Console;
 
 namespace Baton.Cli.Rendering;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Baton.Snapshots;
 
 namespace Baton.Cli.Rendering;
 

@@ -3,6 +3,7 @@ using Baton.Journal;
 using Baton.Leases;
 using Baton.Maintenance;
 using Baton.Repositories;
+using Baton.Retention;
 using Baton.Storage;
 
 namespace Baton.Checking;
@@ -49,19 +50,19 @@ public sealed partial class Checker
             runFolders.Add(RepositoryLayout.RunPrefix(parts[0]));
             switch (parts[1])
             {
-                case "snapshots":
+                case RepositoryLayout.SnapshotsFolder:
                     break; // read by the snapshot check
-                case "epochs":
+                case RepositoryLayout.EpochsFolder:
                     await CheckRecordAsync(info.Key, LeaseJson.Default.LeaseClaim, report, cancellationToken).ConfigureAwait(false);
                     break;
-                case "heartbeats":
+                case RepositoryLayout.HeartbeatsFolder:
                     await CheckRecordAsync(info.Key, LeaseJson.Default.LeaseHeartbeat, report, cancellationToken).ConfigureAwait(false);
                     break;
-                case "legs":
+                case RepositoryLayout.LegsFolder:
                     await CheckRecordAsync(info.Key, JournalJson.Default.Leg, report, cancellationToken).ConfigureAwait(false);
                     break;
-                case "tags":
-                    await CheckRecordAsync(info.Key, MaintenanceJson.Default.SnapshotTag, report, cancellationToken).ConfigureAwait(false);
+                case RepositoryLayout.TagsFolder:
+                    await CheckRecordAsync(info.Key, RetentionJson.Default.SnapshotTag, report, cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     report.Warnings.Add($"unexpected object '{info.Key}' under {RepositoryLayout.RunsPrefix}");
@@ -109,7 +110,7 @@ public sealed partial class Checker
         if (vanished is not null)
         {
             report.Errors.Add(
-                $"snapshot manifest '{runPrefix}snapshots/{vanished.Sequence:D10}' is missing: '{vanished.RecordKey}' records that its writer committed it, " +
+                $"snapshot manifest '{RepositoryLayout.SnapshotKeyIn(runPrefix, vanished.Sequence)}' is missing: '{vanished.RecordKey}' records that its writer committed it, " +
                 $"and the newest manifest left is #{vanished.HighestPresent}");
         }
     }

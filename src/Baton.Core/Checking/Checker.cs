@@ -1,7 +1,6 @@
 using System.Buffers;
 using Baton.Index;
 using Baton.Packs;
-using Baton.Snapshots;
 using Baton.Repositories;
 using Baton.Storage;
 
@@ -121,7 +120,7 @@ public sealed partial class Checker(Repository repository)
     private async Task CheckSnapshotsAsync(MasterIndex index, CheckReport report, CancellationToken cancellationToken)
     {
         var keys = await repository.Store.ListAllAsync(RepositoryLayout.RunsPrefix, cancellationToken).ConfigureAwait(false);
-        foreach (var info in keys.Where(k => k.Key.Contains("/snapshots/", StringComparison.Ordinal)).OrderBy(k => k.Key, StringComparer.Ordinal))
+        foreach (var info in keys.Where(k => k.Key.Contains($"/{RepositoryLayout.SnapshotsFolder}/", StringComparison.Ordinal)).OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             Snapshot snapshot;
             try

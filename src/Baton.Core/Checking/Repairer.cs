@@ -2,7 +2,6 @@ using Baton.Index;
 using Baton.Maintenance;
 using Baton.Packs;
 using Baton.Repositories;
-using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Checking;
@@ -232,7 +231,7 @@ public sealed class Repairer(Repository repository)
     private async Task FindDamagedSnapshotsAsync(HashSet<ContentId> surviving, RepairReport report, CancellationToken cancellationToken)
     {
         var keys = await repository.Store.ListAllAsync(RepositoryLayout.RunsPrefix, cancellationToken).ConfigureAwait(false);
-        foreach (var info in keys.Where(k => k.Key.Contains("/snapshots/", StringComparison.Ordinal)).OrderBy(k => k.Key, StringComparer.Ordinal))
+        foreach (var info in keys.Where(k => k.Key.Contains($"/{RepositoryLayout.SnapshotsFolder}/", StringComparison.Ordinal)).OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             Snapshot snapshot;
             try

@@ -7,7 +7,7 @@ namespace Baton.Checkpoints;
 /// </summary>
 internal sealed class FileStability(TimeProvider timeProvider)
 {
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Observation> _entries = new(StringComparer.Ordinal);
     private long _generation;
 
     public void BeginScan() => _generation++;
@@ -32,7 +32,7 @@ internal sealed class FileStability(TimeProvider timeProvider)
         {
             // A change that ends a settled stretch starts a new run of changes; one that does not extends the run.
             var changingSince = entry is not null && timeProvider.GetElapsedTime(entry.Since, now) < entry.Required ? entry.ChangingSince : now;
-            entry = new Entry { Size = size, MTime = mtime, Since = now, ChangingSince = changingSince };
+            entry = new Observation { Size = size, MTime = mtime, Since = now, ChangingSince = changingSince };
             _entries[path] = entry;
         }
 
@@ -57,7 +57,7 @@ internal sealed class FileStability(TimeProvider timeProvider)
         return count;
     }
 
-    private sealed class Entry
+    private sealed class Observation
     {
         public long Size { get; init; }
 

@@ -1,4 +1,4 @@
-using Baton.Repositories;
+using Baton.Storage;
 
 namespace Baton.Encryption;
 
@@ -8,12 +8,22 @@ namespace Baton.Encryption;
 /// </summary>
 public sealed class KeyRing
 {
-    private readonly Repository _repository;
+    private readonly IObjectStore _store;
+    private readonly string _repositoryId;
+    private readonly Argon2Parameters _argon2;
+    private readonly string _hostName;
+    private readonly TimeProvider _timeProvider;
     private readonly MasterKey _master;
 
-    internal KeyRing(Repository repository, MasterKey master, KeySlot current)
+    // The repository's store, id and key-derivation cost, not the repository itself: keys sit below it (docs/DESIGN.md, "Layers").
+    internal KeyRing(IObjectStore store, string repositoryId, Argon2Parameters argon2, string hostName, TimeProvider timeProvider, MasterKey master,
+        KeySlot current)
     {
-        _repository = repository;
+        _store = store;
+        _repositoryId = repositoryId;
+        _argon2 = argon2;
+        _hostName = hostName;
+        _timeProvider = timeProvider;
         _master = master;
         Current = current;
     }
@@ -25,14 +35,12 @@ public sealed class KeyRing
     public Task<KeySlot> AddAsync(RepositoryCredentials credentials, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(credentials);
-        var argon2 = _repository.Config.Encryption?.Kdf ?? Argon2Parameters.Default;
-        return KeySlotStore.AddAsync(_repository.Store, _repository.Config.Id, _master, credentials, argon2, _repository.Options.HostName,
-            _repository.Options.TimeProvider.GetUtcNow(), cancellationToken);
+        return KeySlotStore.AddAsync(_store, _repositoryId, _master, credentials, _argon2, _hostName, _timeProvider.GetUtcNow(), cancellationToken);
     }
 
     /// <summary>Every readable key, oldest first.</summary>
     public Task<IReadOnlyList<KeySlot>> ListAsync(CancellationToken cancellationToken = default) =>
-        KeySlotStore.ListAsync(_repository.Store, cancellationToken);
+        KeySlotStore.ListAsync(_store, cancellationToken);
 
     /// <summary>Removes the key whose id starts with <paramref name="id"/>.</summary>
     /// <exception cref="UsageException">No key or several match, it is the last key, or it is the key in use.</exception>
@@ -44,7 +52,7 @@ public sealed class KeyRing
         var slot = matches.Count switch
         {
             1 => matches[0],
-            0 => throw new UsageException($"no key '{id}' in {_repository.Store.Location}: 'baton key list' lists them"),
+            0 => throw new UsageException($"no key '{id}' in {_store.Location}: 'baton key list' lists them"),
             _ => throw new UsageException($"key id '{id}' is ambiguous: give more digits"),
         };
         if (slots.Count == 1)
@@ -57,7 +65,7 @@ public sealed class KeyRing
             throw new UsageException($"key {slot.Id} is the one this command opened the repository with: open it with another key to remove this one");
         }
 
-        await _repository.Store.DeleteAsync(KeySlotStore.Prefix + slot.Id, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteAsync(RepositoryLayout.KeySlotKey(slot.Id), cancellationToken).ConfigureAwait(false);
         return slot;
     }
 }

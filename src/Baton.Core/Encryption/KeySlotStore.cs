@@ -9,7 +9,7 @@ namespace Baton.Encryption;
 internal static class KeySlotStore
 {
     /// <summary>Prefix of key slots.</summary>
-    public const string Prefix = Repositories.RepositoryLayout.KeysPrefix;
+    public const string Prefix = RepositoryLayout.KeysPrefix;
 
     /// <summary>Whether <paramref name="key"/> is named like a key slot (<c>keys/</c> and 16 lowercase hex digits).</summary>
     public static bool IsSlotKey(string key) =>
@@ -40,7 +40,7 @@ internal static class KeySlotStore
                 Check = Convert.ToBase64String(KeyDerivation.CheckValue(kek)),
                 Master = Convert.ToBase64String(sealedMaster),
             };
-            await store.PutAsync(Prefix + slot.Id, JsonSerializer.SerializeToUtf8Bytes(slot, EncryptionJson.Default.KeySlot), PutMode.CreateNew, cancellationToken)
+            await store.PutAsync(RepositoryLayout.KeySlotKey(slot.Id), JsonSerializer.SerializeToUtf8Bytes(slot, EncryptionJson.Default.KeySlot), PutMode.CreateNew, cancellationToken)
                 .ConfigureAwait(false);
             return slot;
         }
@@ -103,7 +103,7 @@ internal static class KeySlotStore
                 continue; // removed since the listing
             }
 
-            if (Parse(data) is { } slot && info.Key == Prefix + slot.Id)
+            if (Parse(data) is { } slot && info.Key == RepositoryLayout.KeySlotKey(slot.Id))
             {
                 slots.Add(slot);
             }
@@ -114,7 +114,7 @@ internal static class KeySlotStore
 
     /// <summary>Whether <paramref name="data"/> is a slot this build can use, stored under its own id.</summary>
     public static bool IsIntact(string key, byte[] data) =>
-        Parse(data) is { } slot && key == Prefix + slot.Id && TryBase64(slot.Check, out _) && TryBase64(slot.Master, out var master)
+        Parse(data) is { } slot && key == RepositoryLayout.KeySlotKey(slot.Id) && TryBase64(slot.Check, out _) && TryBase64(slot.Master, out var master)
         && master.Length == MasterKey.Size + AesGcmCipher.NonceSize + AesGcmCipher.TagSize;
 
     // Binds a slot to its repository: a slot copied from another repository opens nothing here.

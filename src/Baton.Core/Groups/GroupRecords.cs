@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using Baton.Repositories;
-using Baton.Snapshots;
 
 namespace Baton.Groups;
 

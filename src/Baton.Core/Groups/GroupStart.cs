@@ -1,7 +1,6 @@
 using System.Globalization;
 using Baton.Leases;
 using Baton.Repositories;
-using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Groups;

@@ -1,5 +1,4 @@
 using Baton.Packs;
-using Baton.Repositories;
 using Baton.Storage;
 
 namespace Baton.Index;

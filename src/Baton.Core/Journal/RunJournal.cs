@@ -26,7 +26,7 @@ public sealed class RunJournal
     public string Run { get; }
 
     /// <summary>The key prefix of the run's legs (under the run's folder, whose name is keyed when encrypted).</summary>
-    public string Prefix => _repository.RunPrefix(Run) + "legs/";
+    public string Prefix => RepositoryLayout.LegsIn(_repository.RunPrefix(Run));
 
     /// <summary>A new, sortable leg id.</summary>
     public static string NewLegId(TimeProvider timeProvider)

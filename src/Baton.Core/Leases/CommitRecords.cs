@@ -36,7 +36,7 @@ public static class CommitRecords
             return null;
         }
 
-        var snapshots = runPrefix + "snapshots/";
+        var snapshots = RepositoryLayout.SnapshotsIn(runPrefix);
         var present = new SortedSet<long>();
         await foreach (var info in repository.Store.ListAsync(snapshots, cancellationToken).ConfigureAwait(false))
         {
@@ -54,7 +54,7 @@ public static class CommitRecords
         // Prune may remove it once a newer snapshot exists; a fence above it (a take-over) is not one.
         foreach (var sequence in present.GetViewBetween(newest.Sequence + 1, long.MaxValue).Reverse())
         {
-            if (!(await repository.ReadSnapshotAsync($"{snapshots}{sequence:D10}", cancellationToken).ConfigureAwait(false)).Manifest.Fence)
+            if (!(await repository.ReadSnapshotAsync(RepositoryLayout.SnapshotKeyIn(runPrefix, sequence), cancellationToken).ConfigureAwait(false)).Manifest.Fence)
             {
                 return null;
             }
@@ -67,7 +67,7 @@ public static class CommitRecords
     // holds the run's newest. Damaged heartbeats are skipped here (check reports them).
     private static async Task<(long Sequence, string Key)?> NewestRecordedAsync(Repository repository, string runPrefix, CancellationToken cancellationToken)
     {
-        var keys = await repository.Store.ListAllAsync(runPrefix + "heartbeats/", cancellationToken).ConfigureAwait(false);
+        var keys = await repository.Store.ListAllAsync(RepositoryLayout.HeartbeatsIn(runPrefix), cancellationToken).ConfigureAwait(false);
         foreach (var key in keys.Select(k => k.Key).OrderDescending(StringComparer.Ordinal))
         {
             LeaseHeartbeat? beat;

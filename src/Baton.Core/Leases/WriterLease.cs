@@ -311,9 +311,9 @@ public sealed class WriterLease : IAsyncDisposable
         _lost.Dispose();
     }
 
-    internal static string ClaimKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}epochs/{epoch:D10}";
+    internal static string ClaimKey(Repository repository, string run, long epoch) => RepositoryLayout.EpochKeyIn(repository.RunPrefix(run), epoch);
 
-    internal static string HeartbeatKey(Repository repository, string run, long epoch) => $"{repository.RunPrefix(run)}heartbeats/{epoch:D10}";
+    internal static string HeartbeatKey(Repository repository, string run, long epoch) => RepositoryLayout.HeartbeatKeyIn(repository.RunPrefix(run), epoch);
 
     // Node 0 of a multi-node attempt (and every single-node writer) beats at the plain key; node R at EPOCH.R.
     private string OwnHeartbeatKey => _rank == 0
@@ -323,7 +323,7 @@ public sealed class WriterLease : IAsyncDisposable
     private static async Task<long> CurrentEpochAsync(Repository repository, string run, CancellationToken cancellationToken)
     {
         long current = 0;
-        var prefix = $"{repository.RunPrefix(run)}epochs/";
+        var prefix = RepositoryLayout.EpochsIn(repository.RunPrefix(run));
         await foreach (var info in repository.Store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
             if (long.TryParse(info.Key.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
@@ -348,7 +348,7 @@ public sealed class WriterLease : IAsyncDisposable
             return null;
         }
 
-        var probeKey = $"{repository.RunPrefix(run)}clock/{Guid.NewGuid():N}";
+        var probeKey = RepositoryLayout.ClockProbeKeyIn(repository.RunPrefix(run), Guid.NewGuid().ToString("N"));
         await store.PutAsync(probeKey, ReadOnlyMemory<byte>.Empty, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
         try
         {

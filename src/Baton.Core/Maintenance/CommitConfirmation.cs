@@ -1,6 +1,5 @@
 using Baton.Packs;
 using Baton.Repositories;
-using Baton.Snapshots;
 
 namespace Baton.Maintenance;
 

@@ -1,7 +1,6 @@
 using Baton.Index;
 using Baton.Packs;
 using Baton.Repositories;
-using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Maintenance;
@@ -22,7 +21,7 @@ namespace Baton.Maintenance;
 public sealed class GarbageCollector(Repository repository, RepackPolicy? repack = null)
 {
     /// <summary>Prefix of mark objects.</summary>
-    public const string Prefix = "gc/";
+    public const string Prefix = RepositoryLayout.GcPrefix;
 
     private readonly RepackPolicy _policy = repack ?? RepackPolicy.Default;
 
@@ -66,7 +65,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
                 Packs = toMark.Select(p => p.ToString()).ToList(),
                 Repack = toMark.Where(toRepack.Contains).Select(p => p.ToString()).ToList() is { Count: > 0 } r ? r : null,
             };
-            await MetadataStore.WriteAsync(repository, Prefix + mark.Id, mark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
+            await MetadataStore.WriteAsync(repository, RepositoryLayout.GcKey(mark.Id), mark, MaintenanceJson.Default.CondemnedPacks, PutMode.CreateNew, cancellationToken)
                 .ConfigureAwait(false);
             marks.Add(mark);
         }
@@ -124,6 +123,18 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
     /// <summary>Pack ids named in marks: pushes must not reuse their chunks.</summary>
     public async Task<IReadOnlySet<ContentId>> MarkedPacksAsync(CancellationToken cancellationToken = default) =>
         (await ReadMarksAsync(cancellationToken).ConfigureAwait(false)).SelectMany(m => m.Packs).Select(ContentId.Parse).ToHashSet();
+
+    /// <summary>
+    /// The index a writer may deduplicate against: packs that garbage collection has marked for deletion are left
+    /// out, so their chunks are stored again instead of being referenced from a pack about to disappear; and the
+    /// store's packs are listed once, so that a writer asks <see cref="MasterIndex.IsStored"/> and stores again the
+    /// chunks of packs that are gone.
+    /// </summary>
+    internal async Task<MasterIndex> LoadIndexForWritingAsync(CancellationToken cancellationToken)
+    {
+        var marked = await MarkedPacksAsync(cancellationToken).ConfigureAwait(false);
+        return await repository.LoadIndexExcludingAsync(marked, cancellationToken).ConfigureAwait(false);
+    }
 
     private static string DescribeInFlight(InFlightRecord record) => record.Kind == InFlightRecord.CollectionKind
         ? $"another garbage collection by {record.Host} (started {record.Started:u}) is running; a later prune finishes the work"
@@ -260,7 +271,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
     {
         foreach (var mark in marks)
         {
-            await repository.Store.DeleteAsync(Prefix + mark.Id, cancellationToken).ConfigureAwait(false);
+            await repository.Store.DeleteAsync(RepositoryLayout.GcKey(mark.Id), cancellationToken).ConfigureAwait(false);
         }
     }
 

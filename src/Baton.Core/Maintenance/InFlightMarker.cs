@@ -13,7 +13,7 @@ namespace Baton.Maintenance;
 public sealed class InFlightMarker : IAsyncDisposable
 {
     /// <summary>Prefix of marker objects.</summary>
-    public const string Prefix = "inflight/";
+    public const string Prefix = RepositoryLayout.InFlightPrefix;
 
     /// <summary>A push marker not rewritten for this long (by the store's clock) belongs to a dead process and is ignored.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
@@ -50,7 +50,7 @@ public sealed class InFlightMarker : IAsyncDisposable
     /// <summary>The marker's id (its object is <c>inflight/ID</c>).</summary>
     public string Id => _record.Id;
 
-    private string Key => Prefix + _record.Id;
+    private string Key => RepositoryLayout.InFlightKey(_record.Id);
 
     private bool IsCollection => _record.Kind == InFlightRecord.CollectionKind;
 
@@ -81,7 +81,7 @@ public sealed class InFlightMarker : IAsyncDisposable
             Heartbeat = now,
         };
         var before = time.GetTimestamp();
-        await MetadataStore.WriteAsync(repository, Prefix + record.Id, record, MaintenanceJson.Default.InFlightRecord, PutMode.Overwrite, cancellationToken)
+        await MetadataStore.WriteAsync(repository, RepositoryLayout.InFlightKey(record.Id), record, MaintenanceJson.Default.InFlightRecord, PutMode.Overwrite, cancellationToken)
             .ConfigureAwait(false);
         return new InFlightMarker(repository, time, record, before);
     }

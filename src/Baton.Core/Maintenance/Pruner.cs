@@ -1,6 +1,5 @@
 using Baton.Repositories;
 using Baton.Retention;
-using Baton.Snapshots;
 
 namespace Baton.Maintenance;
 

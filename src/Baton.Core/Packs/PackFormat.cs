@@ -28,18 +28,10 @@ public static class PackFormat
     public const int TrailerSize = 4 + 8;
 
     /// <summary>The object key of a pack.</summary>
-    public static string KeyOf(ContentId packId)
-    {
-        var hex = packId.ToString();
-        return $"data/{hex[..2]}/{hex}";
-    }
+    public static string KeyOf(ContentId packId) => RepositoryLayout.PackKey(packId);
 
     /// <summary>Parses a pack id back from its key, or returns false for other keys.</summary>
-    public static bool TryParseKey(string key, out ContentId packId)
-    {
-        packId = default;
-        return key.StartsWith("data/", StringComparison.Ordinal) && ContentId.TryParse(key[(key.LastIndexOf('/') + 1)..], out packId);
-    }
+    public static bool TryParseKey(string key, out ContentId packId) => RepositoryLayout.TryParsePackKey(key, out packId);
 
     /// <summary>
     /// The pack's name: the SHA-256 of its header and trailer, everything after the last blob. The header names every

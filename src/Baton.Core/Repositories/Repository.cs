@@ -3,10 +3,6 @@ using System.Text.Json;
 using Baton.Chunking;
 using Baton.Encryption;
 using Baton.Index;
-using Baton.Leases;
-using Baton.Maintenance;
-using Baton.Serialization;
-using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Repositories;
@@ -49,7 +45,9 @@ public sealed class Repository
         Config = config;
         Options = options;
         Cipher = key is { } opened ? new AesGcmCipher(opened.Master) : PlaintextCipher.Instance;
-        _keys = key is { } k ? new KeyRing(this, k.Master, k.Slot) : null;
+        _keys = key is { } k
+            ? new KeyRing(store, config.Id, config.Encryption?.Kdf ?? Argon2Parameters.Default, options.HostName, options.TimeProvider, k.Master, k.Slot)
+            : null;
         _chunker = new Lazy<Chunker>(() => new Chunker(Cipher.Chunker(config.Chunker)));
     }
 
@@ -82,10 +80,10 @@ public sealed class Repository
     }
 
     /// <summary>Prefix of a run's snapshot manifests.</summary>
-    public string SnapshotPrefix(string run) => RunPrefix(run) + "snapshots/";
+    public string SnapshotPrefix(string run) => RepositoryLayout.SnapshotsIn(RunPrefix(run));
 
     /// <summary>The key of a run's numbered snapshot manifest; the number makes create-if-absent a commit point.</summary>
-    public string SnapshotKey(string run, long sequence) => $"{SnapshotPrefix(run)}{sequence:D10}";
+    public string SnapshotKey(string run, long sequence) => RepositoryLayout.SnapshotKeyIn(RunPrefix(run), sequence);
 
     /// <summary>Opens an existing repository.</summary>
     /// <exception cref="UsageException">The store holds no repository.</exception>
@@ -152,7 +150,7 @@ public sealed class Repository
             // Another process created it at the same moment: use theirs (our key belongs to no repository).
             if (key is { } unused)
             {
-                await store.DeleteAsync(RepositoryLayout.KeysPrefix + unused.Slot.Id, cancellationToken).ConfigureAwait(false);
+                await store.DeleteAsync(RepositoryLayout.KeySlotKey(unused.Slot.Id), cancellationToken).ConfigureAwait(false);
             }
 
             return await OpenAsync(store, options, cancellationToken).ConfigureAwait(false);
@@ -206,44 +204,6 @@ public sealed class Repository
         return new Repository(store, config, options, key);
     }
 
-    /// <summary>Pushes a directory as a new snapshot of <paramref name="run"/>.</summary>
-    /// <exception cref="CheckpointChangedException">A file changed while it was read; nothing was committed.</exception>
-    /// <exception cref="ConflictException">Another writer committed the same sequence number first.</exception>
-    public async Task<Snapshot> PushAsync(string directory, string run, PushOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        RepositoryLayout.ValidateRunName(run);
-        options ??= new PushOptions();
-        WriterLease? ownLease = null;
-        if (options.Lease is null)
-        {
-            ownLease = await WriterLease.AcquireAsync(this, run, new LeaseOptions { TakeOver = options.TakeOver, Holder = "baton push" }, cancellationToken)
-                .ConfigureAwait(false);
-            options = options with { Lease = ownLease };
-        }
-        else if (options.Lease.Run != run)
-        {
-            throw new ArgumentException($"the lease is for run '{options.Lease.Run}', not '{run}'", nameof(options));
-        }
-
-        try
-        {
-            await using var marker = await InFlightMarker.BeginAsync(this, run, cancellationToken).ConfigureAwait(false);
-            return await new Archiver(this, options, marker).PushAsync(directory, run, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (ownLease is not null)
-            {
-                await ownLease.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Restores a snapshot into <paramref name="directory"/>, verifying every byte.</summary>
-    /// <exception cref="IntegrityException">Data is missing or corrupt, or the snapshot would write outside the directory.</exception>
-    public Task<RestoreResult> RestoreAsync(Snapshot snapshot, string directory, RestoreOptions? options = null, CancellationToken cancellationToken = default) =>
-        new Restorer(this, options ?? new RestoreOptions()).RestoreAsync(snapshot, directory, cancellationToken);
-
     /// <summary>Reads and merges every index object; a blob indexed in several packs is found in one the store holds.</summary>
     /// <exception cref="IntegrityException">An index object is corrupt.</exception>
     public async Task<MasterIndex> LoadIndexAsync(CancellationToken cancellationToken = default)
@@ -259,19 +219,16 @@ public sealed class Repository
     }
 
     /// <summary>
-    /// The index a writer may deduplicate against: packs that garbage collection has marked for deletion are left
-    /// out, so their chunks are stored again instead of being referenced from a pack about to disappear; and the
-    /// store's packs are listed once, so that a writer asks <see cref="MasterIndex.IsStored"/> and stores again the
-    /// chunks of packs that are gone.
+    /// Reads and merges every index object, leaving out the packs <paramref name="excludedPacks"/> names (a writer's
+    /// view: see <c>GarbageCollector.LoadIndexForWritingAsync</c>).
     /// </summary>
-    internal async Task<MasterIndex> LoadIndexForWritingAsync(CancellationToken cancellationToken)
+    internal async Task<MasterIndex> LoadIndexExcludingAsync(IReadOnlySet<ContentId> excludedPacks, CancellationToken cancellationToken)
     {
-        var marked = await new GarbageCollector(this).MarkedPacksAsync(cancellationToken).ConfigureAwait(false);
         var files = await ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
         var index = new MasterIndex(await StoredPacks.ListAsync(Store, cancellationToken).ConfigureAwait(false));
         foreach (var (_, file) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
-            index.Add(file with { Packs = file.Packs.Where(p => !marked.Contains(ContentId.Parse(p.Id))).ToList() });
+            index.Add(file with { Packs = file.Packs.Where(p => !excludedPacks.Contains(ContentId.Parse(p.Id))).ToList() });
         }
 
         return index;
@@ -319,7 +276,7 @@ public sealed class Repository
         {
             var rest = info.Key[RepositoryLayout.RunsPrefix.Length..];
             var slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash > 0 && rest[(slash + 1)..].StartsWith("snapshots/", StringComparison.Ordinal))
+            if (slash > 0 && rest[(slash + 1)..].StartsWith(RepositoryLayout.SnapshotsFolder + "/", StringComparison.Ordinal))
             {
                 (folders.TryGetValue(rest[..slash], out var keys) ? keys : folders[rest[..slash]] = []).Add(info.Key);
             }
@@ -391,7 +348,7 @@ public sealed class Repository
         return (sequences.Count > 0 ? sequences[0] : 0, null);
     }
 
-    /// <summary>Writes a fence after the run's last manifest (see <see cref="WriterLease"/>).</summary>
+    /// <summary>Writes a fence after the run's last manifest (see <c>Leases.WriterLease</c>).</summary>
     internal async Task WriteFenceAsync(string run, long epoch, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
@@ -474,7 +431,7 @@ public sealed class Repository
         var manifest = Deserialize(json, BatonJson.Default.SnapshotManifest, what);
 
         // Not SnapshotKey(): a corrupt manifest's run name is data to compare, not input to validate.
-        if ($"{RepositoryLayout.RunPrefix(Cipher.NameInKeys(manifest.Run ?? ""))}snapshots/{manifest.Sequence:D10}" != key)
+        if (RepositoryLayout.SnapshotKeyIn(RepositoryLayout.RunPrefix(Cipher.NameInKeys(manifest.Run ?? "")), manifest.Sequence) != key)
         {
             throw new IntegrityException($"{what} is corrupt: it claims to be snapshot {manifest.Sequence} of run '{manifest.Run}'");
         }

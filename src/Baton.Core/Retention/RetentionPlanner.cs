@@ -1,4 +1,4 @@
-using Baton.Snapshots;
+using Baton.Repositories;
 
 namespace Baton.Retention;
 

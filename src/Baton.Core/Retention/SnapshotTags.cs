@@ -1,6 +1,4 @@
-using Baton.Maintenance;
 using Baton.Repositories;
-using Baton.Snapshots;
 
 namespace Baton.Retention;
 
@@ -16,7 +14,7 @@ public sealed class SnapshotTags(Repository repository)
         // damaged one is replaced.
         try
         {
-            _ = await MetadataStore.TryReadAsync(repository, KeyOf(snapshot.Run, name), MaintenanceJson.Default.SnapshotTag, cancellationToken)
+            _ = await MetadataStore.TryReadAsync(repository, KeyOf(snapshot.Run, name), RetentionJson.Default.SnapshotTag, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (IntegrityException)
@@ -31,7 +29,7 @@ public sealed class SnapshotTags(Repository repository)
             Sequence = snapshot.Sequence,
             Created = repository.Options.TimeProvider.GetUtcNow(),
         };
-        await MetadataStore.WriteAsync(repository, KeyOf(snapshot.Run, name), tag, MaintenanceJson.Default.SnapshotTag, Storage.PutMode.Overwrite, cancellationToken)
+        await MetadataStore.WriteAsync(repository, KeyOf(snapshot.Run, name), tag, RetentionJson.Default.SnapshotTag, Storage.PutMode.Overwrite, cancellationToken)
             .ConfigureAwait(false);
         return tag;
     }
@@ -56,7 +54,7 @@ public sealed class SnapshotTags(Repository repository)
         var tags = new List<SnapshotTag>();
         foreach (var info in await Storage.ObjectStoreExtensions.ListAllAsync(repository.Store, Prefix(run), cancellationToken).ConfigureAwait(false))
         {
-            var tag = await MetadataStore.TryReadAsync(repository, info.Key, MaintenanceJson.Default.SnapshotTag, cancellationToken).ConfigureAwait(false);
+            var tag = await MetadataStore.TryReadAsync(repository, info.Key, RetentionJson.Default.SnapshotTag, cancellationToken).ConfigureAwait(false);
             if (tag is not null)
             {
                 tags.Add(tag);
@@ -66,7 +64,7 @@ public sealed class SnapshotTags(Repository repository)
         return [.. tags.OrderBy(t => t.Name, StringComparer.Ordinal)];
     }
 
-    private string Prefix(string run) => repository.RunPrefix(run) + "tags/";
+    private string Prefix(string run) => RepositoryLayout.TagsIn(repository.RunPrefix(run));
 
     // Tag names are the user's words: an encrypted repository keys them by a keyed hash, as it does run names.
     private string KeyOf(string run, string name) => Prefix(run) + repository.Cipher.NameInKeys(name);

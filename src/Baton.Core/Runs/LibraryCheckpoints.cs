@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Baton.Checkpoints;
+using Baton.Repositories;
 using Baton.Snapshots;
 
 namespace Baton.Runs;

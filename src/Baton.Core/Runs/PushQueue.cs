@@ -1,4 +1,5 @@
 using Baton.Checkpoints;
+using Baton.Repositories;
 using Baton.Snapshots;
 
 namespace Baton.Runs;

@@ -74,7 +74,7 @@ internal sealed class Archiver
         CheckExpected(entries);
         RefuseUnrestorableLinks(entries, directory);
         var (lastSequence, parent) = await _repository.ReadHeadAsync(run, cancellationToken).ConfigureAwait(false);
-        var index = await _repository.LoadIndexForWritingAsync(cancellationToken).ConfigureAwait(false);
+        var index = await new Maintenance.GarbageCollector(_repository).LoadIndexForWritingAsync(cancellationToken).ConfigureAwait(false);
 
         var files = entries.Where(e => e.Kind == EntryKind.File).ToList();
         _totalFiles = files.Count;

@@ -1,4 +1,5 @@
 using Baton.Platform;
+using Baton.Repositories;
 
 namespace Baton.Snapshots;
 

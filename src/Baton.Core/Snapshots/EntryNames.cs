@@ -1,3 +1,5 @@
+using Baton.Repositories;
+
 namespace Baton.Snapshots;
 
 /// <summary>
@@ -8,26 +10,7 @@ namespace Baton.Snapshots;
 public static class EntryNames
 {
     /// <summary>Why <paramref name="path"/> cannot be a snapshot path; null when it can.</summary>
-    public static string? WhyUnsafe(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (path.Length == 0 || path[0] == '/')
-        {
-            return "the path is empty or absolute";
-        }
-
-        if (path.Contains('\\', StringComparison.Ordinal))
-        {
-            return "the name holds '\\', which a restore would read as a path separator";
-        }
-
-        if (path.Contains('\0', StringComparison.Ordinal))
-        {
-            return "the name holds a NUL character";
-        }
-
-        return path.Split('/').Any(s => s is "" or "." or "..") ? "the path leaves the target directory" : null;
-    }
+    public static string? WhyUnsafe(string path) => RestorePaths.WhyUnsafe(path);
 
     /// <summary>
     /// Refuses a directory holding a name a snapshot cannot hold, before a push writes anything to a store. Errors

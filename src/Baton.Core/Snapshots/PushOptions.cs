@@ -1,3 +1,5 @@
+using Baton.Repositories;
+
 namespace Baton.Snapshots;
 
 /// <summary>Settings of one push.</summary>
@@ -94,9 +96,6 @@ public sealed record RestoreOptions
     /// </summary>
     public bool KeepPrevious { get; init; }
 }
-
-/// <summary>A progress report: bytes processed out of a total, files done out of a total.</summary>
-public readonly record struct TransferProgress(long Bytes, long TotalBytes, long Files, long TotalFiles);
 
 /// <summary>What a restore did.</summary>
 /// <param name="Files">Files written.</param>

@@ -20,7 +20,7 @@ internal static class RestoreSwitch
     private const string PhaseIn = "in";
 
     /// <summary>The state a switch records before its first move and again between its two halves.</summary>
-    private sealed record Journal(string Phase, string Staging, string Aside, bool KeepPrevious);
+    private sealed record SwitchJournal(string Phase, string Staging, string Aside, bool KeepPrevious);
 
     /// <summary>
     /// Makes <paramref name="root"/> hold exactly what <paramref name="staging"/> holds. The previous content is
@@ -52,7 +52,7 @@ internal static class RestoreSwitch
         }
 
         var aside = Path.Combine(root, ReservedNames.NewRestoreAside());
-        var journal = new Journal(PhaseAside, staging, aside, keepPrevious);
+        var journal = new SwitchJournal(PhaseAside, staging, aside, keepPrevious);
         WriteJournal(root, journal);
         Directory.CreateDirectory(aside);
         try
@@ -138,7 +138,7 @@ internal static class RestoreSwitch
     public static List<string> UserEntries(string root) =>
         Directory.EnumerateFileSystemEntries(root).Where(e => !ReservedNames.IsReserved(Path.GetFileName(e))).ToList();
 
-    private static void Finish(string root, Journal journal)
+    private static void Finish(string root, SwitchJournal journal)
     {
         PosixFile.SyncDirectory(root);
         if (journal.KeepPrevious && Directory.Exists(journal.Aside))
@@ -155,7 +155,7 @@ internal static class RestoreSwitch
     }
 
     // Puts the old entries back after a failed switch; where even that fails the journal stays for Recover.
-    private static void Undo(string root, Journal journal, Exception cause)
+    private static void Undo(string root, SwitchJournal journal, Exception cause)
     {
         try
         {
@@ -225,7 +225,7 @@ internal static class RestoreSwitch
     }
 
     // Written to a temporary name and renamed: a kill leaves the old journal or the new one, never a torn one.
-    private static void WriteJournal(string root, Journal journal)
+    private static void WriteJournal(string root, SwitchJournal journal)
     {
         var path = Path.Combine(root, JournalName);
         var temporary = path + ".tmp";
@@ -241,11 +241,11 @@ internal static class RestoreSwitch
         PosixFile.SyncDirectory(root);
     }
 
-    private static Journal? ReadJournal(string path)
+    private static SwitchJournal? ReadJournal(string path)
     {
         var lines = File.ReadAllText(path).Split('\n');
         return lines.Length >= 4 && lines[0] is PhaseAside or PhaseIn && lines[1].Length > 0 && lines[2].Length > 0
-            ? new Journal(lines[0], lines[1], lines[2], lines[3] == "keep")
+            ? new SwitchJournal(lines[0], lines[1], lines[2], lines[3] == "keep")
             : null;
     }
 

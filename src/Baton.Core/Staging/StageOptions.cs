@@ -1,4 +1,3 @@
-using Baton.Snapshots;
 using Baton.Storage;
 
 namespace Baton.Staging;

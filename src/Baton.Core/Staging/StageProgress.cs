@@ -1,4 +1,3 @@
-using Baton.Snapshots;
 
 namespace Baton.Staging;
 

@@ -48,7 +48,7 @@ public sealed class StoreProbe(IObjectStore store, StoreProbeOptions? options = 
 {
     private const int ProbeSize = 256 * 1024;
     private readonly StoreProbeOptions _options = options ?? new StoreProbeOptions();
-    private readonly string _prefix = ".baton-doctor/" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + "/";
+    private readonly string _prefix = RepositoryLayout.DoctorPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + "/";
     private readonly List<string> _written = [];
 
     /// <summary>The checks in order, each verdict as soon as it is known.</summary>

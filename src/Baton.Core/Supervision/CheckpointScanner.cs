@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Baton.Checkpoints;
+using Baton.Repositories;
 using Baton.Snapshots;
 
 namespace Baton.Supervision;

@@ -1,5 +1,6 @@
 using Baton.Checkpoints;
 using Baton.Groups;
+using Baton.Repositories;
 using Baton.Snapshots;
 
 namespace Baton.Supervision;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Baton.Cli.Commands;
 using Baton.Cli.Rendering;
-using Baton.Snapshots;
 using Baton.Testing;
 using Microsoft.Extensions.Time.Testing;
 

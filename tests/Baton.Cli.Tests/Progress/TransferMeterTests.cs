@@ -1,5 +1,4 @@
 using Baton.Cli.Rendering;
-using Baton.Snapshots;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Tests.Progress;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Baton.Snapshots;
+using Baton.Repositories;
 using Baton.Testing;
 
 namespace Baton.Tests.Run;

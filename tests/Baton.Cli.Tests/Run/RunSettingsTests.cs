@@ -1,3 +1,4 @@
+using Baton.Snapshots;
 using Baton.Testing;
 
 namespace Baton.Tests.Run;

@@ -7,7 +7,6 @@ using Baton.Maintenance;
 using Baton.Packs;
 using Baton.Repositories;
 using Baton.Retention;
-using Baton.Serialization;
 using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Folder;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Baton.Encryption;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Folder;
 using Baton.Testing;

@@ -1,6 +1,7 @@
 using Baton.Storage;
 using Baton.Leases;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage.Folder;
 using Baton.Testing;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Baton.Journal;
 using Baton.Platform;
-using Baton.Snapshots;
+using Baton.Repositories;
 
 namespace Baton.Tests.Journal;
 

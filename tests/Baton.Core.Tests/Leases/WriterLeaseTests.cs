@@ -1,5 +1,6 @@
 using Baton.Leases;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Folder;
 using Baton.Testing;

@@ -1,6 +1,7 @@
 using Baton.Checking;
 using Baton.Maintenance;
 using Baton.Repositories;
+using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Folder;
 using Baton.Testing;

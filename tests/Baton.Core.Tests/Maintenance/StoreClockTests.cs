@@ -3,6 +3,7 @@ using Baton.Leases;
 using Baton.Maintenance;
 using Baton.Repositories;
 using Baton.Retention;
+using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Folder;
 using Baton.Testing;

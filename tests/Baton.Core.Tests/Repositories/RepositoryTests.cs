@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Baton.Repositories;
-using Baton.Serialization;
+using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Folder;
 using Baton.Testing;

@@ -1,5 +1,5 @@
+using Baton.Repositories;
 using Baton.Retention;
-using Baton.Snapshots;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

@@ -31,7 +31,7 @@ public sealed class TrainingRunTests : IDisposable
     {
         var store = new FolderStore(_temp.Combine("store"));
         await using var run = await TrainingRun.OpenAsync(store, "r");
-        var tasks = new List<Task<Baton.Snapshots.Snapshot?>>();
+        var tasks = new List<Task<Baton.Repositories.Snapshot?>>();
         for (var step = 1; step <= 20; step++)
         {
             TestData.WriteRandomFile(Path.Combine(_temp.Combine($"ckpt-{step}"), "w.bin"), 2_000_000, step);

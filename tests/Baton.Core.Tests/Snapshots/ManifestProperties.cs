@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Baton.Repositories;
-using Baton.Serialization;
-using Baton.Snapshots;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

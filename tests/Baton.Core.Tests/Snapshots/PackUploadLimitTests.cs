@@ -1,4 +1,5 @@
 using Baton.Storage;
+using Baton.Snapshots;
 using Baton.Storage.Decorators;
 using Baton.Storage.Folder;
 using Baton.Testing;

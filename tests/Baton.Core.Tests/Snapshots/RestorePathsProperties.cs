@@ -1,4 +1,4 @@
-using Baton.Snapshots;
+using Baton.Repositories;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Baton.Snapshots;
 using Baton.Staging;
 using Baton.Storage;
 using Baton.Storage.Decorators;

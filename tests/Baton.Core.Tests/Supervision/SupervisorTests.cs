@@ -6,6 +6,7 @@ using Baton.Journal;
 using Baton.Maintenance;
 using Baton.Repositories;
 using Baton.Runs;
+using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Decorators;
 using Baton.Storage.Folder;

@@ -1,4 +1,4 @@
-namespace Baton.Snapshots;
+namespace Baton.Repositories;
 
 /// <summary>
 /// Checks a manifest whole, field by field, right after it is read and before anything acts on it: a forged or

@@ -1,4 +1,4 @@
-namespace Baton.Snapshots;
+namespace Baton.Repositories;
 
 /// <summary>The checks that keep a restore inside its target, whatever the manifest says.</summary>
 internal static class RestorePaths
@@ -134,7 +134,29 @@ internal static class RestorePaths
         return Path.Combine(current, parts[^1]);
     }
 
-    private static bool IsSafeRelative(string path) => EntryNames.WhyUnsafe(path) is null;
+    /// <summary>Why <paramref name="path"/> cannot be a snapshot path; null when it can (the rule <c>EntryNames</c> states).</summary>
+    internal static string? WhyUnsafe(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Length == 0 || path[0] == '/')
+        {
+            return "the path is empty or absolute";
+        }
+
+        if (path.Contains('\\', StringComparison.Ordinal))
+        {
+            return "the name holds '\\', which a restore would read as a path separator";
+        }
+
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            return "the name holds a NUL character";
+        }
+
+        return path.Split('/').Any(s => s is "" or "." or "..") ? "the path leaves the target directory" : null;
+    }
+
+    private static bool IsSafeRelative(string path) => WhyUnsafe(path) is null;
 
     private static string ParentOf(string path)
     {

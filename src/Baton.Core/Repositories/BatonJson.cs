@@ -1,10 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Baton.Index;
-using Baton.Repositories;
-using Baton.Snapshots;
 
-namespace Baton.Serialization;
+namespace Baton.Repositories;
 
 /// <summary>Source-generated JSON for every object Baton stores (trimming- and AOT-safe).</summary>
 [JsonSourceGenerationOptions(

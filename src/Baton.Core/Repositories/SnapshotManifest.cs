@@ -1,4 +1,4 @@
-namespace Baton.Snapshots;
+namespace Baton.Repositories;
 
 /// <summary>
 /// A committed snapshot: one checkpoint of one run. Stored at <c>runs/RUN/snapshots/SEQUENCE</c>; writing it with
