@@ -33,10 +33,11 @@ public sealed class BlobCompressor
             codec = probe.Codec;
             if (codec is BlobCodec.Float32Planes or BlobCodec.Float16Planes)
             {
-                var length = FloatPlaneCodec.Encode(raw, WidthOf(codec), probe.Phase, destination, Level);
+                // Codec 4 finds the alignment of each run of values itself; 2 and 3 are still read, no longer written.
+                var length = FloatSegmentCodec.Encode(raw, destination, Level);
                 if (length > 0 && length < raw.Length - (raw.Length / 64))
                 {
-                    return (codec, length);
+                    return (BlobCodec.FloatSegments, length);
                 }
 
                 codec = BlobCodec.None;
@@ -76,6 +77,9 @@ public sealed class BlobCompressor
             case BlobCodec.Float32Planes:
             case BlobCodec.Float16Planes:
                 FloatPlaneCodec.Decode(encoded, WidthOf(codec), destination);
+                break;
+            case BlobCodec.FloatSegments:
+                FloatSegmentCodec.Decode(encoded, destination);
                 break;
             default:
                 throw new InvalidDataException($"unknown blob codec {(byte)codec}: this repository needs a newer baton");
