@@ -7,13 +7,13 @@ namespace Baton.Compression;
 
 /// <summary>
 /// A static rANS coder over bytes whose probabilities depend on a conditioning byte: symbol k is coded with the table
-/// of context <c>map[condition(k)]</c>, where condition(k) is byte <c>k − lag</c> of a conditioning plane (0 before
-/// its start). Neighbouring float values share their scale, so an exponent coded under the previous exponent, or a
+/// of context <c>map[condition(k)]</c>, where condition(k) mixes bits of the symbol before it with the exponent of
+/// its value (<see cref="Condition"/>). Neighbouring float values share their scale, so an exponent coded under the previous exponent, or a
 /// mantissa under its own exponent, costs fewer bits than under one table for all. Unlike Huffman, rANS codes a
 /// symbol in its fractional information content, which matters for exponents where one symbol is more than half.
 /// Layout (docs/FORMAT.md, "Context rANS payload"): <c>K (u16 LE) | map (256 bytes) | K tables | state (u32 LE) |
-/// stream bytes</c>; a table is <c>n − 1 (u8) | n × (symbol u8, frequency u16 LE)</c>, symbols increasing, frequencies
-/// at least 1 and summing to <see cref="Total"/>.
+/// stream bytes</c>; a table is a 32-byte bitmap of the symbols present, then each one's frequency in symbol order (one
+/// byte 1..254, or 255 and a u16 LE), at least 1 and summing to <see cref="Total"/>.
 /// </summary>
 internal static class ContextRansCoder
 {
@@ -31,7 +31,7 @@ internal static class ContextRansCoder
     /// Codes <paramref name="symbols"/> into <paramref name="destination"/> and returns the bytes written, or -1 when
     /// the result would not be shorter than <paramref name="mustBeat"/> bytes or would not fit.
     /// </summary>
-    public static int Encode(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> conditioning, int lag, Span<byte> destination, long mustBeat)
+    public static int Encode(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, Span<byte> destination, long mustBeat)
     {
         var count = symbols.Length;
         var joint = ArrayPool<int>.Shared.Rent(256 * 256);
@@ -43,8 +43,7 @@ internal static class ContextRansCoder
             counts.Clear();
             for (var k = 0; k < count; k++)
             {
-                var condition = k >= lag ? conditioning[k - lag] : 0;
-                counts[(condition << 8) | symbols[k]]++;
+                counts[(Condition(symbols, exponents, previousMask, k) << 8) | symbols[k]]++;
             }
 
             // Context 0 is the catch-all; conditioning values with enough symbols get their own, in value order.
@@ -92,13 +91,11 @@ internal static class ContextRansCoder
             for (var context = 0; context < contexts; context++)
             {
                 var table = frequencies.Slice(context << 8, 256);
-                var present = 0;
+                tableBytes += 32;
                 for (var s = 0; s < 256; s++)
                 {
-                    present += table[s] > 0 ? 1 : 0;
+                    tableBytes += table[s] == 0 ? 0 : table[s] < 255 ? 1 : 3;
                 }
-
-                tableBytes += 1 + (3 * present);
             }
 
             for (var c = 0; c < 256; c++)
@@ -128,8 +125,9 @@ internal static class ContextRansCoder
             for (var context = 0; context < contexts; context++)
             {
                 var table = frequencies.Slice(context << 8, 256);
-                var countAt = position++;
-                var present = 0;
+                var bitmap = destination.Slice(position, 32);
+                bitmap.Clear();
+                position += 32;
                 ushort cumulative = 0;
                 for (var s = 0; s < 256; s++)
                 {
@@ -139,17 +137,23 @@ internal static class ContextRansCoder
                         continue;
                     }
 
-                    destination[position] = (byte)s;
-                    BinaryPrimitives.WriteUInt16LittleEndian(destination[(position + 1)..], table[s]);
-                    position += 3;
-                    present++;
+                    bitmap[s >> 3] |= (byte)(1 << (s & 7));
+                    if (table[s] < 255)
+                    {
+                        destination[position++] = (byte)table[s];
+                    }
+                    else
+                    {
+                        destination[position] = 255;
+                        BinaryPrimitives.WriteUInt16LittleEndian(destination[(position + 1)..], table[s]);
+                        position += 3;
+                    }
+
                     cumulative += table[s];
                 }
-
-                destination[countAt] = (byte)(present - 1);
             }
 
-            var streamLength = EncodeStream(symbols, conditioning, lag, map, frequencies, starts, destination[position..]);
+            var streamLength = EncodeStream(symbols, exponents, previousMask, map, frequencies, starts, destination[position..]);
             if (streamLength < 0 || position + streamLength >= mustBeat)
             {
                 return -1;
@@ -167,7 +171,7 @@ internal static class ContextRansCoder
 
     /// <summary>Decodes exactly <paramref name="symbols"/>.Length symbols from a whole payload.</summary>
     /// <exception cref="InvalidDataException">The tables or the stream are malformed.</exception>
-    public static void Decode(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> conditioning, int lag, Span<byte> symbols)
+    public static void Decode(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> exponents, byte previousMask, Span<byte> symbols)
     {
         if (payload.Length < 2 + 256)
         {
@@ -202,27 +206,49 @@ internal static class ContextRansCoder
                     throw new InvalidDataException("context rANS tables run past the payload");
                 }
 
-                var present = payload[position++] + 1;
-                if (position + (3 * present) > payload.Length)
+                if (payload.Length - position < 32)
                 {
                     throw new InvalidDataException("context rANS tables run past the payload");
                 }
 
+                var bitmap = payload.Slice(position, 32);
+                position += 32;
                 var cumulative = 0;
-                var previous = -1;
-                for (var j = 0; j < present; j++)
+                for (var symbol = 0; symbol < 256; symbol++)
                 {
-                    var symbol = payload[position];
-                    var frequency = BinaryPrimitives.ReadUInt16LittleEndian(payload[(position + 1)..]);
-                    position += 3;
-                    if (symbol <= previous || frequency == 0 || cumulative + frequency > Total)
+                    if ((bitmap[symbol >> 3] & (1 << (symbol & 7))) == 0)
+                    {
+                        continue;
+                    }
+
+                    if (position >= payload.Length)
+                    {
+                        throw new InvalidDataException("context rANS tables run past the payload");
+                    }
+
+                    int frequency = payload[position++];
+                    if (frequency == 255)
+                    {
+                        if (payload.Length - position < 2)
+                        {
+                            throw new InvalidDataException("context rANS tables run past the payload");
+                        }
+
+                        frequency = BinaryPrimitives.ReadUInt16LittleEndian(payload[position..]);
+                        position += 2;
+                        if (frequency < 255)
+                        {
+                            throw new InvalidDataException("context rANS table escapes a frequency below 255");
+                        }
+                    }
+
+                    if (frequency == 0 || cumulative + frequency > Total)
                     {
                         throw new InvalidDataException("context rANS table is malformed");
                     }
 
-                    previous = symbol;
-                    entries[(context << 8) + symbol] = frequency | ((uint)cumulative << 16);
-                    slots.AsSpan((context * Total) + cumulative, frequency).Fill(symbol);
+                    entries[(context << 8) + symbol] = (uint)frequency | ((uint)cumulative << 16);
+                    slots.AsSpan((context * Total) + cumulative, frequency).Fill((byte)symbol);
                     cumulative += frequency;
                 }
 
@@ -232,7 +258,7 @@ internal static class ContextRansCoder
                 }
             }
 
-            DecodeStream(payload[position..], conditioning, lag, map, slots, entries, symbols);
+            DecodeStream(payload[position..], exponents, previousMask, map, slots, entries, symbols);
         }
         finally
         {
@@ -242,7 +268,7 @@ internal static class ContextRansCoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int EncodeStream(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> conditioning, int lag, ReadOnlySpan<byte> map,
+    private static int EncodeStream(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<byte> map,
         ReadOnlySpan<ushort> frequencies, ReadOnlySpan<ushort> starts, Span<byte> destination)
     {
         // Symbols are coded last to first and the bytes written from the end backwards, so that the decoder reads
@@ -251,7 +277,7 @@ internal static class ContextRansCoder
         var p = destination.Length;
         for (var k = symbols.Length - 1; k >= 0; k--)
         {
-            var index = (map[k >= lag ? conditioning[k - lag] : 0] << 8) | symbols[k];
+            var index = (map[Condition(symbols, exponents, previousMask, k)] << 8) | symbols[k];
             uint f = frequencies[index];
             var limit = ((Lower >> ScaleBits) << 8) * f;
             while (x >= limit)
@@ -281,7 +307,7 @@ internal static class ContextRansCoder
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeStream(ReadOnlySpan<byte> stream, ReadOnlySpan<byte> conditioning, int lag, ReadOnlySpan<byte> map,
+    private static void DecodeStream(ReadOnlySpan<byte> stream, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<byte> map,
         byte[] slots, uint[] entries, Span<byte> symbols)
     {
         if (stream.Length < 4)
@@ -298,9 +324,11 @@ internal static class ContextRansCoder
         ref var slot0 = ref MemoryMarshal.GetArrayDataReference(slots);
         ref var entry0 = ref MemoryMarshal.GetArrayDataReference(entries);
         var p = 4;
+        var previous = 0;
+        var hasExponents = !exponents.IsEmpty;
         for (var k = 0; k < symbols.Length; k++)
         {
-            var context = map[k >= lag ? conditioning[k - lag] : 0];
+            var context = map[(previous & previousMask) ^ (hasExponents ? exponents[k] : 0)];
             var slot = x & (Total - 1);
             var symbol = Unsafe.Add(ref slot0, (context * Total) + (int)slot);
             var entry = Unsafe.Add(ref entry0, (context << 8) + symbol);
@@ -316,6 +344,7 @@ internal static class ContextRansCoder
             }
 
             symbols[k] = symbol;
+            previous = symbol;
         }
 
         if (x != Lower || p != stream.Length)
@@ -323,6 +352,14 @@ internal static class ContextRansCoder
             throw new InvalidDataException("context rANS stream does not end where its last symbol does");
         }
     }
+
+    /// <summary>
+    /// The conditioning byte of symbol k: the bits <paramref name="previousMask"/> keeps of symbol k − 1 (none for the
+    /// first), XOR the exponent of value k when <paramref name="exponents"/> is given.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Condition(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, int k) =>
+        ((k > 0 ? symbols[k - 1] : 0) & previousMask) ^ (exponents.IsEmpty ? 0 : exponents[k]);
 
     private static bool IsEmpty(ReadOnlySpan<int> histogram)
     {

@@ -7,8 +7,8 @@ namespace Baton.Compression;
 /// <summary>
 /// Codec 4: a chunk cut into segments, each either raw bytes or a run of float32 or 16-bit floats with its own
 /// alignment, split into planes as <see cref="PlaneSplitter"/> does and coded plane by plane, the exponents with a
-/// context model (<see cref="ContextRansCoder"/>: each exponent under the one before it, the mantissa planes under
-/// their own exponent). Files that store tensors one after another at arbitrary offsets (ONNX protobufs, pickles with
+/// context model (<see cref="ContextRansCoder"/>: each exponent under the one before it, the sign and mantissa
+/// planes under their own exponent, the sign plane also under the sign before it). Files that store tensors one after another at arbitrary offsets (ONNX protobufs, pickles with
 /// headers between storages) change alignment inside a chunk; codec 2 and 3 had one alignment per chunk.
 /// </summary>
 /// <remarks>
@@ -309,7 +309,7 @@ internal static class FloatSegmentCodec
                 var modeByte = (byte)mode;
                 if (!noise && length > 1)
                 {
-                    var rans = ContextRansCoder.Encode(symbols, exponents, plane == 0 ? 1 : 0, trial, length);
+                    var rans = ContextRansCoder.Encode(symbols, plane == 0 ? default : exponents, PreviousMask(plane), trial, length);
                     if (rans > 0)
                     {
                         trial[..rans].CopyTo(payload);
@@ -333,6 +333,15 @@ internal static class FloatSegmentCodec
             CodecScratch.Pool.Return(scratch);
         }
     }
+
+    // What a plane's context keeps of the symbol before: all of the previous exponent (neighbours share a scale), the
+    // previous sign for the sign-and-mantissa plane (neighbouring weights often share a sign), nothing for the rest.
+    private static byte PreviousMask(int plane) => plane switch
+    {
+        0 => 0xFF,
+        1 => 0x80,
+        _ => 0,
+    };
 
     // Enough room for a context rANS trial that is worth keeping (it must beat the raw plane).
     private static int ContextRansBound(int count) => count + 1024;
@@ -365,7 +374,7 @@ internal static class FloatSegmentCodec
                 var symbols = planes.Slice(plane * count, count);
                 if (mode == ContextRansMode)
                 {
-                    ContextRansCoder.Decode(payload, planes[..count], plane == 0 ? 1 : 0, symbols);
+                    ContextRansCoder.Decode(payload, plane == 0 ? default : planes[..count], PreviousMask(plane), symbols);
                 }
                 else
                 {

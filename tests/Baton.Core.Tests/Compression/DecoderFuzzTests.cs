@@ -87,12 +87,13 @@ public sealed class DecoderFuzzTests
             var random = new Random(seed);
             var symbols = Symbols(random, 2 + random.Next(3000));
             var conditioning = Symbols(random, symbols.Length);
-            var lag = random.Next(2);
-            var blob = new byte[(2 * symbols.Length) + 4096];
-            blob = blob[..ContextRansCoder.Encode(symbols, conditioning, lag, blob, long.MaxValue)];
-            var hostile = seed % 10 == 0 ? blob : Mutate(random, blob, [0, 2, 2 + 256, 2 + 256 + 2]);
+            var exponents = random.Next(2) == 0 ? null : conditioning;
+            var mask = (byte)(random.Next(2) == 0 ? 0x80 : 0xFF);
+            var blob = new byte[(2 * symbols.Length) + 10_000];
+            blob = blob[..ContextRansCoder.Encode(symbols, exponents, mask, blob, long.MaxValue)];
+            var hostile = seed % 10 == 0 ? blob : Mutate(random, blob, [0, 2, 2 + 256, 2 + 256 + 32]);
             var count = seed % 10 != 0 && random.Next(4) == 0 ? random.Next(symbols.Length) : symbols.Length;
-            outcomes[Decode(hostile, count, random.Next(2) == 0, (input, output) => ContextRansCoder.Decode(input, conditioning, lag, output))]++;
+            outcomes[Decode(hostile, count, random.Next(2) == 0, (input, output) => ContextRansCoder.Decode(input, exponents, mask, output))]++;
         }
 
         Assert.True(outcomes[0] >= Cases / 10 && outcomes[1] >= Cases / 4, $"{outcomes[0]} decoded, {outcomes[1]} refused");

@@ -95,13 +95,19 @@ public sealed class FloatSegmentCodecTests
             symbols[i] = (byte)((conditioning[i] + (random.Next(alphabet) * random.Next(alphabet) / alphabet)) & 0xFF);
         }
 
-        var lag = lagSeed % 2;
-        var encoded = new byte[(2 * n) + 4096];
-        var length = ContextRansCoder.Encode(symbols, conditioning, lag, encoded, long.MaxValue);
+        // The three ways codec 4 conditions: on the previous symbol, on the exponent and previous sign, on the exponent.
+        var (exponents, mask) = (lagSeed % 3) switch
+        {
+            0 => (default(byte[]), (byte)0xFF),
+            1 => (conditioning, (byte)0x80),
+            _ => (conditioning, (byte)0),
+        };
+        var encoded = new byte[(2 * n) + 10_000];
+        var length = ContextRansCoder.Encode(symbols, exponents, mask, encoded, long.MaxValue);
 
         Assert.True(length > 0);
         var decoded = new byte[n];
-        ContextRansCoder.Decode(encoded.AsSpan(0, length), conditioning, lag, decoded);
+        ContextRansCoder.Decode(encoded.AsSpan(0, length), exponents, mask, decoded);
         Assert.Equal(symbols, decoded);
     }
 
