@@ -193,11 +193,15 @@ internal static class ContextRansCoder
             }
         }
 
-        var slots = ArrayPool<byte>.Shared.Rent(contexts * Total);
-        var entries = ArrayPool<uint>.Shared.Rent(contexts * 256);
+        if (!exponents.IsEmpty && exponents.Length < symbols.Length)
+        {
+            throw new ArgumentException("fewer exponents than symbols", nameof(exponents));
+        }
+
+        var slots = ArrayPool<uint>.Shared.Rent(contexts * Total);
         try
         {
-            // entry = frequency | start << 16, per context and symbol.
+            // One entry per context and slot: symbol | (frequency − 1) << 8 | (slot − start) << 20.
             var position = 2 + 256;
             for (var context = 0; context < contexts; context++)
             {
@@ -247,8 +251,13 @@ internal static class ContextRansCoder
                         throw new InvalidDataException("context rANS table is malformed");
                     }
 
-                    entries[(context << 8) + symbol] = (uint)frequency | ((uint)cumulative << 16);
-                    slots.AsSpan((context * Total) + cumulative, frequency).Fill((byte)symbol);
+                    var run = slots.AsSpan((context * Total) + cumulative, frequency);
+                    var entry = (uint)symbol | ((uint)(frequency - 1) << 8);
+                    for (var j = 0; j < run.Length; j++)
+                    {
+                        run[j] = entry | ((uint)j << 20);
+                    }
+
                     cumulative += frequency;
                 }
 
@@ -258,12 +267,11 @@ internal static class ContextRansCoder
                 }
             }
 
-            DecodeStream(payload[position..], exponents, previousMask, map, slots, entries, symbols);
+            DecodeStream(payload[position..], exponents, previousMask, map, slots, symbols);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(slots);
-            ArrayPool<uint>.Shared.Return(entries);
+            ArrayPool<uint>.Shared.Return(slots);
         }
     }
 
@@ -308,7 +316,7 @@ internal static class ContextRansCoder
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeStream(ReadOnlySpan<byte> stream, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<byte> map,
-        byte[] slots, uint[] entries, Span<byte> symbols)
+        uint[] slots, Span<byte> symbols)
     {
         if (stream.Length < 4)
         {
@@ -321,18 +329,26 @@ internal static class ContextRansCoder
             throw new InvalidDataException("context rANS stream starts with an impossible state");
         }
 
+        Span<int> bases = stackalloc int[256];
+        for (var c = 0; c < 256; c++)
+        {
+            bases[c] = map[c] * Total;
+        }
+
+        // One table load per symbol; the loop reads exponents and writes symbols without bounds checks (the caller
+        // checked the exponents cover the symbols), and checks the stream's bounds before each byte it reads.
         ref var slot0 = ref MemoryMarshal.GetArrayDataReference(slots);
-        ref var entry0 = ref MemoryMarshal.GetArrayDataReference(entries);
+        ref var base0 = ref MemoryMarshal.GetReference(bases);
+        ref var exponent0 = ref MemoryMarshal.GetReference(exponents);
+        ref var symbol0 = ref MemoryMarshal.GetReference(symbols);
         var p = 4;
         var previous = 0;
         var hasExponents = !exponents.IsEmpty;
         for (var k = 0; k < symbols.Length; k++)
         {
-            var context = map[(previous & previousMask) ^ (hasExponents ? exponents[k] : 0)];
-            var slot = x & (Total - 1);
-            var symbol = Unsafe.Add(ref slot0, (context * Total) + (int)slot);
-            var entry = Unsafe.Add(ref entry0, (context << 8) + symbol);
-            x = ((entry & 0xFFFF) * (x >> ScaleBits)) + slot - (entry >> 16);
+            var condition = (previous & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
+            var entry = Unsafe.Add(ref slot0, Unsafe.Add(ref base0, condition) + (int)(x & (Total - 1)));
+            x = ((((entry >> 8) & 0xFFF) + 1) * (x >> ScaleBits)) + (entry >> 20);
             while (x < Lower)
             {
                 if (p >= stream.Length)
@@ -343,8 +359,8 @@ internal static class ContextRansCoder
                 x = (x << 8) | stream[p++];
             }
 
-            symbols[k] = symbol;
-            previous = symbol;
+            previous = (byte)entry;
+            Unsafe.Add(ref symbol0, k) = (byte)entry;
         }
 
         if (x != Lower || p != stream.Length)

@@ -155,7 +155,7 @@ public sealed class FloatSegmentCodecTests
             var header = new byte[3 + random.Next(14)];
             random.NextBytes(header);
             bytes.AddRange(header);
-            var count = 2048 + random.Next(30_000);
+            var count = 8192 + random.Next(30_000);
             bytes.AddRange(random.Next(4) == 0
                 ? FloatData.Bfloat16(random.Next(), count, specialShare)
                 : FloatData.Float32(random.Next(), count, specialShare));
