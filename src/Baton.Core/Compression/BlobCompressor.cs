@@ -2,7 +2,8 @@ namespace Baton.Compression;
 
 /// <summary>
 /// Encodes and decodes blobs. A trial on a sample of each blob (<see cref="CodecProbe"/>) picks the codec: float
-/// tensors go to the plane codecs, which code the exponents with Huffman and store mantissas raw; everything else
+/// tensors go to the float segment codec (<see cref="FloatSegmentCodec"/>: each run of values at its own alignment,
+/// planes coded with context rANS, Huffman, zstd or raw, whichever is smallest); everything else
 /// goes to zstd; data that neither shrinks is stored raw at once, so that neither push nor restore spends CPU on it.
 /// Thread-safe.
 /// </summary>

@@ -94,15 +94,14 @@ public sealed class IndependentReaderTests : IDisposable
         Assert.True(taker.ExitCode == 0, taker.ToString());
     }
 
-    // The scenario holds what the reader must handle: float-codec chunks of both widths and a fence as the newest
-    // manifest of run a.
+    // The scenario holds what the reader must handle: float-codec chunks (codec 4, of the float32 and the bfloat16
+    // files) and a fence as the newest manifest of run a. Codecs 2 and 3 are read from the golden repositories.
     private static async Task AssertScenarioAsync(string store)
     {
         await using var objects = new FolderStore(store);
         var repository = await Repository.OpenAsync(objects);
         var codecs = (await repository.LoadIndexAsync()).Blobs.Select(b => b.Value.Entry.Codec).ToHashSet();
-        Assert.Contains(BlobCodec.Float32Planes, codecs);
-        Assert.Contains(BlobCodec.Float16Planes, codecs);
+        Assert.Contains(BlobCodec.FloatSegments, codecs);
         var newest = await repository.ReadSnapshotAsync(repository.SnapshotKey("a", 3));
         Assert.True(newest.Manifest.Fence, "the take-over should have left a fence as run a's newest manifest");
     }
