@@ -8,7 +8,9 @@ namespace Baton.Bench.Measuring;
 /// encoder it replaced (one alignment per chunk) and zstd -3, with encode and decode speeds in thread CPU time measured in
 /// the same run (so their ratios hold on a loaded machine). With <c>--delta</c>, each file after the first of a
 /// group is also XORed with the file before it (same length: consecutive checkpoints of one run) before encoding.
-/// Usage: <c>baton-bench codecs [--delta] NAME=PATH...</c>, PATH a file or a folder (its files in name order).
+/// Usage: <c>baton-bench codecs [--delta] [--segments] NAME=PATH...</c>, PATH a file or a folder (its files in name
+/// order); <c>--segments</c> also prints how the first 4 MiB of each input are cut into segments and times one 2 MiB
+/// chunk three times.
 /// </summary>
 internal static class CodecRatios
 {
