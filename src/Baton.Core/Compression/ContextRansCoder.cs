@@ -23,9 +23,8 @@ internal static class ContextRansCoder
     private const int ScaleBits = 12;
     private const uint Lower = 1u << 23;
 
-    // A conditioning byte value with fewer symbols than this shares the one catch-all context: its own table would
-    // cost more than it saves.
-    private const int OwnContextMinimum = 2048;
+    // A conditioning byte value with fewer symbols than this shares the one catch-all context without a trial.
+    private const int OwnContextMinimum = 512;
 
     /// <summary>
     /// Codes <paramref name="symbols"/> into <paramref name="destination"/> and returns the bytes written, or -1 when
@@ -46,9 +45,22 @@ internal static class ContextRansCoder
                 counts[(Condition(symbols, exponents, previousMask, k) << 8) | symbols[k]]++;
             }
 
-            // Context 0 is the catch-all; conditioning values with enough symbols get their own, in value order.
+            // Context 0 is the catch-all; a conditioning value gets its own table, in value order, when the bits it
+            // saves against the plane's overall distribution pay for the table.
             Span<byte> map = stackalloc byte[256];
             Span<int> merged = stackalloc int[256];
+            Span<double> overallBits = stackalloc double[256];
+            for (var s = 0; s < 256; s++)
+            {
+                long n = 0;
+                for (var c = 0; c < 256; c++)
+                {
+                    n += counts[(c << 8) | s];
+                }
+
+                overallBits[s] = n == 0 ? 0 : -Math.Log2((double)n / count);
+            }
+
             var contexts = 1;
             Span<int> ownOwners = stackalloc int[256];
             for (var c = 0; c < 256; c++)
@@ -60,7 +72,7 @@ internal static class ContextRansCoder
                     n += x;
                 }
 
-                if (n >= OwnContextMinimum && contexts < 256)
+                if (n >= OwnContextMinimum && contexts < 256 && OwnTablePays(row, n, overallBits))
                 {
                     map[c] = (byte)contexts;
                     ownOwners[contexts++] = c;
@@ -376,6 +388,23 @@ internal static class ContextRansCoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Condition(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, int k) =>
         ((k > 0 ? symbols[k - 1] : 0) & previousMask) ^ (exponents.IsEmpty ? 0 : exponents[k]);
+
+    // Whether coding a row with its own table (its entropy plus the table's bytes) beats the overall distribution.
+    private static bool OwnTablePays(ReadOnlySpan<int> row, int n, ReadOnlySpan<double> overallBits)
+    {
+        double saved = 0;
+        var tableBits = 32 * 8;
+        for (var s = 0; s < 256; s++)
+        {
+            if (row[s] > 0)
+            {
+                saved += row[s] * (overallBits[s] + Math.Log2((double)row[s] / n));
+                tableBits += row[s] * 4096L / n < 255 ? 8 : 24;
+            }
+        }
+
+        return saved > tableBits;
+    }
 
     private static bool IsEmpty(ReadOnlySpan<int> histogram)
     {
