@@ -5,7 +5,7 @@ so there is something to learn) and saves model + optimizer state with torch.sav
 and, separately, in bfloat16 (the weights and the Adam moments cast as a mixed-precision run would keep them).
 
 Usage: python3 bench/real/train.py OUT_DIR [--steps 300] [--every 50] [--seed 1]
-Needs Debian's python3-torch (1.13); runs on the CPU in a few minutes.
+Needs Debian's python3-torch (1.13); runs on the CPU (bench/run real uses --width 128 --layers 2: 6.5 MB checkpoints).
 """
 
 import argparse
