@@ -36,12 +36,13 @@ internal static class RunCommand
         var preemptionInterval = new Option<string>("--preemption-interval") { Description = "How often the metadata service is asked", HelpName = "DURATION", DefaultValueFactory = _ => "5s" };
         var scanInterval = new Option<string>("--scan-interval") { Description = "Rescan period of the checkpoint directory (file-system events are used too)", HelpName = "DURATION", DefaultValueFactory = _ => "2s" };
         var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer at once instead of waiting for its lease to expire" };
+        var compression = CommonOptions.Compression();
         var trainer = new Argument<string[]>("COMMAND") { Description = "The training command, after '--'", Arity = ArgumentArity.ZeroOrMore };
         var retention = new RetentionOptions();
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
             store, run, dir, format, data, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
-            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, takeOver, trainer,
+            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, takeOver, compression, trainer,
         };
         retention.AddTo(command);
         var access = new RepositoryAccess(command);
@@ -86,6 +87,7 @@ internal static class RunCommand
                 Endpoints = PreemptionEndpoints.FromEnvironment(),
                 ScanInterval = Durations.Parse(result.GetValue(scanInterval)!, "--scan-interval"),
                 TakeOver = result.GetValue(takeOver),
+                Compression = CommonOptions.CompressionFrom(result, compression),
                 Credentials = access.Credentials(result),
             };
             var storeAddress = CommonOptions.StoreFrom(result, store);

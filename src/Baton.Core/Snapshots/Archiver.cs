@@ -43,7 +43,7 @@ internal sealed class Archiver
         _repository = repository;
         _options = options;
         _marker = marker;
-        _compressor = new BlobCompressor(options.CompressionLevel);
+        _compressor = new BlobCompressor(options.CompressionLevel, CompressionChoices.Resolve(options.Compression, repository.Store.Capabilities));
     }
 
     public async Task<Snapshot> PushAsync(string directory, string run, CancellationToken cancellationToken)

@@ -92,4 +92,10 @@ public sealed record StoreCapabilities(bool AtomicCreate, int Concurrency)
     /// modification time (one second over SFTP version 3).
     /// </summary>
     public TimeSpan ChangeResolution { get; init; }
+
+    /// <summary>
+    /// The store is on a local or mounted file system: writing to it costs CPU, not network bandwidth, so a push
+    /// under <see cref="Compression.CompressionChoice.Auto"/> takes the fast codecs.
+    /// </summary>
+    public bool Local { get; init; }
 }

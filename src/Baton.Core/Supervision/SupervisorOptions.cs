@@ -23,6 +23,9 @@ public sealed record SupervisorOptions
     /// <summary>Fence a live writer of the run at start instead of waiting for its lease to expire.</summary>
     public bool TakeOver { get; init; }
 
+    /// <summary>The codec for float data in each push (<c>--compression</c>).</summary>
+    public Compression.CompressionChoice Compression { get; init; }
+
     /// <summary>Data to fetch before the trainer starts (<c>--data SRC=DEST</c>): source and destination.</summary>
     public IReadOnlyList<(string Source, string Destination)> Data { get; init; } = [];
 
