@@ -125,13 +125,13 @@ public sealed class FloatPlaneCodecTests
     }
 
     [Fact]
-    public void Gaussian_float32_weights_take_the_float_codec_and_beat_zstd_on_size()
+    public void Gaussian_float32_weights_take_the_float32_codec_and_beat_zstd_on_size()
     {
         var raw = FloatData.Frame(FloatData.Float32(7, 600_000, specialShare: 0), leading: 3, trailing: 1, seed: 7);
 
         var (codec, length) = Encode(raw);
 
-        Assert.Equal(BlobCodec.FloatSegments, codec);
+        Assert.Equal(BlobCodec.Float32Planes, codec);
         var zstd = new byte[BlobCompressor.MaxEncodedLength(raw.Length)];
         var zstdLength = ZstdFrames.Compress(raw, zstd, 3);
         Assert.True(length < zstdLength * 0.95, $"float32 codec {length} bytes, zstd {zstdLength}");
@@ -139,13 +139,13 @@ public sealed class FloatPlaneCodecTests
     }
 
     [Fact]
-    public void Gaussian_bfloat16_weights_take_the_float_codec_and_beat_zstd_on_size()
+    public void Gaussian_bfloat16_weights_take_the_16_bit_codec_and_beat_zstd_on_size()
     {
         var raw = FloatData.Frame(FloatData.Bfloat16(11, 1_000_000, specialShare: 0), leading: 1, trailing: 1, seed: 11);
 
         var (codec, length) = Encode(raw);
 
-        Assert.Equal(BlobCodec.FloatSegments, codec);
+        Assert.Equal(BlobCodec.Float16Planes, codec);
         var zstd = new byte[BlobCompressor.MaxEncodedLength(raw.Length)];
         var zstdLength = ZstdFrames.Compress(raw, zstd, 3);
         Assert.True(length < zstdLength * 0.9, $"16-bit codec {length} bytes, zstd {zstdLength}");
@@ -164,7 +164,7 @@ public sealed class FloatPlaneCodecTests
 
         var (codec, length) = Encode(values);
 
-        Assert.Equal(BlobCodec.FloatSegments, codec);
+        Assert.Equal(BlobCodec.Float32Planes, codec);
         Assert.True(length < values.Length * 0.45, $"{length} of {values.Length} bytes");
         AssertRoundTrip(values);
     }
@@ -237,7 +237,7 @@ public sealed class FloatPlaneCodecTests
         var encoded = new byte[BlobCompressor.MaxEncodedLength(raw.Length)];
         var (codec, length) = new BlobCompressor().Encode(raw, encoded);
 
-        Assert.Equal(BlobCodec.FloatSegments, codec);
+        Assert.Equal(BlobCodec.Float32Planes, codec);
         Assert.Throws<InvalidDataException>(() => BlobCompressor.Decode(codec, encoded.AsSpan(0, length), new byte[raw.Length - 1]));
         Assert.Throws<InvalidDataException>(() => BlobCompressor.Decode(codec, encoded.AsSpan(0, length), new byte[raw.Length + 5]));
     }

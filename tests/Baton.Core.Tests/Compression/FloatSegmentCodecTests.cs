@@ -167,6 +167,6 @@ public sealed class FloatSegmentCodecTests
     private static (BlobCodec Codec, int Length) Encode(byte[] raw, out byte[] encoded)
     {
         encoded = new byte[BlobCompressor.MaxEncodedLength(raw.Length)];
-        return new BlobCompressor().Encode(raw, encoded);
+        return new BlobCompressor(3, CompressionChoice.Small).Encode(raw, encoded);
     }
 }
