@@ -45,7 +45,7 @@ internal static class CodecRatios
                 var chunk = bytes.AsSpan(1 << 20, 2 << 20).ToArray();
                 var encoded = new byte[BlobCompressor.MaxEncodedLength(chunk.Length)];
                 var decoded = new byte[chunk.Length];
-                var compressor = new BlobCompressor();
+                var compressor = new BlobCompressor(3, CompressionChoice.Small);
                 for (var round = 0; round < 3; round++)
                 {
                     var clock = CpuClock.StartNew();
@@ -75,7 +75,7 @@ internal static class CodecRatios
     private static void Measure(byte[] bytes, Totals totals, byte[]? previous)
     {
         var chunker = new Chunker(ChunkerParameters.Default);
-        var compressor = new BlobCompressor();
+        var compressor = new BlobCompressor(3, CompressionChoice.Small);
         var encoded = new byte[BlobCompressor.MaxEncodedLength(8 << 20) + 1024];
         var decoded = new byte[8 << 20];
         var xored = new byte[8 << 20];
