@@ -274,6 +274,8 @@ def decode(codec, encoded, raw_length):
         return zstd_frame(encoded, raw_length)
     if codec in (2, 3):
         return decode_planes(encoded, 4 if codec == 2 else 2, raw_length)
+    if codec == 4:
+        return decode_segments(encoded, raw_length)
     raise Corrupt(f"chunk codec {codec} is unknown: a newer reader is needed")
 
 
@@ -332,6 +334,148 @@ def decode_planes(blob, width, n):
     if xxhash is not None and xxhash.xxh3_64_intdigest(raw) != xxh3:
         raise Corrupt("float plane chunk: XXH3 mismatch")
     return raw
+
+
+def merge_planes(planes, width):
+    """Values from their planes (codecs 2, 3 and 4 split them the same way)."""
+    count = len(planes[0])
+    values = bytearray(count * width)
+    p0, p1 = planes[0], planes[1]
+    top = width - 1
+    values[top - 1::width] = bytes(((b & 0x7F) | ((e & 1) << 7)) for e, b in zip(p0, p1))
+    values[top::width] = bytes(((b & 0x80) | (e >> 1)) for e, b in zip(p0, p1))
+    if width == 4:
+        values[1::4] = planes[2]
+        values[0::4] = planes[3]
+    return bytes(values)
+
+
+def decode_segments(blob, n):
+    """Codec 4: raw and float segments, each float plane stored with the modes of codec 2 or context rANS."""
+    if len(blob) < 9 or blob[0] != 1:
+        raise Corrupt("float segment chunk: bad header")
+    (xxh3,) = struct.unpack_from("<Q", blob, 1)
+    position, out = 9, bytearray()
+    while position < len(blob):
+        if len(blob) - position < 5:
+            raise Corrupt("float segment chunk: truncated segment header")
+        kind = blob[position]
+        (length,) = struct.unpack_from("<I", blob, position + 1)
+        position += 5
+        if length == 0 or len(out) + length > n:
+            raise Corrupt("float segment chunk: segment runs past the raw length")
+        if kind == 0:
+            if position + length > len(blob):
+                raise Corrupt("float segment chunk: raw segment runs past the end")
+            out += blob[position:position + length]
+            position += length
+            continue
+        if kind not in (2, 4) or length % kind:
+            raise Corrupt(f"float segment chunk: bad segment kind {kind} or length {length}")
+        count = length // kind
+        planes = []
+        for plane in range(kind):
+            if len(blob) - position < 5:
+                raise Corrupt("float segment chunk: truncated plane header")
+            mode = blob[position]
+            (size,) = struct.unpack_from("<I", blob, position + 1)
+            payload = blob[position + 5:position + 5 + size]
+            if len(payload) != size:
+                raise Corrupt("float segment chunk: plane runs past the end")
+            position += 5 + size
+            if mode == 4:
+                exponents = planes[0] if plane > 0 else None
+                mask = 0xFF if plane == 0 else 0x80 if plane == 1 else 0
+                planes.append(rans_decode(payload, count, exponents, mask))
+            else:
+                planes.append(plane_payload(mode, payload, count))
+        out += merge_planes(planes, kind)
+    if len(out) != n:
+        raise Corrupt("float segment chunk: segments end before the raw length")
+    raw = bytes(out)
+    if xxhash is not None and xxhash.xxh3_64_intdigest(raw) != xxh3:
+        raise Corrupt("float segment chunk: XXH3 mismatch")
+    return raw
+
+
+def plane_payload(mode, payload, count):
+    if mode == 0:
+        if len(payload) != count:
+            raise Corrupt("float plane: raw plane of the wrong length")
+        return bytes(payload)
+    if mode == 1:
+        if len(payload) != 1:
+            raise Corrupt("float plane: constant plane of the wrong length")
+        return bytes(payload) * count
+    if mode == 2:
+        return bytes(huffman_decode(payload, count))
+    if mode == 3:
+        return zstd_frame(payload, count)
+    raise Corrupt(f"float plane: unknown plane mode {mode}")
+
+
+def rans_decode(payload, count, exponents, mask):
+    """Context rANS (FORMAT.md): symbol k under the table of map[((previous symbol) & mask) ^ exponent k]."""
+    if len(payload) < 258:
+        raise Corrupt("rANS plane: shorter than its header")
+    (contexts,) = struct.unpack_from("<H", payload, 0)
+    if not 1 <= contexts <= 256:
+        raise Corrupt("rANS plane: bad context count")
+    context_map = payload[2:258]
+    if any(c >= contexts for c in context_map):
+        raise Corrupt("rANS plane: map names a missing table")
+    position, tables = 258, []
+    for _ in range(contexts):
+        present = payload[position:position + 32]
+        if len(present) != 32:
+            raise Corrupt("rANS plane: tables run past the end")
+        position += 32
+        slots, freq, start, total = bytearray(), {}, {}, 0
+        for s in range(256):
+            if not present[s >> 3] >> (s & 7) & 1:
+                continue
+            if position >= len(payload):
+                raise Corrupt("rANS plane: tables run past the end")
+            f = payload[position]
+            position += 1
+            if f == 255:
+                if position + 2 > len(payload):
+                    raise Corrupt("rANS plane: tables run past the end")
+                (f,) = struct.unpack_from("<H", payload, position)
+                position += 2
+                if f < 255:
+                    raise Corrupt("rANS plane: escaped frequency below 255")
+            if f == 0 or total + f > 4096:
+                raise Corrupt("rANS plane: bad frequency")
+            freq[s], start[s] = f, total
+            slots += bytes([s]) * f
+            total += f
+        if total != 4096:
+            raise Corrupt("rANS plane: frequencies do not sum to 4096")
+        tables.append((slots, freq, start))
+    if position + 4 > len(payload):
+        raise Corrupt("rANS plane: no state")
+    (x,) = struct.unpack_from("<I", payload, position)
+    position += 4
+    if not (1 << 23) <= x < (1 << 31):
+        raise Corrupt("rANS plane: impossible state")
+    out, previous = bytearray(count), 0
+    for k in range(count):
+        condition = (previous & mask) ^ (exponents[k] if exponents is not None else 0)
+        slots, freq, start = tables[context_map[condition]]
+        slot = x & 4095
+        s = slots[slot]
+        x = freq[s] * (x >> 12) + slot - start[s]
+        while x < (1 << 23):
+            if position >= len(payload):
+                raise Corrupt("rANS plane: stream ends early")
+            x = (x << 8) | payload[position]
+            position += 1
+        out[k] = s
+        previous = s
+    if x != (1 << 23) or position != len(payload):
+        raise Corrupt("rANS plane: stream does not end with its last symbol")
+    return bytes(out)
 
 
 def huffman_decode(payload, count):

@@ -16,6 +16,11 @@ if (args is ["profile", var profiled])
     return 0;
 }
 
+if (args is ["codecs", .. var inputs])
+{
+    return CodecRatios.Run(inputs, Console.Out);
+}
+
 BenchOptions options;
 try
 {

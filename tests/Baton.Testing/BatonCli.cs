@@ -110,6 +110,7 @@ public static class BatonCli
     private static readonly HashSet<string> HostedVariables = new(StringComparer.Ordinal)
     {
         "BATON_STORE", "BATON_RUN", "BATON_PASSWORD", "BATON_DEBUG", "BATON_COMMIT_DIR", "BATON_PROGRESS",
+        "BATON_COMPRESSION",
     };
 
     // BATON_TEST_OUT_OF_PROCESS=1 runs every command as a process of its own, as before (to compare, or to bisect).

@@ -21,6 +21,7 @@ internal static class ConfigCommand
                 Row("run", "BATON_RUN", file.Run),
                 Row("dir", null, file.Dir),
                 Row("format", null, file.Format),
+                Defaulted(Row("compression", CommonOptions.CompressionVariable, file.Compression), "auto"),
                 Row("resume_args", null, file.ResumeArgs),
                 Row("data", null, file.Data is { Count: > 0 } data ? string.Join(", ", data) : null),
                 Row("keep", null, file.Keep is { } keep ? Keep(keep) : null),
@@ -47,6 +48,9 @@ internal static class ConfigCommand
             : fromFile is not null ? [name, show(fromFile), ConfigFile.FileName]
             : [name, "-", "unset"];
     }
+
+    // A setting with a default shows it instead of "unset".
+    private static string[] Defaulted(string[] row, string value) => row[2] == "unset" ? [row[0], value, "default"] : row;
 
     // Paths to secret files are shown (they are not secrets); the secrets themselves never are.
     private static string[] Secret(string name, string? variable, string? fromFile) =>

@@ -15,9 +15,10 @@ internal static class PushCommand
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
         var takeOver = new Option<bool>("--take-over") { Description = "Fence the run's current writer instead of refusing to push" };
+        var compression = CommonOptions.Compression();
         var command = new Command("push", "Push a directory as a new snapshot of a run; prints the snapshot id")
         {
-            directory, store, run, step, json, quiet, takeOver,
+            directory, store, run, step, json, quiet, takeOver, compression,
         };
         var access = new RepositoryAccess(command);
         command.SetAction(BatonApp.Handler(async (result, cancellationToken) =>
@@ -25,6 +26,7 @@ internal static class PushCommand
             var dir = result.GetValue(directory)!;
             var runName = CommonOptions.RunFrom(result, run);
             RepositoryLayout.ValidateRunName(runName);
+            var choice = CommonOptions.CompressionFrom(result, compression);
             if (!Directory.Exists(dir))
             {
                 throw new UsageException(File.Exists(dir) ? $"'{dir}' is a file: push takes a directory" : $"directory '{dir}' does not exist");
@@ -44,7 +46,7 @@ internal static class PushCommand
             var snapshot = await display.RunAsync(progress => repository.PushAsync(
                 dir, runName, new PushOptions
                 {
-                    Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver),
+                    Step = result.GetValue(step), Progress = progress, TakeOver = result.GetValue(takeOver), Compression = choice,
                     OnReservedNameSkipped = path => CliConsole.Error.WriteLine($"baton: warning: left out '{path}': Baton reserves that name for its own files (README, \"Reserved names\")"),
                 }, cancellationToken));
             if (result.GetValue(json))

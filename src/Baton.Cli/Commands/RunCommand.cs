@@ -42,12 +42,13 @@ internal static class RunCommand
         var groupId = new Option<string?>("--group-id") { Description = "The job attempt's id, the same on its nodes and new for each attempt (default from BATON_GROUP_ID or SLURM_JOB_ID.SLURM_RESTART_COUNT)", HelpName = "ID" };
         var sharedDir = new Option<bool>("--shared-dir") { Description = "Every node sees the whole checkpoint directory (a shared file system): each pushes a disjoint share" };
         var barrierTimeout = new Option<string>("--barrier-timeout") { Description = "How long the nodes wait for each other before training starts (none starts without all)", HelpName = "DURATION", DefaultValueFactory = _ => "10m" };
+        var compression = CommonOptions.Compression();
         var trainer = new Argument<string[]>("COMMAND") { Description = "The training command, after '--'", Arity = ArgumentArity.ZeroOrMore };
         var retention = new RetentionOptions();
         var command = new Command("run", "Run a training command: restore its newest checkpoint, push each new one, restart it on failure, stop it well")
         {
             store, run, dir, format, data, quiet, stepFrom, resumeArgs, maxRestarts, crashLoop, backoff, backoffMax, signal, grace, deadline,
-            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, pushPriority, takeOver, nodes, nodeRank, groupId, sharedDir, barrierTimeout, trainer,
+            checkpointSignal, checkpointSignalTo, noCheckpointWarning, preemption, preemptionInterval, scanInterval, pushPriority, takeOver, nodes, nodeRank, groupId, sharedDir, barrierTimeout, compression, trainer,
         };
         retention.AddTo(command);
         var access = new RepositoryAccess(command);
@@ -98,6 +99,7 @@ internal static class RunCommand
                     SharedDirectory = result.GetValue(sharedDir),
                     BarrierTimeout = Durations.Parse(result.GetValue(barrierTimeout)!, "--barrier-timeout"),
                 },
+                Compression = CommonOptions.CompressionFrom(result, compression),
                 Credentials = access.Credentials(result),
             };
             var storeAddress = CommonOptions.StoreFrom(result, store);

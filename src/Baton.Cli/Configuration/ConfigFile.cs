@@ -18,6 +18,7 @@ internal sealed class ConfigFile
     public string? Run { get; set; }
     public string? Dir { get; set; }
     public string? Format { get; set; }
+    public string? Compression { get; set; }
     public string? ResumeArgs { get; set; }
     public List<string>? Data { get; set; }
     public string? PasswordFile { get; set; }
@@ -61,7 +62,7 @@ internal sealed class ConfigFile
     // A misspelt key would otherwise be ignored silently and the run would go to the wrong place.
     private static void RejectUnknownKeys(TomlTable? table, string path)
     {
-        string[] known = ["store", "run", "dir", "format", "resume_args", "data", "password_file", "key_file", "keep"];
+        string[] known = ["store", "run", "dir", "format", "compression", "resume_args", "data", "password_file", "key_file", "keep"];
         string[] keep = ["last", "every", "within"];
         foreach (var (key, value) in table ?? [])
         {

@@ -17,4 +17,10 @@ public enum BlobCodec : byte
 
     /// <summary>16-bit floats (bfloat16, float16) split into planes the same way.</summary>
     Float16Planes = 3,
+
+    /// <summary>
+    /// Segments of raw bytes and of float32 or 16-bit floats, each with its own alignment, their exponents coded under
+    /// a context model (the previous exponent) and the mantissa planes under their own exponent.
+    /// </summary>
+    FloatSegments = 4,
 }

@@ -2,20 +2,26 @@ namespace Baton.Compression;
 
 /// <summary>
 /// Encodes and decodes blobs. A trial on a sample of each blob (<see cref="CodecProbe"/>) picks the codec: float
-/// tensors go to the plane codecs, which code the exponents with Huffman and store mantissas raw; everything else
+/// tensors go to the plane codecs (<see cref="CompressionChoice.Fast"/>: exponents Huffman-coded, mantissas raw) or to
+/// the float segment codec (<see cref="CompressionChoice.Small"/>, <see cref="FloatSegmentCodec"/>: each run of values
+/// at its own alignment, planes coded with context rANS, Huffman, zstd or raw, whichever is smallest); everything else
 /// goes to zstd; data that neither shrinks is stored raw at once, so that neither push nor restore spends CPU on it.
 /// Thread-safe.
 /// </summary>
 public sealed class BlobCompressor
 {
-    /// <summary>Creates a compressor at a zstd level.</summary>
-    public BlobCompressor(int level = 3)
+    /// <summary>Creates a compressor at a zstd level, with the codec for float data (<see cref="CompressionChoice.Auto"/> is <see cref="CompressionChoice.Fast"/> here: a compressor knows no store).</summary>
+    public BlobCompressor(int level = 3, CompressionChoice compression = CompressionChoice.Fast)
     {
         Level = level;
+        Compression = compression == CompressionChoice.Small ? CompressionChoice.Small : CompressionChoice.Fast;
     }
 
     /// <summary>The zstd level.</summary>
     public int Level { get; }
+
+    /// <summary>The codec for float data: <see cref="CompressionChoice.Fast"/> (codecs 2 and 3) or <see cref="CompressionChoice.Small"/> (codec 4).</summary>
+    public CompressionChoice Compression { get; }
 
     /// <summary>The largest encoded size of <paramref name="rawLength"/> bytes.</summary>
     public static int MaxEncodedLength(int rawLength) => ZstdFrames.MaxLength(rawLength);
@@ -33,10 +39,13 @@ public sealed class BlobCompressor
             codec = probe.Codec;
             if (codec is BlobCodec.Float32Planes or BlobCodec.Float16Planes)
             {
-                var length = FloatPlaneCodec.Encode(raw, WidthOf(codec), probe.Phase, destination, Level);
+                // Codec 4 finds the alignment of each run of values itself; 2 and 3 take the probe's phase.
+                var (floatCodec, length) = Compression == CompressionChoice.Small
+                    ? (BlobCodec.FloatSegments, FloatSegmentCodec.Encode(raw, destination, Level))
+                    : (codec, FloatPlaneCodec.Encode(raw, WidthOf(codec), probe.Phase, destination, Level));
                 if (length > 0 && length < raw.Length - (raw.Length / 64))
                 {
-                    return (codec, length);
+                    return (floatCodec, length);
                 }
 
                 codec = BlobCodec.None;
@@ -76,6 +85,9 @@ public sealed class BlobCompressor
             case BlobCodec.Float32Planes:
             case BlobCodec.Float16Planes:
                 FloatPlaneCodec.Decode(encoded, WidthOf(codec), destination);
+                break;
+            case BlobCodec.FloatSegments:
+                FloatSegmentCodec.Decode(encoded, destination);
                 break;
             default:
                 throw new InvalidDataException($"unknown blob codec {(byte)codec}: this repository needs a newer baton");

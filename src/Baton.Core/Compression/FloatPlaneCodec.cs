@@ -31,7 +31,8 @@ internal static class FloatPlaneCodec
     // Above this sampled entropy (bits per byte) a plane is stored raw without a full pass over it.
     private const double NoiseEntropy = 7.8;
 
-    private enum PlaneMode : byte
+    /// <summary>How one plane's payload is stored (shared with codec 4).</summary>
+    internal enum PlaneMode : byte
     {
         Raw = 0,
         Constant = 1,
@@ -210,7 +211,8 @@ internal static class FloatPlaneCodec
         BinaryPrimitives.WriteUInt32LittleEndian(destination[(table + (plane * TableEntry) + 1)..], (uint)length);
     }
 
-    private static (PlaneMode Mode, int Length) EncodePlane(ReadOnlySpan<byte> plane, Span<byte> destination, int zstdLevel)
+    /// <summary>Stores a plane in the smallest of constant, zstd, Huffman or raw; returns the mode and length (-1: does not fit).</summary>
+    internal static (PlaneMode Mode, int Length) EncodePlane(ReadOnlySpan<byte> plane, Span<byte> destination, int zstdLevel)
     {
         Span<long> histogram = stackalloc long[256];
         ByteHistogram.Count(plane, histogram);
@@ -276,7 +278,8 @@ internal static class FloatPlaneCodec
         }
     }
 
-    private static (PlaneMode Mode, int Length) WriteRaw(ReadOnlySpan<byte> plane, Span<byte> destination)
+    /// <summary>Stores a plane raw; length -1 when it does not fit.</summary>
+    internal static (PlaneMode Mode, int Length) WriteRaw(ReadOnlySpan<byte> plane, Span<byte> destination)
     {
         if (plane.Length > destination.Length)
         {
@@ -287,7 +290,8 @@ internal static class FloatPlaneCodec
         return (PlaneMode.Raw, plane.Length);
     }
 
-    private static void DecodePlane(PlaneMode mode, ReadOnlySpan<byte> payload, Span<byte> plane)
+    /// <summary>Decodes a plane payload of modes 0 to 3 (raw payloads are only checked, not copied).</summary>
+    internal static void DecodePlane(PlaneMode mode, ReadOnlySpan<byte> payload, Span<byte> plane)
     {
         switch (mode)
         {

@@ -45,7 +45,7 @@ internal sealed class Archiver
         _repository = repository;
         _options = options;
         _marker = marker;
-        _compressor = new BlobCompressor(options.CompressionLevel);
+        _compressor = new BlobCompressor(options.CompressionLevel, CompressionChoices.Resolve(options.Compression, repository.Store.Capabilities));
         _scheduler = Platform.BackgroundThreads.For(options.Priority);
     }
 

@@ -29,6 +29,9 @@ public sealed record PushOptions
     /// <summary>zstd level.</summary>
     public int CompressionLevel { get; init; } = 3;
 
+    /// <summary>The codec for float data; <see cref="Compression.CompressionChoice.Auto"/> decides by the store (<see cref="Storage.StoreCapabilities.Local"/>).</summary>
+    public Compression.CompressionChoice Compression { get; init; }
+
     /// <summary>
     /// The writer lease to commit under (a supervisor holds one for its whole life). When null, the push takes a
     /// lease of its own for its duration, and fails with a conflict when a live writer holds the run.

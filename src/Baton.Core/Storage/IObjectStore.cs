@@ -99,4 +99,10 @@ public sealed record StoreCapabilities(bool AtomicCreate, int Concurrency)
     /// parallel parts (S3), which keeps a push's memory within its bound.
     /// </summary>
     public int PackUploads { get; init; } = 2;
+
+    /// <summary>
+    /// The store is on a local or mounted file system: writing to it costs CPU, not network bandwidth, so a push
+    /// under <see cref="Compression.CompressionChoice.Auto"/> takes the fast codecs.
+    /// </summary>
+    public bool Local { get; init; }
 }

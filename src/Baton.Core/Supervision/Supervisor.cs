@@ -363,6 +363,7 @@ public sealed partial class Supervisor
             // Leave most of the machine to the trainer: pushing never pauses training, but it should not starve it.
             Workers = Math.Max(1, Environment.ProcessorCount / 2),
             Priority = _options.PushPriority,
+            Compression = _options.Compression,
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -25,6 +25,8 @@ public sealed record SupervisorOptions
 
     /// <summary>This node's place in a multi-node job (the default: a single-node run).</summary>
     public Groups.GroupOptions Group { get; init; } = Groups.GroupOptions.Single;
+    /// <summary>The codec for float data in each push (<c>--compression</c>).</summary>
+    public Compression.CompressionChoice Compression { get; init; }
 
     /// <summary>Data to fetch before the trainer starts (<c>--data SRC=DEST</c>): source and destination.</summary>
     public IReadOnlyList<(string Source, string Destination)> Data { get; init; } = [];

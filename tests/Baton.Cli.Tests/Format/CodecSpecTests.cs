@@ -5,7 +5,7 @@ namespace Baton.Tests.Format;
 
 /// <summary>
 /// The codecs as FORMAT.md describes them (implemented in tools/baton-read.py) decode the known-answer vectors in
-/// tests/golden/vectors to what baton decodes them to: every float plane mode (raw, constant, Huffman, zstd) included.
+/// tests/golden/vectors to what baton decodes them to: every float plane mode (raw, constant, Huffman, zstd, context rANS) and codec 4's segments included.
 /// </summary>
 public sealed class CodecSpecTests : IDisposable
 {
@@ -17,6 +17,7 @@ public sealed class CodecSpecTests : IDisposable
     [InlineData("float32-planes", BlobCodec.Float32Planes, 24003)]
     [InlineData("float32-modes", BlobCodec.Float32Planes, 20000)]
     [InlineData("bfloat16-planes", BlobCodec.Float16Planes, 20000)]
+    [InlineData("float-segments", BlobCodec.FloatSegments, 40010)]
     public async Task The_codecs_of_the_spec_decode_the_vectors_as_baton_does(string name, BlobCodec codec, int rawLength)
     {
         var vector = Path.Combine(RepositoryRoot.Path, "tests", "golden", "vectors", name + ".bin");

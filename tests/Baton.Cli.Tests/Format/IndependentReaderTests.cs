@@ -22,7 +22,7 @@ public sealed class IndependentReaderTests : IDisposable
         var a1 = WriteCheckpoint(_temp.Combine("a1"), modelSeed: 1);
         var a2 = WriteCheckpoint(_temp.Combine("a2"), modelSeed: 3);
         await PushAsync(a1, store, "a", 1);
-        await PushAsync(a2, store, "a", 2);
+        await PushAsync(a2, store, "a", 2, "--compression", "small");
         await TakeOverAsync(store, "a");
 
         var b10 = _temp.Combine("b10");
@@ -63,9 +63,9 @@ public sealed class IndependentReaderTests : IDisposable
         return dir;
     }
 
-    private static async Task PushAsync(string source, string store, string run, long step)
+    private static async Task PushAsync(string source, string store, string run, long step, params string[] extra)
     {
-        var push = await BatonCli.RunAsync(["push", source, "--store", store, "--run", run, "--step", $"{step}", "--quiet"]);
+        var push = await BatonCli.RunAsync(["push", source, "--store", store, "--run", run, "--step", $"{step}", "--quiet", .. extra]);
         Assert.True(push.ExitCode == 0, push.ToString());
     }
 
@@ -94,8 +94,8 @@ public sealed class IndependentReaderTests : IDisposable
         Assert.True(taker.ExitCode == 0, taker.ToString());
     }
 
-    // The scenario holds what the reader must handle: float-codec chunks of both widths and a fence as the newest
-    // manifest of run a.
+    // The scenario holds what the reader must handle: float-codec chunks of both widths (codecs 2 and 3, pushed fast),
+    // codec 4 chunks (the second checkpoint, pushed small) and a fence as the newest manifest of run a.
     private static async Task AssertScenarioAsync(string store)
     {
         await using var objects = new FolderStore(store);
@@ -103,6 +103,7 @@ public sealed class IndependentReaderTests : IDisposable
         var codecs = (await repository.LoadIndexAsync()).Blobs.Select(b => b.Value.Entry.Codec).ToHashSet();
         Assert.Contains(BlobCodec.Float32Planes, codecs);
         Assert.Contains(BlobCodec.Float16Planes, codecs);
+        Assert.Contains(BlobCodec.FloatSegments, codecs);
         var newest = await repository.ReadSnapshotAsync(repository.SnapshotKey("a", 3));
         Assert.True(newest.Manifest.Fence, "the take-over should have left a fence as run a's newest manifest");
     }

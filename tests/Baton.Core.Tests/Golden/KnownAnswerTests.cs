@@ -38,6 +38,7 @@ public sealed class KnownAnswerTests
     [InlineData("zstd", BlobCodec.Zstd)]
     [InlineData("float32-planes", BlobCodec.Float32Planes)]
     [InlineData("bfloat16-planes", BlobCodec.Float16Planes)]
+    [InlineData("float-segments", BlobCodec.FloatSegments)]
     public void Each_codec_decodes_its_vector_and_encodes_to_it(string name, BlobCodec codec)
     {
         var raw = Input(name);
@@ -47,9 +48,24 @@ public sealed class KnownAnswerTests
         Assert.Equal(raw, decoded);
 
         var destination = new byte[BlobCompressor.MaxEncodedLength(raw.Length)];
-        var (chosen, length) = new BlobCompressor().Encode(raw, destination);
+        // Codecs 2 and 3 are what the fast setting writes for float data, codec 4 what the small one writes.
+        var compression = codec == BlobCodec.FloatSegments ? CompressionChoice.Small : CompressionChoice.Fast;
+        var (chosen, length) = new BlobCompressor(3, compression).Encode(raw, destination);
         Assert.Equal(codec, chosen);
         Assert.Equal(vector, destination[..length]);
+    }
+
+    [Fact]
+    public void The_float_segment_vector_has_raw_float32_and_16_bit_segments_and_context_rans_planes()
+    {
+        var raw = Input("float-segments");
+        var vector = File.ReadAllBytes(Path.Combine(Vectors, "float-segments.bin"));
+        var (kinds, modes) = SegmentKindsAndModes(vector);
+        Assert.Equal([0, 4, 0, 2], kinds);
+        Assert.Contains(FloatSegmentCodec.ContextRansMode, modes);
+        var decoded = new byte[raw.Length];
+        FloatSegmentCodec.Decode(vector, decoded);
+        Assert.Equal(raw, decoded);
     }
 
     [Fact]
@@ -101,6 +117,8 @@ public sealed class KnownAnswerTests
         "bfloat16-planes" => Bfloat16(Floats(5, 10_000)),
         "float32-modes" => CoarseFloats(6, 5000),
         "huffman" => [.. Floats(7, 3000).Where((_, i) => i % 4 == 3)],
+        // A 7-byte header, float32 values at phase 3, 3 bytes, then bfloat16 values: the segments of a protobuf.
+        "float-segments" => [.. "header\n"u8, .. WalkingFloats(8, 5000, 120, 3), 1, 2, 3, .. Bfloat16(WalkingFloats(9, 10_000, 118, 4))],
         _ => throw new ArgumentException(name),
     };
 
@@ -130,6 +148,24 @@ public sealed class KnownAnswerTests
             var r = BinaryPrimitives.ReadUInt64LittleEndian(noise.AsSpan(i * 8));
             var exponent = 126u - (uint)Math.Min(20, ulong.TrailingZeroCount(r | (1UL << 63)));
             var bits = ((uint)(r >> 63) << 31) | (exponent << 23) | ((uint)(r >> 20) & 0x7FFFFF);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), bits);
+        }
+
+        return bytes;
+    }
+
+    // float32 whose exponent walks among a few neighbouring values, each close to the one before it.
+    private static byte[] WalkingFloats(ulong seed, int count, int lowest, int states)
+    {
+        var noise = Bytes(seed, count * 4);
+        var bytes = new byte[count * 4];
+        var exponent = lowest;
+        for (var i = 0; i < count; i++)
+        {
+            var step = noise[4 * i];
+            exponent = step < 48 && exponent > lowest ? exponent - 1 : step >= 208 && exponent < lowest + states - 1 ? exponent + 1 : exponent;
+            var bits = ((uint)(noise[(4 * i) + 1] >> 7) << 31) | ((uint)exponent << 23) | ((uint)noise[(4 * i) + 2] << 15)
+                | ((uint)noise[(4 * i) + 3] << 7) | (uint)(noise[(4 * i) + 1] & 0x7F);
             BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), bits);
         }
 
@@ -182,6 +218,32 @@ public sealed class KnownAnswerTests
         var phase = blob[1];
         var table = 10 + phase + ((rawLength - phase) % width);
         return [.. Enumerable.Range(0, width).Select(p => (int)blob[table + (5 * p)])];
+    }
+
+    // Codec 4 (FORMAT.md): the kind of each segment and the mode of each float plane.
+    private static (List<int> Kinds, List<byte> Modes) SegmentKindsAndModes(byte[] blob)
+    {
+        var (kinds, modes) = (new List<int>(), new List<byte>());
+        for (var position = FloatSegmentCodec.HeaderSize; position < blob.Length;)
+        {
+            var kind = blob[position];
+            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(position + 1));
+            kinds.Add(kind);
+            position += 5;
+            if (kind == 0)
+            {
+                position += length;
+                continue;
+            }
+
+            for (var plane = 0; plane < kind; plane++)
+            {
+                modes.Add(blob[position]);
+                position += 5 + (int)BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(position + 1));
+            }
+        }
+
+        return (kinds, modes);
     }
 
     private static readonly List<int> ExpectedSmallCuts = [5494, 5667, 8429, 5146, 4598, 6499, 4256, 2693, 4880, 4822, 4579, 4677, 4955, 5217, 4212, 4805, 3260, 6668, 6868, 2275];

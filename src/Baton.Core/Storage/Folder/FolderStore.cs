@@ -30,7 +30,7 @@ public sealed class FolderStore : IObjectStore
     public string Location => _root;
 
     /// <inheritdoc />
-    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: true, Concurrency: Math.Max(2, Environment.ProcessorCount));
+    public StoreCapabilities Capabilities { get; } = new(AtomicCreate: true, Concurrency: Math.Max(2, Environment.ProcessorCount)) { Local = true };
 
     /// <inheritdoc />
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, PutMode mode, CancellationToken cancellationToken = default)

@@ -1,0 +1,427 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+
+namespace Baton.Compression;
+
+/// <summary>
+/// Codec 4: a chunk cut into segments, each either raw bytes or a run of float32 or 16-bit floats with its own
+/// alignment, split into planes as <see cref="PlaneSplitter"/> does and coded plane by plane, the exponents with a
+/// context model (<see cref="ContextRansCoder"/>: each exponent under the one before it, the sign and mantissa
+/// planes under their own exponent, the sign plane also under the sign before it). Files that store tensors one after another at arbitrary offsets (ONNX protobufs, pickles with
+/// headers between storages) change alignment inside a chunk; codec 2 and 3 had one alignment per chunk.
+/// </summary>
+/// <remarks>
+/// Layout: <c>version (u8 = 1) | XXH3-64 of the raw bytes (u64 LE) | segments</c>; segment = <c>kind (u8: 0 raw, 2 or
+/// 4 = float width) | raw length (u32 LE) | body</c>; a raw body is the bytes; a float body is one plane after
+/// another, plane 0 first, each <c>mode (u8) | payload length (u32 LE) | payload</c> with the modes of codec 2 plus
+/// 4 (context rANS). docs/FORMAT.md ("Codec 4") is normative.
+/// </remarks>
+internal static class FloatSegmentCodec
+{
+    /// <summary>Bytes before the first segment.</summary>
+    public const int HeaderSize = 9;
+
+    /// <summary>The plane mode of a context rANS payload.</summary>
+    public const byte ContextRansMode = 4;
+
+    private const byte Version = 1;
+    private const int EntryHeader = 5;
+
+    // Alignment is decided per block of this many bytes; neighbouring blocks that agree form one segment.
+    private const int BlockSize = 4096;
+
+    // Above this estimated ratio a block is not worth coding as floats.
+    private const double FloatWorth = 0.97;
+
+    private const double NoiseEntropy = 7.8;
+
+    // n·log2(n) for every count a block histogram can hold (a 16-bit layout counts two words per 4 bytes).
+    private static readonly double[] s_nLog2N = BuildNLog2N((BlockSize / 2) + 1);
+
+    /// <summary>Encodes <paramref name="raw"/>; returns the encoded length, or -1 when it would not be smaller or not fit.</summary>
+    public static int Encode(ReadOnlySpan<byte> raw, Span<byte> destination, int zstdLevel)
+    {
+        if (destination.Length < HeaderSize)
+        {
+            return -1;
+        }
+
+        destination[0] = Version;
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[1..], XxHash3.HashToUInt64(raw));
+        var position = HeaderSize;
+        foreach (var segment in Plan(raw))
+        {
+            if (position + EntryHeader > destination.Length)
+            {
+                return -1;
+            }
+
+            var bytes = raw.Slice(segment.Start, segment.Length);
+            var body = destination[(position + EntryHeader)..];
+            var length = segment.Width == 0 ? -1 : EncodeFloats(bytes, segment.Width, body, zstdLevel);
+            var kind = segment.Width;
+            if (length < 0)
+            {
+                if (bytes.Length > body.Length)
+                {
+                    return -1;
+                }
+
+                bytes.CopyTo(body);
+                (kind, length) = (0, bytes.Length);
+            }
+
+            destination[position] = (byte)kind;
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[(position + 1)..], (uint)bytes.Length);
+            position += EntryHeader + length;
+            if (position >= raw.Length)
+            {
+                return -1;
+            }
+        }
+
+        return position < raw.Length ? position : -1;
+    }
+
+    /// <summary>Decodes a blob written by <see cref="Encode"/> into exactly <paramref name="destination"/>.</summary>
+    /// <exception cref="InvalidDataException">The encoded bytes are malformed or do not decode to what was encoded.</exception>
+    public static void Decode(ReadOnlySpan<byte> encoded, Span<byte> destination)
+    {
+        if (encoded.Length < HeaderSize || encoded[0] != Version)
+        {
+            throw new InvalidDataException(encoded.Length < HeaderSize ? "float segment blob is shorter than its header" : $"float segment blob has unknown version {encoded[0]}");
+        }
+
+        var position = HeaderSize;
+        var filled = 0;
+        while (position < encoded.Length)
+        {
+            if (encoded.Length - position < EntryHeader)
+            {
+                throw new InvalidDataException("float segment header is truncated");
+            }
+
+            var kind = encoded[position];
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(encoded[(position + 1)..]);
+            position += EntryHeader;
+            if (length == 0 || length > (uint)(destination.Length - filled))
+            {
+                throw new InvalidDataException("float segment runs past the chunk's raw length");
+            }
+
+            var target = destination.Slice(filled, (int)length);
+            switch (kind)
+            {
+                case 0:
+                    if (length > (uint)(encoded.Length - position))
+                    {
+                        throw new InvalidDataException("raw segment runs past the blob");
+                    }
+
+                    encoded.Slice(position, (int)length).CopyTo(target);
+                    position += (int)length;
+                    break;
+                case 2 or 4:
+                    if (length % kind != 0)
+                    {
+                        throw new InvalidDataException($"float segment of {length} bytes does not hold whole {kind}-byte values");
+                    }
+
+                    position += DecodeFloats(encoded[position..], kind, target);
+                    break;
+                default:
+                    throw new InvalidDataException($"float segment has unknown kind {kind}");
+            }
+
+            filled += (int)length;
+        }
+
+        if (filled != destination.Length)
+        {
+            throw new InvalidDataException("float segments end before the chunk's raw length");
+        }
+
+        if (XxHash3.HashToUInt64(destination) != BinaryPrimitives.ReadUInt64LittleEndian(encoded[1..]))
+        {
+            throw new InvalidDataException("float segment blob does not decode to the bytes it was made from (checksum mismatch)");
+        }
+    }
+
+    /// <summary>Where the segments go: (start, length, width 0 for raw bytes or the float width).</summary>
+    internal static List<Segment> Plan(ReadOnlySpan<byte> raw)
+    {
+        var segments = new List<Segment>();
+        var pendingRaw = 0;
+        var cursor = 0;
+        var block = 0;
+        var blocks = (raw.Length + BlockSize - 1) / BlockSize;
+        while (block < blocks)
+        {
+            // A run of blocks with one layout; a short last block goes with the run before it.
+            var layout = BestLayout(raw.Slice(block * BlockSize, Math.Min(BlockSize, raw.Length - (block * BlockSize))));
+            var end = block + 1;
+            while (end < blocks && (raw.Length - (end * BlockSize) < BlockSize / 4
+                       || BestLayout(raw.Slice(end * BlockSize, Math.Min(BlockSize, raw.Length - (end * BlockSize)))) == layout))
+            {
+                end++;
+            }
+
+            var runEnd = Math.Min(raw.Length, end * BlockSize);
+            block = end;
+            if (layout.Width == 0)
+            {
+                pendingRaw += runEnd - cursor;
+                cursor = runEnd;
+                continue;
+            }
+
+            var first = cursor + (((layout.Phase - cursor) % layout.Width) + layout.Width) % layout.Width;
+            var count = Math.Max(0, (runEnd - first) / layout.Width);
+            if (count == 0)
+            {
+                pendingRaw += runEnd - cursor;
+                cursor = runEnd;
+                continue;
+            }
+
+            pendingRaw += first - cursor;
+            if (pendingRaw > 0)
+            {
+                segments.Add(new Segment(first - pendingRaw, pendingRaw, 0));
+            }
+
+            segments.Add(new Segment(first, count * layout.Width, layout.Width));
+            cursor = first + (count * layout.Width);
+            pendingRaw = runEnd - cursor;
+            cursor = runEnd;
+        }
+
+        if (pendingRaw > 0)
+        {
+            segments.Add(new Segment(raw.Length - pendingRaw, pendingRaw, 0));
+        }
+
+        return segments;
+    }
+
+    // The alignment whose exponents have the least entropy, per width, compared by estimated ratio: a float32's
+    // exponent lies in the 16-bit word at phase + 2, a 16-bit value's in the word at its phase.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Layout BestLayout(ReadOnlySpan<byte> block)
+    {
+        Span<int> byOffset = stackalloc int[4 * 256];
+        for (var j = 0; j + 5 <= block.Length; j += 4)
+        {
+            int b0 = block[j], b1 = block[j + 1], b2 = block[j + 2], b3 = block[j + 3], b4 = block[j + 4];
+            byOffset[((b1 << 1) | (b0 >> 7)) & 0xFF]++;
+            byOffset[256 + (((b2 << 1) | (b1 >> 7)) & 0xFF)]++;
+            byOffset[512 + (((b3 << 1) | (b2 >> 7)) & 0xFF)]++;
+            byOffset[768 + (((b4 << 1) | (b3 >> 7)) & 0xFF)]++;
+        }
+
+        var best = new Layout(0, 0);
+        var bestRatio = FloatWorth;
+        for (var phase = 0; phase < 4; phase++)
+        {
+            var ratio = (Entropy(byOffset.Slice(((phase + 2) % 4) * 256, 256), default) + 24) / 32;
+            if (ratio < bestRatio)
+            {
+                (best, bestRatio) = (new Layout(4, phase), ratio);
+            }
+        }
+
+        for (var phase = 0; phase < 2; phase++)
+        {
+            var ratio = (Entropy(byOffset.Slice(phase * 256, 256), byOffset.Slice((phase + 2) * 256, 256)) + 8) / 16;
+            if (ratio < bestRatio)
+            {
+                (best, bestRatio) = (new Layout(2, phase), ratio);
+            }
+        }
+
+        return best;
+    }
+
+    // Entropy in bits of the sum of one or two histograms.
+    private static double Entropy(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        long total = 0;
+        double sum = 0;
+        for (var s = 0; s < 256; s++)
+        {
+            var n = a[s] + (b.IsEmpty ? 0 : b[s]);
+            total += n;
+            sum += s_nLog2N[n];
+        }
+
+        return total == 0 ? 8 : Math.Log2(total) - (sum / total);
+    }
+
+    private static double[] BuildNLog2N(int size)
+    {
+        var table = new double[size];
+        for (var n = 1; n < size; n++)
+        {
+            table[n] = n * Math.Log2(n);
+        }
+
+        return table;
+    }
+
+    private static int EncodeFloats(ReadOnlySpan<byte> values, int width, Span<byte> destination, int zstdLevel)
+    {
+        var count = values.Length / width;
+        var scratch = CodecScratch.Pool.Rent((width * count) + ContextRansBound(count));
+        try
+        {
+            var planes = scratch.AsSpan(0, width * count);
+            var trial = scratch.AsSpan(width * count);
+            if (width == 4)
+            {
+                PlaneSplitter.Split4(values, planes[..count], planes.Slice(count, count), planes.Slice(2 * count, count), planes.Slice(3 * count, count));
+            }
+            else
+            {
+                PlaneSplitter.Split2(values, planes[..count], planes.Slice(count, count));
+            }
+
+            var exponents = planes[..count];
+            var position = 0;
+            for (var plane = 0; plane < width; plane++)
+            {
+                if (destination.Length - position < EntryHeader)
+                {
+                    return -1;
+                }
+
+                var symbols = planes.Slice(plane * count, count);
+                var payload = destination[(position + EntryHeader)..];
+                var noise = plane >= 2 && SampledEntropy(symbols) > NoiseEntropy;
+                var (mode, length) = noise
+                    ? FloatPlaneCodec.WriteRaw(symbols, payload)
+                    : FloatPlaneCodec.EncodePlane(symbols, payload, zstdLevel);
+                if (length < 0)
+                {
+                    return -1;
+                }
+
+                var modeByte = (byte)mode;
+                if (!noise && length > 1)
+                {
+                    var rans = ContextRansCoder.Encode(symbols, plane == 0 ? default : exponents, PreviousMask(plane), trial, length);
+                    if (rans > 0)
+                    {
+                        trial[..rans].CopyTo(payload);
+                        (modeByte, length) = (ContextRansMode, rans);
+                    }
+                }
+
+                destination[position] = modeByte;
+                BinaryPrimitives.WriteUInt32LittleEndian(destination[(position + 1)..], (uint)length);
+                position += EntryHeader + length;
+                if (position >= values.Length)
+                {
+                    return -1;
+                }
+            }
+
+            return position;
+        }
+        finally
+        {
+            CodecScratch.Pool.Return(scratch);
+        }
+    }
+
+    // What a plane's context keeps of the symbol before: all of the previous exponent (neighbours share a scale), the
+    // previous sign for the sign-and-mantissa plane (neighbouring weights often share a sign), nothing for the rest.
+    private static byte PreviousMask(int plane) => plane switch
+    {
+        0 => 0xFF,
+        1 => 0x80,
+        _ => 0,
+    };
+
+    // Enough room for a context rANS trial that is worth keeping (it must beat the raw plane).
+    private static int ContextRansBound(int count) => count + 1024;
+
+    // Returns the encoded bytes consumed.
+    private static int DecodeFloats(ReadOnlySpan<byte> encoded, int width, Span<byte> values)
+    {
+        var count = values.Length / width;
+        var scratch = CodecScratch.Pool.Rent(width * count);
+        try
+        {
+            var planes = scratch.AsSpan(0, width * count);
+            var position = 0;
+            for (var plane = 0; plane < width; plane++)
+            {
+                if (encoded.Length - position < EntryHeader)
+                {
+                    throw new InvalidDataException("float plane header is truncated");
+                }
+
+                var mode = encoded[position];
+                var length = BinaryPrimitives.ReadUInt32LittleEndian(encoded[(position + 1)..]);
+                position += EntryHeader;
+                if (length > (uint)(encoded.Length - position))
+                {
+                    throw new InvalidDataException("float plane length runs past the blob");
+                }
+
+                var payload = encoded.Slice(position, (int)length);
+                var symbols = planes.Slice(plane * count, count);
+                if (mode == ContextRansMode)
+                {
+                    ContextRansCoder.Decode(payload, plane == 0 ? default : planes[..count], PreviousMask(plane), symbols);
+                }
+                else
+                {
+                    FloatPlaneCodec.DecodePlane((FloatPlaneCodec.PlaneMode)mode, payload, symbols);
+                    if (mode == (byte)FloatPlaneCodec.PlaneMode.Raw)
+                    {
+                        payload.CopyTo(symbols);
+                    }
+                }
+
+                position += (int)length;
+            }
+
+            if (width == 4)
+            {
+                PlaneSplitter.Merge4(planes[..count], planes.Slice(count, count), planes.Slice(2 * count, count), planes.Slice(3 * count, count), values);
+            }
+            else
+            {
+                PlaneSplitter.Merge2(planes[..count], planes.Slice(count, count), values);
+            }
+
+            return position;
+        }
+        finally
+        {
+            CodecScratch.Pool.Return(scratch);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SampledEntropy(ReadOnlySpan<byte> plane)
+    {
+        Span<long> histogram = stackalloc long[256];
+        var stride = Math.Max(1, plane.Length / 4096);
+        long total = 0;
+        for (var i = 0; i < plane.Length; i += stride)
+        {
+            histogram[plane[i]]++;
+            total++;
+        }
+
+        return ByteHistogram.Entropy(histogram, total);
+    }
+
+    /// <summary>A planned segment: raw bytes (width 0) or whole values of a float width.</summary>
+    internal readonly record struct Segment(int Start, int Length, int Width);
+
+    private readonly record struct Layout(int Width, int Phase);
+}
