@@ -52,6 +52,12 @@ public static partial class RepositoryLayout
     /// <summary>The folder of the probes a lease writes to read the store's clock, inside its run folder.</summary>
     public const string ClockFolder = "clock";
 
+    /// <summary>Folder of a run's multi-node parts: <c>parts</c>.</summary>
+    public const string PartsFolder = "parts";
+
+    /// <summary>Folder of a run's multi-node start-barrier records: <c>ready</c>.</summary>
+    public const string ReadyFolder = "ready";
+
     /// <summary>The key of a pack: <c>data/XX/ID</c>, where XX is the id's first two hex digits.</summary>
     public static string PackKey(ContentId packId)
     {
@@ -112,11 +118,37 @@ public static partial class RepositoryLayout
     /// <summary>Prefix of the tags in a run folder: <c>runs/RUN/tags/</c>.</summary>
     public static string TagsIn(string runPrefix) => $"{runPrefix}{TagsFolder}/";
 
+    /// <summary>
+    /// The heartbeat key of node <paramref name="node"/> of a multi-node attempt: node 0 beats at
+    /// <see cref="HeartbeatKeyIn"/>, node R at <c>runs/RUN/heartbeats/EPOCH.R</c>.
+    /// </summary>
+    public static string NodeHeartbeatKeyIn(string runPrefix, long epoch, int node) => node == 0
+        ? HeartbeatKeyIn(runPrefix, epoch)
+        : string.Create(CultureInfo.InvariantCulture, $"{HeartbeatKeyIn(runPrefix, epoch)}.{node}");
+
     /// <summary>Prefix of the journal's legs in a run folder: <c>runs/RUN/legs/</c>.</summary>
     public static string LegsIn(string runPrefix) => $"{runPrefix}{LegsFolder}/";
 
     /// <summary>The key of a clock probe in a run folder: <c>runs/RUN/clock/ID</c> (written and deleted at once).</summary>
     public static string ClockProbeKeyIn(string runPrefix, string id) => $"{runPrefix}{ClockFolder}/{id}";
+
+    /// <summary>Prefix of a run's multi-node parts: <c>runs/RUN/parts/</c>.</summary>
+    public static string PartsIn(string runPrefix) => $"{runPrefix}{PartsFolder}/";
+
+    /// <summary>Prefix of the parts of one step of one job attempt: <c>runs/RUN/parts/EPOCH/STEP/</c>.</summary>
+    public static string PartStepIn(string runPrefix, long epoch, long step) =>
+        string.Create(CultureInfo.InvariantCulture, $"{PartsIn(runPrefix)}{epoch:D10}/{step:D20}/");
+
+    /// <summary>The key of node <paramref name="node"/>'s part of a step: <c>runs/RUN/parts/EPOCH/STEP/NODE</c>.</summary>
+    public static string PartKeyIn(string runPrefix, long epoch, long step, int node) =>
+        string.Create(CultureInfo.InvariantCulture, $"{PartStepIn(runPrefix, epoch, step)}{node}");
+
+    /// <summary>Prefix of a run's start-barrier records: <c>runs/RUN/ready/</c>.</summary>
+    public static string ReadyIn(string runPrefix) => $"{runPrefix}{ReadyFolder}/";
+
+    /// <summary>Prefix of one job attempt's start-barrier records: <c>runs/RUN/ready/EPOCH/</c>.</summary>
+    public static string ReadyAttemptIn(string runPrefix, long epoch) =>
+        string.Create(CultureInfo.InvariantCulture, $"{ReadyIn(runPrefix)}{epoch:D10}/");
 
     /// <summary>Throws <see cref="UsageException"/> unless <paramref name="run"/> is a valid run name.</summary>
     public static void ValidateRunName(string? run)

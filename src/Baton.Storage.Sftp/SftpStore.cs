@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Baton.Storage.Decorators;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 
@@ -89,7 +90,7 @@ public sealed class SftpStore : IObjectStore
                 file.Seek(offset, SeekOrigin.Begin);
             }
 
-            return length >= 0 ? new BoundedStream(file, length) : file;
+            return new CancellableReads(length >= 0 ? new BoundedStream(file, length) : file);
         }
         catch (Exception e) when (e is SshException or IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
@@ -288,5 +289,17 @@ public sealed class SftpStore : IObjectStore
     {
         var slash = path.LastIndexOf('/');
         return slash < 0 ? "" : slash == 0 ? "/" : path[..slash];
+    }
+
+    // SSH.NET's file stream answers a read from its buffer without looking at the token; a cancelled read must throw.
+    private sealed class CancellableReads(Stream inner) : ReadStreamDecorator(inner)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            cancellationToken.IsCancellationRequested
+                ? ValueTask.FromCanceled<int>(cancellationToken)
+                : base.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

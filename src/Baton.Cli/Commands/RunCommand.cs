@@ -147,11 +147,11 @@ internal static class RunCommand
         }
     }
 
-    private static Snapshots.PushPriority ParsePushPriority(string value) => value.ToUpperInvariant() switch
+    private static Platform.PushPriority ParsePushPriority(string value) => value.ToUpperInvariant() switch
     {
-        "LOW" => Snapshots.PushPriority.Low,
-        "IDLE" => Snapshots.PushPriority.Idle,
-        "NORMAL" => Snapshots.PushPriority.Normal,
+        "LOW" => Platform.PushPriority.Low,
+        "IDLE" => Platform.PushPriority.Idle,
+        "NORMAL" => Platform.PushPriority.Normal,
         _ => throw new UsageException($"--push-priority '{value}' is not low, idle or normal: write --push-priority low (the default), idle or normal"),
     };
 

@@ -25,10 +25,10 @@ public sealed partial class Checker
         {
             var rest = info.Key[RepositoryLayout.RunsPrefix.Length..];
             var parts = rest.Split('/');
-            if (parts.Length > 1 && parts[1] is "parts" or "ready" && parts.Length == (parts[1] == "parts" ? 5 : 4))
+            if (parts.Length > 1 && parts[1] is RepositoryLayout.PartsFolder or RepositoryLayout.ReadyFolder && parts.Length == (parts[1] == RepositoryLayout.PartsFolder ? 5 : 4))
             {
                 // Multi-node parts and start-barrier records (docs/FORMAT.md, "Multi-node snapshots").
-                if (parts[1] == "parts")
+                if (parts[1] == RepositoryLayout.PartsFolder)
                 {
                     await CheckRecordAsync(info.Key, Groups.GroupJson.Default.GroupPart, report, cancellationToken).ConfigureAwait(false);
                 }
@@ -86,7 +86,7 @@ public sealed partial class Checker
             if (obsolete.Count > 0)
             {
                 report.Warnings.Add(
-                    $"{obsolete.Count} part(s) under '{runPrefix}parts/' belong to multi-node steps that can never be committed (a newer step was, or their attempt was fenced): 'baton prune' deletes them");
+                    $"{obsolete.Count} part(s) under '{RepositoryLayout.PartsIn(runPrefix)}' belong to multi-node steps that can never be committed (a newer step was, or their attempt was fenced): 'baton prune' deletes them");
             }
         }
         catch (BatonException e) when (IsDamage(e))

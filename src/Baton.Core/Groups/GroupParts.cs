@@ -50,7 +50,7 @@ public static class GroupParts
         }
 
         var deleted = obsolete.Count;
-        var readyPrefix = $"{runPrefix}ready/";
+        var readyPrefix = RepositoryLayout.ReadyIn(runPrefix);
         foreach (var info in await store.ListAllAsync(readyPrefix, cancellationToken).ConfigureAwait(false))
         {
             var rest = info.Key[readyPrefix.Length..];
@@ -76,7 +76,7 @@ public static class GroupParts
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(runPrefix);
         var store = repository.Store;
-        var partsPrefix = runPrefix + "parts/";
+        var partsPrefix = RepositoryLayout.PartsIn(runPrefix);
         var parts = await store.ListAllAsync(partsPrefix, cancellationToken).ConfigureAwait(false);
         if (parts.Count == 0)
         {
@@ -108,6 +108,6 @@ public static class GroupParts
     private static bool IsPartKey(string key)
     {
         var parts = key.Split('/');
-        return parts.Length == 6 && parts[0] == "runs" && parts[2] == "parts";
+        return parts.Length == 6 && parts[0] == "runs" && parts[2] == RepositoryLayout.PartsFolder;
     }
 }

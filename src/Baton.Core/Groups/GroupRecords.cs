@@ -87,19 +87,19 @@ internal sealed partial class GroupJson : JsonSerializerContext;
 public static class GroupKeys
 {
     /// <summary>Folder of a run's parts.</summary>
-    public static string PartsPrefix(Repository repository, string run) => $"{repository.RunPrefix(run)}parts/";
+    public static string PartsPrefix(Repository repository, string run) => RepositoryLayout.PartsIn(repository.RunPrefix(run));
 
     /// <summary>Folder of the parts of one step of one attempt.</summary>
     public static string StepPrefix(Repository repository, string run, long epoch, long step) =>
-        string.Create(CultureInfo.InvariantCulture, $"{PartsPrefix(repository, run)}{epoch:D10}/{step:D20}/");
+        RepositoryLayout.PartStepIn(repository.RunPrefix(run), epoch, step);
 
     /// <summary>The part of node <paramref name="node"/>.</summary>
     public static string PartKey(Repository repository, string run, long epoch, long step, int node) =>
-        string.Create(CultureInfo.InvariantCulture, $"{StepPrefix(repository, run, epoch, step)}{node}");
+        RepositoryLayout.PartKeyIn(repository.RunPrefix(run), epoch, step, node);
 
     /// <summary>Folder of an attempt's start-barrier objects.</summary>
     public static string ReadyPrefix(Repository repository, string run, long epoch) =>
-        string.Create(CultureInfo.InvariantCulture, $"{repository.RunPrefix(run)}ready/{epoch:D10}/");
+        RepositoryLayout.ReadyAttemptIn(repository.RunPrefix(run), epoch);
 
     /// <summary>Parses <c>EPOCH/STEP/NODE</c> after <see cref="PartsPrefix"/>.</summary>
     public static bool TryParsePart(string rest, out long epoch, out long step, out int node)

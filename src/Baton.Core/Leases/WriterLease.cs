@@ -316,9 +316,7 @@ public sealed class WriterLease : IAsyncDisposable
     internal static string HeartbeatKey(Repository repository, string run, long epoch) => RepositoryLayout.HeartbeatKeyIn(repository.RunPrefix(run), epoch);
 
     // Node 0 of a multi-node attempt (and every single-node writer) beats at the plain key; node R at EPOCH.R.
-    private string OwnHeartbeatKey => _rank == 0
-        ? HeartbeatKey(_repository, _run, Epoch)
-        : string.Create(CultureInfo.InvariantCulture, $"{HeartbeatKey(_repository, _run, Epoch)}.{_rank}");
+    private string OwnHeartbeatKey => RepositoryLayout.NodeHeartbeatKeyIn(_repository.RunPrefix(_run), Epoch, _rank);
 
     private static async Task<long> CurrentEpochAsync(Repository repository, string run, CancellationToken cancellationToken)
     {

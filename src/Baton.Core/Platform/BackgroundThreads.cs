@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
-using Baton.Snapshots;
 
 namespace Baton.Platform;
 

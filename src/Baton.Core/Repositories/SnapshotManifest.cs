@@ -41,7 +41,7 @@ public sealed record SnapshotManifest
     public Dictionary<string, string>? Labels { get; init; }
 
     /// <summary>Set on a snapshot committed by a multi-node group (docs/FORMAT.md, "Multi-node snapshots").</summary>
-    public Groups.SnapshotGroup? Group { get; init; }
+    public SnapshotGroup? Group { get; init; }
 
     /// <summary>Every file, directory and link, sorted by path.</summary>
     public required List<SnapshotEntry> Entries { get; init; }

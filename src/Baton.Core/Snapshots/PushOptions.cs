@@ -22,9 +22,9 @@ public sealed record PushOptions
 
     /// <summary>
     /// CPU and I/O priority of the push's threads (Linux; elsewhere always normal). <c>baton run</c> pushes at
-    /// <see cref="PushPriority.Low"/> so that the trainer beside it keeps the machine.
+    /// <see cref="Platform.PushPriority.Low"/> so that the trainer beside it keeps the machine.
     /// </summary>
-    public PushPriority Priority { get; init; } = PushPriority.Normal;
+    public Platform.PushPriority Priority { get; init; } = Platform.PushPriority.Normal;
 
     /// <summary>zstd level.</summary>
     public int CompressionLevel { get; init; } = 3;
@@ -60,19 +60,6 @@ public sealed record PushOptions
     /// committed at the next sequence.
     /// </summary>
     public Func<SnapshotManifest, CancellationToken, Task<Snapshot>>? Commit { get; init; }
-}
-
-/// <summary>How much of a busy machine a push may take from the processes beside it.</summary>
-public enum PushPriority
-{
-    /// <summary>The process's own priority: the push competes with everything else as an equal.</summary>
-    Normal,
-
-    /// <summary>Nice 10 and the lowest best-effort I/O level: the push gets about a tenth of a core the trainer wants too.</summary>
-    Low,
-
-    /// <summary>SCHED_IDLE, nice 19 and idle-class I/O: the push runs only on CPU time nothing else wants.</summary>
-    Idle,
 }
 
 /// <summary>A file's size and modification time (ticks of 100 ns since the Unix epoch).</summary>

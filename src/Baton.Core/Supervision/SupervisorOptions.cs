@@ -80,7 +80,7 @@ public sealed record SupervisorOptions
     public TimeSpan ScanInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>CPU and I/O priority of the background pushes (README "Pushing beside a busy trainer").</summary>
-    public Snapshots.PushPriority PushPriority { get; init; } = Snapshots.PushPriority.Low;
+    public Platform.PushPriority PushPriority { get; init; } = Platform.PushPriority.Low;
 
     /// <summary>How often the leg record is refreshed while nothing else happens.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMinutes(1);

@@ -23,12 +23,13 @@ public sealed class LayerTests
         ["Baton.Index"],
         ["Baton.Repositories"],
         ["Baton.Leases", "Baton.Retention", "Baton.Journal"],
+        ["Baton.Groups"],
         ["Baton.Maintenance"],
         ["Baton.Snapshots", "Baton.Checking"],
         ["Baton.Checkpoints"],
         ["Baton.Staging"],
         ["Baton.Runs"],
-        ["Baton.Supervision", "Baton.Groups"],
+        ["Baton.Supervision"],
     ];
 
     private static readonly Assembly Core = typeof(Repository).Assembly;
