@@ -25,6 +25,10 @@ public enum ErrorCategory
 /// <summary>Base of every error Baton raises on purpose. Messages are one line, say what to do, and hold no secrets.</summary>
 public class BatonException : Exception
 {
+    /// <summary>Creates the exception.</summary>
+    /// <param name="category">What kind of failure this is; decides the exit code.</param>
+    /// <param name="message">One line saying what is wrong and what to do; no secrets.</param>
+    /// <param name="innerException">The error that caused this one, if any.</param>
     public BatonException(ErrorCategory category, string message, Exception? innerException = null)
         : base(message, innerException)
     {

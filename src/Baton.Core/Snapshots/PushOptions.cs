@@ -76,6 +76,8 @@ public enum PushPriority
 }
 
 /// <summary>A file's size and modification time (ticks of 100 ns since the Unix epoch).</summary>
+/// <param name="Size">Length in bytes.</param>
+/// <param name="MTime">Last write time, in ticks of 100 ns since the Unix epoch (UTC).</param>
 public readonly record struct FileStamp(long Size, long MTime);
 
 /// <summary>Settings of one restore.</summary>

@@ -21,6 +21,9 @@ public enum ProbeOutcome
 }
 
 /// <summary>The verdict of one check: its name, outcome and a one-line explanation.</summary>
+/// <param name="Check">The check's short name, as <c>baton doctor</c> prints it (e.g. <c>store</c>).</param>
+/// <param name="Outcome">Whether it passed, failed or was skipped.</param>
+/// <param name="Detail">One line: what was found, or what is wrong and what to do.</param>
 public sealed record ProbeVerdict(string Check, ProbeOutcome Outcome, string Detail);
 
 /// <summary>Settings of <see cref="StoreProbe"/>.</summary>
