@@ -40,13 +40,19 @@ public class BatonException : Exception
 }
 
 /// <summary>Stored data is missing or does not match its hash. The message names the snapshot, file and object.</summary>
+/// <param name="message">One line saying what is wrong and what to do.</param>
+/// <param name="innerException">The error that caused this one, if any.</param>
 public sealed class IntegrityException(string message, Exception? innerException = null)
     : BatonException(ErrorCategory.Integrity, message, innerException);
 
 /// <summary>The input cannot be acted on (bad URI, bad name, missing directory).</summary>
+/// <param name="message">One line saying what is wrong and what to do.</param>
+/// <param name="innerException">The error that caused this one, if any.</param>
 public sealed class UsageException(string message, Exception? innerException = null)
     : BatonException(ErrorCategory.Usage, message, innerException);
 
 /// <summary>Another writer made history first; this writer must stop.</summary>
+/// <param name="message">One line saying what is wrong and what to do.</param>
+/// <param name="innerException">The error that caused this one, if any.</param>
 public sealed class ConflictException(string message, Exception? innerException = null)
     : BatonException(ErrorCategory.Conflict, message, innerException);

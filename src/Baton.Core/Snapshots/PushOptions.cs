@@ -108,6 +108,8 @@ public sealed record RestoreOptions
 public sealed record RestoreResult(long Files, long Bytes);
 
 /// <summary>A file changed while it was being pushed; nothing was committed. Push the newer checkpoint instead.</summary>
+/// <param name="path">The file that changed, relative to the pushed directory.</param>
+/// <param name="message">One line naming the file and saying what to do.</param>
 public sealed class CheckpointChangedException(string path, string message)
     : BatonException(ErrorCategory.Failure, message)
 {

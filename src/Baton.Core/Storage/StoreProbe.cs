@@ -47,6 +47,8 @@ public sealed record StoreProbeOptions
 /// delete) and gives one verdict per check. Everything it writes lives under a fresh <c>.baton-doctor/</c> prefix
 /// and is deleted at the end, whatever happened.
 /// </summary>
+/// <param name="store">The store to probe; not disposed by the probe.</param>
+/// <param name="options">The probe's settings; <c>null</c>: the defaults.</param>
 public sealed class StoreProbe(IObjectStore store, StoreProbeOptions? options = null)
 {
     private const int ProbeSize = 256 * 1024;
