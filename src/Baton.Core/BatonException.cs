@@ -25,6 +25,10 @@ public enum ErrorCategory
 /// <summary>Base of every error Baton raises on purpose. Messages are one line, say what to do, and hold no secrets.</summary>
 public class BatonException : Exception
 {
+    /// <summary>Creates the exception.</summary>
+    /// <param name="category">What kind of failure this is; decides the exit code.</param>
+    /// <param name="message">One line saying what is wrong and what to do; no secrets.</param>
+    /// <param name="innerException">The error that caused this one, if any.</param>
     public BatonException(ErrorCategory category, string message, Exception? innerException = null)
         : base(message, innerException)
     {
@@ -36,13 +40,19 @@ public class BatonException : Exception
 }
 
 /// <summary>Stored data is missing or does not match its hash. The message names the snapshot, file and object.</summary>
+/// <param name="message">One line saying what is wrong and what to do.</param>
+/// <param name="innerException">The error that caused this one, if any.</param>
 public sealed class IntegrityException(string message, Exception? innerException = null)
     : BatonException(ErrorCategory.Integrity, message, innerException);
 
 /// <summary>The input cannot be acted on (bad URI, bad name, missing directory).</summary>
+/// <param name="message">One line saying what is wrong and what to do.</param>
+/// <param name="innerException">The error that caused this one, if any.</param>
 public sealed class UsageException(string message, Exception? innerException = null)
     : BatonException(ErrorCategory.Usage, message, innerException);
 
 /// <summary>Another writer made history first; this writer must stop.</summary>
+/// <param name="message">One line saying what is wrong and what to do.</param>
+/// <param name="innerException">The error that caused this one, if any.</param>
 public sealed class ConflictException(string message, Exception? innerException = null)
     : BatonException(ErrorCategory.Conflict, message, innerException);

@@ -81,9 +81,16 @@ public readonly struct ContentId : IEquatable<ContentId>, IComparable<ContentId>
     /// <summary>The first 16 hex digits, as shown to users.</summary>
     public string ToShortString() => ToString()[..16];
 
+    /// <summary>Whether both digests are the same 32 bytes.</summary>
     public bool Equals(ContentId other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
+
+    /// <summary>Whether <paramref name="obj"/> is a <see cref="ContentId"/> with the same 32 bytes.</summary>
     public override bool Equals(object? obj) => obj is ContentId other && Equals(other);
+
+    /// <summary>A hash of the first 8 bytes (already uniformly distributed: they are part of a SHA-256 digest).</summary>
     public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
+
+    /// <summary>Orders digests by their bytes, which is also the order of their hex strings.</summary>
     public int CompareTo(ContentId other)
     {
         var c = _a.CompareTo(other._a);
@@ -94,10 +101,21 @@ public readonly struct ContentId : IEquatable<ContentId>, IComparable<ContentId>
         return c != 0 ? c : _d.CompareTo(other._d);
     }
 
+    /// <summary>Whether both digests are the same 32 bytes.</summary>
     public static bool operator ==(ContentId left, ContentId right) => left.Equals(right);
+
+    /// <summary>Whether the digests differ.</summary>
     public static bool operator !=(ContentId left, ContentId right) => !left.Equals(right);
+
+    /// <summary>Byte order, as <see cref="CompareTo"/>.</summary>
     public static bool operator <(ContentId left, ContentId right) => left.CompareTo(right) < 0;
+
+    /// <summary>Byte order, as <see cref="CompareTo"/>.</summary>
     public static bool operator >(ContentId left, ContentId right) => left.CompareTo(right) > 0;
+
+    /// <summary>Byte order, as <see cref="CompareTo"/>.</summary>
     public static bool operator <=(ContentId left, ContentId right) => left.CompareTo(right) <= 0;
+
+    /// <summary>Byte order, as <see cref="CompareTo"/>.</summary>
     public static bool operator >=(ContentId left, ContentId right) => left.CompareTo(right) >= 0;
 }

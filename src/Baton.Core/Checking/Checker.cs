@@ -42,6 +42,7 @@ public sealed record CheckReport
 /// names exists with the right size, every chunk a snapshot names is indexed; with <c>readData</c> every pack is
 /// downloaded, its header checked against its name and every blob in it decoded and verified against its id.
 /// </summary>
+/// <param name="repository">The opened repository to work on.</param>
 public sealed partial class Checker(Repository repository)
 {
     /// <summary>Runs the check. Never throws for problems in the data: they go into the report.</summary>

@@ -64,6 +64,7 @@ public sealed record RepairReport
 /// anyone who wants to look at them. Snapshots that lost files are kept and reported, never deleted: content
 /// addressing makes them whole again as soon as a push stores the same chunks again.
 /// </summary>
+/// <param name="repository">The opened repository to work on.</param>
 public sealed class Repairer(Repository repository)
 {
     /// <summary>Runs the repair. Never throws for damage in the data: it goes into the report.</summary>

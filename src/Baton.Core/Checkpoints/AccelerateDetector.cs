@@ -19,6 +19,7 @@ namespace Baton.Checkpoints;
 /// steps) or the last number in the directory's name, or from <c>--step-from</c>.
 /// </para>
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed partial class AccelerateDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     /// <summary>Where automatic checkpoint naming puts <c>checkpoint_N</c> directories.</summary>

@@ -4,6 +4,7 @@ namespace Baton.Checkpoints;
 /// Picks a layout from what the directory holds, the first time it recognizes one, and keeps it; until then it
 /// finds nothing. <see cref="Picked"/> says which it chose and why.
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed class AutoDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     // The distributed layouts first: each is recognized by files of its own, some of which (DeepSpeed's and Megatron's

@@ -26,6 +26,7 @@ namespace Baton.Checkpoints;
 /// </para>
 /// <para>The snapshot holds that directory; the step comes from its name, or from <c>--step-from</c>.</para>
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed partial class DcpDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     /// <summary>The global metadata file the coordinator writes last.</summary>

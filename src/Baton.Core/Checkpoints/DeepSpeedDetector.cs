@@ -18,6 +18,7 @@ namespace Baton.Checkpoints;
 /// </para>
 /// <para>The snapshot holds <c>latest</c> and the tag directory; the step is N of <c>global_stepN</c>.</para>
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed partial class DeepSpeedDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     /// <summary>The file naming the newest tag.</summary>

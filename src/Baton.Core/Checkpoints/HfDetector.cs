@@ -6,6 +6,7 @@ namespace Baton.Checkpoints;
 /// Hugging Face <c>Trainer</c> output: <c>checkpoint-N/</c> directories, complete when <c>trainer_state.json</c> is
 /// there and nothing in the directory has changed for the quiet period. The snapshot holds that directory.
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed partial class HfDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     /// <summary>The file the Trainer writes after the weights and optimizer state.</summary>

@@ -20,6 +20,7 @@ namespace Baton.Checkpoints;
 /// </para>
 /// <para>The snapshot holds the tracker and that directory; the step is the iteration.</para>
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed partial class MegatronDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     /// <summary>The tracker file rank 0 writes after every rank saved.</summary>

@@ -17,6 +17,7 @@ namespace Baton.Checkpoints;
 /// <c>--step-from</c>.
 /// </para>
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed partial class NemoDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     /// <summary>The suffix of NeMo's in-progress marker.</summary>

@@ -12,6 +12,7 @@ namespace Baton.Checkpoints;
 /// of the step (Orbax's <c>_COMMIT_SUCCESS_FILE</c>), so the same rules hold; Orbax needs a directory every host sees.
 /// </para>
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed partial class OrbaxDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     /// <summary>The marker Orbax writes last where renames are not atomic.</summary>

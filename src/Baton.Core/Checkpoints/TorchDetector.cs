@@ -14,6 +14,7 @@ namespace Baton.Checkpoints;
 /// <see cref="DetectorOptions.StepFrom"/>; unknown when no name carries one.
 /// </para>
 /// </summary>
+/// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
 public sealed class TorchDetector(DetectorOptions options) : CheckpointDetector(options)
 {
     private const long MaxSideFileSize = 16 * 1024 * 1024;

@@ -8,6 +8,10 @@ namespace Baton.Groups;
 public sealed record GroupSetting<T>(T Value, string Source);
 
 /// <summary>The node count, rank and group id of a multi-node run, each with its source.</summary>
+/// <param name="Nodes">How many nodes the job has (1: a single-node run).</param>
+/// <param name="Rank">This node's rank, 0 to <paramref name="Nodes"/> − 1.</param>
+/// <param name="GroupId">The job attempt's id, the same on every node of the attempt; <c>null</c> when nothing gave
+/// one.</param>
 public sealed record ResolvedGroup(GroupSetting<int> Nodes, GroupSetting<int> Rank, GroupSetting<string?> GroupId)
 {
     /// <summary>As options (the rest at their defaults).</summary>

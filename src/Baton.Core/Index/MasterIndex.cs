@@ -3,6 +3,8 @@ using Baton.Packs;
 namespace Baton.Index;
 
 /// <summary>Where a blob lives.</summary>
+/// <param name="PackId">The pack that holds the blob (its object: <see cref="RepositoryLayout.PackKey"/>).</param>
+/// <param name="Entry">Where in that pack, and how the bytes are encoded.</param>
 public readonly record struct BlobLocation(ContentId PackId, PackEntry Entry);
 
 /// <summary>

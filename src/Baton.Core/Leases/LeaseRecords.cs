@@ -5,8 +5,13 @@ namespace Baton.Leases;
 /// <summary>A <c>runs/RUN/epochs/EPOCH</c> object: the claim that made a writer the run's writer for that epoch.</summary>
 public sealed record LeaseClaim
 {
+    /// <summary>The epoch this claim takes (from 1); also the last segment of its key.</summary>
     public long Epoch { get; init; }
+
+    /// <summary>The claiming machine's host name, for messages and for telling a local holder that is gone.</summary>
     public string Host { get; init; } = "";
+
+    /// <summary>The claiming process's id on <see cref="Host"/>.</summary>
     public int ProcessId { get; init; }
 
     /// <summary>The holder's boot id, pid namespace and process start time (<c>null</c> in claims of older versions):
@@ -19,7 +24,11 @@ public sealed record LeaseClaim
     /// <inheritdoc cref="BootId"/>
     public long? ProcessStart { get; init; }
 
+    /// <summary>Who claimed, as shown in conflict messages (e.g. <c>baton push</c>); empty when not said.</summary>
     public string Holder { get; init; } = "";
+
+    /// <summary>When the claim was written, by the writer's clock; stands for the first heartbeat until one is
+    /// written.</summary>
     public DateTimeOffset Acquired { get; init; }
 
     /// <summary>A multi-node job attempt's group id: nodes naming it join this epoch instead of claiming another.</summary>
@@ -38,8 +47,14 @@ public sealed record LeaseClaim
 /// <summary>A <c>runs/RUN/heartbeats/EPOCH</c> object, rewritten by the holder while it lives.</summary>
 public sealed record LeaseHeartbeat
 {
+    /// <summary>The epoch whose holder beats.</summary>
     public long Epoch { get; init; }
+
+    /// <summary>When the beat was written, by the holder's clock; readers use it only where the store reports no
+    /// modification time.</summary>
     public DateTimeOffset Time { get; init; }
+
+    /// <summary><c>true</c> once the holder has let go: the next writer may claim at once, without a fence.</summary>
     public bool Released { get; init; }
 
     /// <summary>The newest sequence this writer committed, so that a newest manifest that vanishes is noticed.</summary>

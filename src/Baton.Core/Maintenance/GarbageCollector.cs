@@ -18,6 +18,8 @@ namespace Baton.Maintenance;
 /// Every step leaves a healthy repository if the process is killed between steps, and a collection that finds itself
 /// paused for too long stops before its next delete (docs/DESIGN.md).
 /// </summary>
+/// <param name="repository">The opened repository to work on.</param>
+/// <param name="repack">Which partly dead packs are worth rewriting; <c>null</c>: <see cref="RepackPolicy.Default"/>.</param>
 public sealed class GarbageCollector(Repository repository, RepackPolicy? repack = null)
 {
     /// <summary>Prefix of mark objects.</summary>

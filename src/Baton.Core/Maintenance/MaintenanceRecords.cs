@@ -11,13 +11,19 @@ public sealed record InFlightRecord
     /// <summary>The <see cref="Kind"/> of a garbage collection's record; a push's record has none.</summary>
     public const string CollectionKind = "collection";
 
+    /// <summary>32 hex digits; the last segment of the record's key.</summary>
     public required string Id { get; init; }
+
+    /// <summary>The run being pushed; empty for a collection.</summary>
     public required string Run { get; init; }
 
     /// <summary>What is running: <c>null</c> for a push, <see cref="CollectionKind"/> for a collection.</summary>
     public string? Kind { get; init; }
 
+    /// <summary>The writer's host name.</summary>
     public string Host { get; init; } = "";
+
+    /// <summary>The writer's process id on <see cref="Host"/>.</summary>
     public int ProcessId { get; init; }
 
     /// <summary>The writer's boot id, pid namespace and process start time (<c>null</c> in records of older versions):
@@ -30,7 +36,11 @@ public sealed record InFlightRecord
     /// <inheritdoc cref="BootId"/>
     public long? ProcessStart { get; init; }
 
+    /// <summary>When the record was first written, by the writer's clock.</summary>
     public DateTimeOffset Started { get; init; }
+
+    /// <summary>When the writer last rewrote the record, by its clock; the record's age is read from the store's
+    /// modification times, and from this only where a store reports none.</summary>
     public DateTimeOffset Heartbeat { get; init; }
 }
 
@@ -41,8 +51,14 @@ public sealed record InFlightRecord
 /// </summary>
 public sealed record CondemnedPacks
 {
+    /// <summary>The last segment of the object's key: the time it was written (<c>20261127T051000-…</c>), then a
+    /// unique suffix.</summary>
     public required string Id { get; init; }
+
+    /// <summary>When the mark was written, by the collector's clock.</summary>
     public DateTimeOffset Created { get; init; }
+
+    /// <summary>The ids (64 hex digits) of the marked packs; the sweep deletes every one of them.</summary>
     public required List<string> Packs { get; init; }
 
     /// <summary>The packs of <see cref="Packs"/> marked to be rewritten rather than found unreferenced.</summary>

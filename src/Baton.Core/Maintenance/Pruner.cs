@@ -18,6 +18,8 @@ public sealed record PruneResult(IReadOnlyList<RetentionDecision> Decisions, Col
 /// a tagged one) and then collects garbage across the repository, repacking what its <see cref="RepackPolicy"/> (the
 /// default when none is given) finds worthwhile.
 /// </summary>
+/// <param name="repository">The opened repository to work on.</param>
+/// <param name="repack">Which partly dead packs are worth rewriting; <c>null</c>: <see cref="RepackPolicy.Default"/>.</param>
 public sealed class Pruner(Repository repository, RepackPolicy? repack = null)
 {
     private readonly RepackPolicy _policy = repack ?? RepackPolicy.Default;

@@ -3,6 +3,10 @@ using Baton.Repositories;
 namespace Baton.Retention;
 
 /// <summary>One snapshot's fate under a policy, with the reasons it is kept.</summary>
+/// <param name="Snapshot">The snapshot judged.</param>
+/// <param name="Keep">Whether the policy keeps it; <c>false</c>: prune deletes its manifest.</param>
+/// <param name="Reasons">The rules that keep it (<c>newest</c>, <c>tagged</c>, <c>within</c>, <c>last</c>,
+/// <c>every</c>); empty when it is dropped.</param>
 public sealed record RetentionDecision(Snapshot Snapshot, bool Keep, IReadOnlyList<string> Reasons);
 
 /// <summary>Applies a <see cref="RetentionPolicy"/> to a run's snapshots. Pure: no I/O.</summary>

@@ -3,6 +3,7 @@ using Baton.Repositories;
 namespace Baton.Retention;
 
 /// <summary>Named snapshots (<c>runs/RUN/tags/NAME</c>), which retention keeps forever.</summary>
+/// <param name="repository">The opened repository to work on.</param>
 public sealed class SnapshotTags(Repository repository)
 {
     /// <summary>Tags a snapshot; an existing tag of that name moves to it.</summary>

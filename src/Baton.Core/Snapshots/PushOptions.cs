@@ -63,6 +63,8 @@ public sealed record PushOptions
 }
 
 /// <summary>A file's size and modification time (ticks of 100 ns since the Unix epoch).</summary>
+/// <param name="Size">Length in bytes.</param>
+/// <param name="MTime">Last write time, in ticks of 100 ns since the Unix epoch (UTC).</param>
 public readonly record struct FileStamp(long Size, long MTime);
 
 /// <summary>Settings of one restore.</summary>
@@ -93,6 +95,8 @@ public sealed record RestoreOptions
 public sealed record RestoreResult(long Files, long Bytes);
 
 /// <summary>A file changed while it was being pushed; nothing was committed. Push the newer checkpoint instead.</summary>
+/// <param name="path">The file that changed, relative to the pushed directory.</param>
+/// <param name="message">One line naming the file and saying what to do.</param>
 public sealed class CheckpointChangedException(string path, string message)
     : BatonException(ErrorCategory.Failure, message)
 {

@@ -69,6 +69,8 @@ public enum PutMode
 /// same answer (no extra request per object). Equal validators on two calls mean the object was not replaced in
 /// between, within the store's <see cref="StoreCapabilities.ChangeResolution"/>.
 /// </summary>
+/// <param name="Key">The object's full key, with its prefix (<c>data/…</c>, <c>runs/…</c>).</param>
+/// <param name="Size">Length in bytes.</param>
 public readonly record struct ObjectInfo(string Key, long Size)
 {
     /// <summary>When the object last changed, at the store's resolution (whole seconds on SFTP).</summary>

@@ -32,6 +32,13 @@ public enum StoreErrorReason
 /// <summary>A store operation failed. The message names the store and the object and never holds secrets.</summary>
 public sealed class StoreException : BatonException
 {
+    /// <summary>Creates the exception; its <see cref="BatonException.Category"/> (and so the exit code) follows from
+    /// <paramref name="reason"/>.</summary>
+    /// <param name="reason">What kind of failure this is.</param>
+    /// <param name="location">The store's location, as <see cref="IObjectStore.Location"/> shows it.</param>
+    /// <param name="key">The object concerned, or <c>null</c> for an operation on the store as a whole.</param>
+    /// <param name="message">One line naming the store and the object and saying what to do; no secrets.</param>
+    /// <param name="innerException">The SDK's or the file system's error, if any.</param>
     public StoreException(StoreErrorReason reason, string location, string? key, string message, Exception? innerException = null)
         : base(CategoryOf(reason), message, innerException)
     {

@@ -21,6 +21,9 @@ public enum ProbeOutcome
 }
 
 /// <summary>The verdict of one check: its name, outcome and a one-line explanation.</summary>
+/// <param name="Check">The check's short name, as <c>baton doctor</c> prints it (e.g. <c>store</c>).</param>
+/// <param name="Outcome">Whether it passed, failed or was skipped.</param>
+/// <param name="Detail">One line: what was found, or what is wrong and what to do.</param>
 public sealed record ProbeVerdict(string Check, ProbeOutcome Outcome, string Detail);
 
 /// <summary>Settings of <see cref="StoreProbe"/>.</summary>
@@ -44,6 +47,8 @@ public sealed record StoreProbeOptions
 /// delete) and gives one verdict per check. Everything it writes lives under a fresh <c>.baton-doctor/</c> prefix
 /// and is deleted at the end, whatever happened.
 /// </summary>
+/// <param name="store">The store to probe; not disposed by the probe.</param>
+/// <param name="options">The probe's settings; <c>null</c>: the defaults.</param>
 public sealed class StoreProbe(IObjectStore store, StoreProbeOptions? options = null)
 {
     private const int ProbeSize = 256 * 1024;

@@ -27,6 +27,8 @@ public sealed record RestartDecision(bool Restart, TimeSpan Delay, string? GiveU
 /// Exponential backoff with jitter (half to full of the doubled delay, so that many machines restarting together do
 /// not stampede a store) and crash-loop detection: a run that made a new checkpoint resets both.
 /// </summary>
+/// <param name="options">Backoff, restart limit and crash-loop limit.</param>
+/// <param name="random">The source of the jitter (seeded in tests).</param>
 public sealed class RestartPolicy(RestartOptions options, Random random)
 {
     /// <summary>Restarts so far.</summary>

@@ -7,6 +7,8 @@ namespace Baton.Storage.Decorators;
 /// after they took effect, reads that break off mid-transfer, listings that break off, and latency. Faults are
 /// drawn from a seeded generator (<see cref="FaultOptions"/>). Thread-safe.
 /// </summary>
+/// <param name="inner">The store to forward to; owned (and disposed) by the decorator.</param>
+/// <param name="options">Which faults, how often, and the seed.</param>
 public sealed class FaultInjectingStore(IObjectStore inner, FaultOptions options) : ObjectStoreDecorator(inner)
 {
     private readonly Random _random = new(options.Seed);

@@ -4,6 +4,7 @@ namespace Baton.Storage.Decorators;
 /// Base of the store decorators: forwards every member to the inner store, so that a decorator overrides only what
 /// it changes. Disposing the decorator disposes the inner store.
 /// </summary>
+/// <param name="inner">The store to forward to; owned (and disposed) by the decorator.</param>
 public abstract class ObjectStoreDecorator(IObjectStore inner) : IObjectStore
 {
     /// <summary>The decorated store.</summary>

@@ -8,6 +8,8 @@ namespace Baton.Supervision.Preemption;
 /// ahead), then <c>{"action": "terminate", "time": ...}</c>. Uses an IMDSv2 session token when the service issues
 /// one, and IMDSv1 otherwise.
 /// </summary>
+/// <param name="http">The client to call the metadata service with; not disposed by the source.</param>
+/// <param name="baseAddress">The metadata service's base address (<see cref="PreemptionEndpoints.Aws"/>), ending in <c>/</c>.</param>
 public sealed class AwsPreemptionSource(HttpClient http, Uri baseAddress) : IPreemptionSource
 {
     private string? _token;

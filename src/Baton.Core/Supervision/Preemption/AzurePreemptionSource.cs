@@ -6,6 +6,8 @@ namespace Baton.Supervision.Preemption;
 /// Azure: Scheduled Events (<c>scheduledevents?api-version=2020-07-01</c>) lists <c>Preempt</c> events for spot VMs
 /// (30 s ahead) and <c>Terminate</c>, <c>Reboot</c> and <c>Redeploy</c> events that would also end the trainer.
 /// </summary>
+/// <param name="http">The client to call the metadata service with; not disposed by the source.</param>
+/// <param name="baseAddress">The metadata service's base address (<see cref="PreemptionEndpoints.Azure"/>), ending in <c>/</c>.</param>
 public sealed class AzurePreemptionSource(HttpClient http, Uri baseAddress) : IPreemptionSource
 {
     private static readonly string[] Fatal = ["Preempt", "Terminate", "Reboot", "Redeploy"];

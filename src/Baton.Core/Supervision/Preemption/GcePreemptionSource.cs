@@ -4,6 +4,8 @@ namespace Baton.Supervision.Preemption;
 /// GCE: <c>instance/preempted</c> turns <c>TRUE</c> on a preemption notice (spot and preemptible VMs, about 30 s
 /// ahead); <c>instance/maintenance-event</c> names a coming host maintenance that terminates the VM.
 /// </summary>
+/// <param name="http">The client to call the metadata service with; not disposed by the source.</param>
+/// <param name="baseAddress">The metadata service's base address (<see cref="PreemptionEndpoints.Gce"/>), ending in <c>/</c>.</param>
 public sealed class GcePreemptionSource(HttpClient http, Uri baseAddress) : IPreemptionSource
 {
     /// <inheritdoc />
