@@ -46,6 +46,23 @@ public abstract class CheckpointDetector
     public abstract string? Recognize(string directory);
 
     /// <summary>
+    /// Runs <paramref name="recognize"/> on <paramref name="directory"/>, answering null when the directory or a file
+    /// in it vanished or became unreadable while it was being listed (the next scan looks again).
+    /// </summary>
+    private protected static string? UnlessVanished(string directory, Func<string, string?> recognize)
+    {
+        ArgumentNullException.ThrowIfNull(recognize);
+        try
+        {
+            return recognize(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Whether each node of a multi-node run writes into its own directory (<see cref="DetectorOptions.NodeCount"/>
     /// above 1 without <see cref="DetectorOptions.SharedDirectory"/>): a distributed format then sees only this node's
     /// ranks and judges this node's part of a checkpoint; the group commit makes the whole complete.

@@ -39,17 +39,7 @@ public sealed partial class DcpDetector(DetectorOptions options) : CheckpointDet
     public override string Name => "dcp";
 
     /// <inheritdoc />
-    public override string? Recognize(string directory)
-    {
-        try
-        {
-            return Recognized(directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null; // a directory removed while it was listed: the next scan looks again
-        }
-    }
+    public override string? Recognize(string directory) => UnlessVanished(directory, Recognized);
 
     private static string? Recognized(string directory)
     {

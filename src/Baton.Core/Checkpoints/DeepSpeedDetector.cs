@@ -28,17 +28,7 @@ public sealed partial class DeepSpeedDetector(DetectorOptions options) : Checkpo
     public override string Name => "deepspeed";
 
     /// <inheritdoc />
-    public override string? Recognize(string directory)
-    {
-        try
-        {
-            return Recognized(directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null; // a directory removed while it was listed: the next scan looks again
-        }
-    }
+    public override string? Recognize(string directory) => UnlessVanished(directory, Recognized);
 
     private static string? Recognized(string directory)
     {

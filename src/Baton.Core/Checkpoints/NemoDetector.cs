@@ -30,17 +30,7 @@ public sealed partial class NemoDetector(DetectorOptions options) : CheckpointDe
     public override string Name => "nemo";
 
     /// <inheritdoc />
-    public override string? Recognize(string directory)
-    {
-        try
-        {
-            return Recognized(directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null; // a directory removed while it was listed: the next scan looks again
-        }
-    }
+    public override string? Recognize(string directory) => UnlessVanished(directory, Recognized);
 
     private static string? Recognized(string directory)
     {
