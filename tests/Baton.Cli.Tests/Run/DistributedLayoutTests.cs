@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Baton.Testing;
 
 namespace Baton.Tests.Run;
@@ -51,22 +50,7 @@ public sealed class DistributedLayoutTests : IDisposable
         Assert.True(verify.ExitCode == 0, verify.Output + "\n" + run.Output);
     }
 
-    private static async Task<(int ExitCode, string Output)> VerifyAsync(string[] args)
-    {
-        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Script);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output + await error);
-    }
+    private static Task<(int ExitCode, string Output)> VerifyAsync(string[] args) => RunFixtures.PythonScriptAsync(Script, args);
 
     public void Dispose() => _temp.Dispose();
 }

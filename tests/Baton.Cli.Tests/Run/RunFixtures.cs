@@ -28,10 +28,13 @@ internal static partial class RunFixtures
          .. options, "--", .. trainer];
 
     /// <summary>Runs the Python trainer script with other arguments (verify, final) to completion.</summary>
-    public static async Task<(int ExitCode, string Output)> PythonAsync(params string[] args)
+    public static Task<(int ExitCode, string Output)> PythonAsync(params string[] args) => PythonScriptAsync(Script, args);
+
+    /// <summary>Runs a Python script of the test trainers with <paramref name="args"/> to completion (60 s at most).</summary>
+    public static async Task<(int ExitCode, string Output)> PythonScriptAsync(string script, params string[] args)
     {
         var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Script);
+        info.ArgumentList.Add(script);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
