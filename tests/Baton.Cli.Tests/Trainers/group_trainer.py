@@ -11,37 +11,16 @@ DIR/<step>-committed before the next step.
   group_trainer.py --steps N [--every-ms MS] [--sync DIR] [--delay-ms MS]
 """
 import argparse
-import datetime
 import hashlib
-import json
 import os
 import sys
 import time
-import uuid
+
+from commit_trainer import commit, write  # the same commit records as the single-node commit trainer
 
 
 def content(step, rank):
     return hashlib.sha256(f"{step}-{rank}".encode()).digest() * (2000 + step)
-
-
-def write(path, data):
-    with open(path, "wb") as f:
-        f.write(data)
-
-
-def commit(directory, step, files):
-    commits = os.path.join(directory, ".baton", "commits")
-    os.makedirs(commits, exist_ok=True)
-    record = {
-        "version": 1,
-        "step": step,
-        "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "files": [{"path": f, "size": os.path.getsize(os.path.join(directory, f))} for f in files],
-    }
-    temporary = os.path.join(commits, f".tmp-{uuid.uuid4().hex}")
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump(record, f)
-    os.rename(temporary, os.path.join(commits, f"step-{step:020d}.json"))
 
 
 def main():
