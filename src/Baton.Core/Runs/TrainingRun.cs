@@ -1,4 +1,5 @@
 using Baton.Checkpoints;
+using Baton.Compression;
 using Baton.Leases;
 using Baton.Repositories;
 using Baton.Snapshots;
@@ -23,6 +24,12 @@ public sealed record TrainingRunOptions
     /// flight (nothing partial is committed); null waits until they are committed or their retries are spent.
     /// </summary>
     public TimeSpan? DrainDeadline { get; init; }
+
+    /// <summary>
+    /// The codec of float data in every snapshot (as <c>baton push --compression</c>): <see cref="CompressionChoice.Auto"/>,
+    /// the default, writes the smaller, slower codec to network stores and the fast one to local folders.
+    /// </summary>
+    public CompressionChoice Compression { get; init; }
 }
 
 /// <summary>
@@ -103,7 +110,7 @@ public sealed class TrainingRun : IAsyncDisposable
 
     /// <summary>Pushes <paramref name="directory"/> as the snapshot of <paramref name="step"/> and waits for the commit.</summary>
     public Task<Snapshot> SnapshotAsync(string directory, long step, CancellationToken cancellationToken = default) =>
-        _repository.PushAsync(directory, Name, new PushOptions { Step = step, Lease = _lease, Labels = _options.Labels }, cancellationToken);
+        _repository.PushAsync(directory, Name, new PushOptions { Step = step, Lease = _lease, Labels = _options.Labels, Compression = _options.Compression }, cancellationToken);
 
     /// <summary>
     /// Queues a snapshot of <paramref name="directory"/> as it is now (its files' sizes and modification times are
@@ -179,5 +186,6 @@ public sealed class TrainingRun : IAsyncDisposable
             Expected = checkpoint.Stamps,
             Lease = _lease,
             Labels = _options.Labels,
+            Compression = _options.Compression,
         }, cancellationToken);
 }

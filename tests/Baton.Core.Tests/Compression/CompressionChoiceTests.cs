@@ -1,4 +1,5 @@
 using Baton.Compression;
+using Baton.Runs;
 using Baton.Snapshots;
 using Baton.Storage;
 using Baton.Storage.Decorators;
@@ -113,6 +114,26 @@ public sealed class CompressionChoiceTests : IDisposable
             await repository.RestoreAsync(snapshot, target);
             Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(source, "model.f32")), await File.ReadAllBytesAsync(Path.Combine(target, "model.f32")));
         }
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData(CompressionChoice.Small, true)]
+    [InlineData(CompressionChoice.Fast, false)]
+    public async Task A_training_run_writes_the_codec_of_its_setting_in_foreground_and_background_snapshots(CompressionChoice choice, bool segments)
+    {
+        var store = new FolderStore(_temp.Combine("store"));
+        var source = _temp.Combine("ckpt");
+        Directory.CreateDirectory(source);
+        await File.WriteAllBytesAsync(Path.Combine(source, "model.f32"), FloatData.Float32(8, 300_000, specialShare: 0));
+        await using var run = await TrainingRun.OpenAsync(store, "r", new TrainingRunOptions { Compression = choice });
+
+        await run.SnapshotAsync(source, 1);
+        await File.WriteAllBytesAsync(Path.Combine(source, "model.f32"), FloatData.Float32(9, 300_000, specialShare: 0));
+        Assert.NotNull(await run.SnapshotInBackground(source, 2));
+
+        var codecs = (await run.Repository.LoadIndexAsync()).Blobs.Select(b => b.Value.Entry.Codec).Where(c => c is not (BlobCodec.None or BlobCodec.Zstd)).ToList();
+        Assert.Equal(2, codecs.Count);
+        Assert.All(codecs, codec => Assert.Equal(segments ? BlobCodec.FloatSegments : BlobCodec.Float32Planes, codec));
     }
 
     public void Dispose() => _temp.Dispose();
