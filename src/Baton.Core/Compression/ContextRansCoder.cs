@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -30,48 +31,55 @@ internal static class ContextRansCoder
     /// Codes <paramref name="symbols"/> into <paramref name="destination"/> and returns the bytes written, or -1 when
     /// the result would not be shorter than <paramref name="mustBeat"/> bytes or would not fit.
     /// </summary>
+    [SkipLocalsInit]
     public static int Encode(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, Span<byte> destination, long mustBeat)
     {
+        if (!exponents.IsEmpty && exponents.Length < symbols.Length)
+        {
+            throw new ArgumentException("fewer exponents than symbols", nameof(exponents));
+        }
+
         var count = symbols.Length;
         var joint = ArrayPool<int>.Shared.Rent(256 * 256);
         var freq = ArrayPool<ushort>.Shared.Rent(256 * 256);
-        var start = ArrayPool<ushort>.Shared.Rent(256 * 256);
         try
         {
             var counts = joint.AsSpan(0, 256 * 256);
             counts.Clear();
-            for (var k = 0; k < count; k++)
+            CountJoint(symbols, exponents, previousMask, counts);
+
+            // Rows (conditioning values) that never occur add nothing to any sum below, so every loop skips them.
+            Span<int> rowTotals = stackalloc int[256];
+            Span<int> overall = stackalloc int[256];
+            overall.Clear();
+            for (var c = 0; c < 256; c++)
             {
-                counts[(Condition(symbols, exponents, previousMask, k) << 8) | symbols[k]]++;
+                var row = counts.Slice(c << 8, 256);
+                rowTotals[c] = Sum(row);
+                if (rowTotals[c] > 0)
+                {
+                    Accumulate(row, overall);
+                }
             }
 
             // Context 0 is the catch-all; a conditioning value gets its own table, in value order, when the bits it
             // saves against the plane's overall distribution pay for the table.
             Span<byte> map = stackalloc byte[256];
             Span<int> merged = stackalloc int[256];
+            merged.Clear();
             Span<double> overallBits = stackalloc double[256];
             for (var s = 0; s < 256; s++)
             {
-                long n = 0;
-                for (var c = 0; c < 256; c++)
-                {
-                    n += counts[(c << 8) | s];
-                }
-
-                overallBits[s] = n == 0 ? 0 : -Math.Log2((double)n / count);
+                overallBits[s] = overall[s] == 0 ? 0 : -Math.Log2((double)overall[s] / count);
             }
 
             var contexts = 1;
             Span<int> ownOwners = stackalloc int[256];
+            ownOwners[0] = 0;
             for (var c = 0; c < 256; c++)
             {
                 var row = counts.Slice(c << 8, 256);
-                var n = 0;
-                foreach (var x in row)
-                {
-                    n += x;
-                }
-
+                var n = rowTotals[c];
                 if (n >= OwnContextMinimum && contexts < 256 && OwnTablePays(row, n, overallBits))
                 {
                     map[c] = (byte)contexts;
@@ -80,15 +88,15 @@ internal static class ContextRansCoder
                 else
                 {
                     map[c] = 0;
-                    for (var s = 0; s < 256; s++)
+                    if (n > 0)
                     {
-                        merged[s] += row[s];
+                        Accumulate(row, merged);
                     }
                 }
             }
 
             // Without rare values, the catch-all holds nothing: give it the first own context's table.
-            var frequencies = freq.AsSpan(0, 256 * 256);
+            var frequencies = freq.AsSpan(0, contexts << 8);
             frequencies.Clear();
             var catchAllEmpty = IsEmpty(merged);
             Normalize(catchAllEmpty ? counts.Slice(ownOwners[1 % contexts] << 8, 256) : merged, frequencies[..256]);
@@ -97,7 +105,8 @@ internal static class ContextRansCoder
                 Normalize(counts.Slice(ownOwners[context] << 8, 256), frequencies.Slice(context << 8, 256));
             }
 
-            // Estimated size: header, tables, coded bits.
+            // Estimated size: header, tables, coded bits (summed in the order the format's first encoder summed them,
+            // so that the same plans pass the same test).
             double bits = 0;
             long tableBytes = 2 + 256 + 4;
             for (var context = 0; context < contexts; context++)
@@ -110,15 +119,21 @@ internal static class ContextRansCoder
                 }
             }
 
+            var log2 = s_log2.AsSpan();
             for (var c = 0; c < 256; c++)
             {
+                if (rowTotals[c] == 0)
+                {
+                    continue;
+                }
+
                 var table = frequencies.Slice(map[c] << 8, 256);
                 var row = counts.Slice(c << 8, 256);
                 for (var s = 0; s < 256; s++)
                 {
                     if (row[s] > 0)
                     {
-                        bits += row[s] * (ScaleBits - Math.Log2(table[s]));
+                        bits += row[s] * (ScaleBits - log2[table[s]]);
                     }
                 }
             }
@@ -129,61 +144,160 @@ internal static class ContextRansCoder
                 return -1;
             }
 
-            // Header and tables.
+            // Header and tables, and what the stream coder needs per (context, symbol).
             BinaryPrimitives.WriteUInt16LittleEndian(destination, (ushort)contexts);
             map.CopyTo(destination[2..]);
             var position = 2 + 256;
-            var starts = start.AsSpan(0, 256 * 256);
-            for (var context = 0; context < contexts; context++)
+            var coding = ArrayPool<SymbolCoding>.Shared.Rent(contexts << 8);
+            try
             {
-                var table = frequencies.Slice(context << 8, 256);
-                var bitmap = destination.Slice(position, 32);
-                bitmap.Clear();
-                position += 32;
-                ushort cumulative = 0;
-                for (var s = 0; s < 256; s++)
+                for (var context = 0; context < contexts; context++)
                 {
-                    starts[(context << 8) + s] = cumulative;
-                    if (table[s] == 0)
+                    var table = frequencies.Slice(context << 8, 256);
+                    var bitmap = destination.Slice(position, 32);
+                    bitmap.Clear();
+                    position += 32;
+                    var cumulative = 0;
+                    for (var s = 0; s < 256; s++)
                     {
-                        continue;
-                    }
+                        if (table[s] == 0)
+                        {
+                            continue;
+                        }
 
-                    bitmap[s >> 3] |= (byte)(1 << (s & 7));
-                    if (table[s] < 255)
-                    {
-                        destination[position++] = (byte)table[s];
-                    }
-                    else
-                    {
-                        destination[position] = 255;
-                        BinaryPrimitives.WriteUInt16LittleEndian(destination[(position + 1)..], table[s]);
-                        position += 3;
-                    }
+                        coding[(context << 8) + s] = SymbolCoding.Create(table[s], cumulative);
+                        bitmap[s >> 3] |= (byte)(1 << (s & 7));
+                        if (table[s] < 255)
+                        {
+                            destination[position++] = (byte)table[s];
+                        }
+                        else
+                        {
+                            destination[position] = 255;
+                            BinaryPrimitives.WriteUInt16LittleEndian(destination[(position + 1)..], table[s]);
+                            position += 3;
+                        }
 
-                    cumulative += table[s];
+                        cumulative += table[s];
+                    }
                 }
-            }
 
-            var streamLength = EncodeStream(symbols, exponents, previousMask, map, frequencies, starts, destination[position..]);
-            if (streamLength < 0 || position + streamLength >= mustBeat)
+                var streamLength = EncodeStream(symbols, exponents, previousMask, map, coding, destination[position..]);
+                if (streamLength < 0 || position + streamLength >= mustBeat)
+                {
+                    return -1;
+                }
+
+                return position + streamLength;
+            }
+            finally
             {
-                return -1;
+                ArrayPool<SymbolCoding>.Shared.Return(coding);
             }
-
-            return position + streamLength;
         }
         finally
         {
             ArrayPool<int>.Shared.Return(joint);
             ArrayPool<ushort>.Shared.Return(freq);
-            ArrayPool<ushort>.Shared.Return(start);
         }
     }
 
     /// <summary>Decodes exactly <paramref name="symbols"/>.Length symbols from a whole payload.</summary>
     /// <exception cref="InvalidDataException">The tables or the stream are malformed.</exception>
     public static void Decode(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> exponents, byte previousMask, Span<byte> symbols)
+    {
+        if (!exponents.IsEmpty && exponents.Length < symbols.Length)
+        {
+            throw new ArgumentException("fewer exponents than symbols", nameof(exponents));
+        }
+
+        var contexts = ReadHeader(payload);
+        var slots = ArrayPool<uint>.Shared.Rent(contexts * Total);
+        try
+        {
+            var stream = payload[ReadTables(payload, contexts, slots)..];
+            var x = StartState(stream);
+            var p = 4;
+            var previous = 0;
+            Span<int> bases = stackalloc int[256];
+            Bases(payload.Slice(2, 256), bases);
+            DecodeRange(stream, exponents, previousMask, bases, slots, symbols, 0, ref x, ref p, ref previous);
+            CheckEnd(stream, x, p);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(slots);
+        }
+    }
+
+    /// <summary>
+    /// Decodes two planes of one run of values at once: <paramref name="first"/> coded without exponents, then
+    /// <paramref name="second"/> coded under it (the exponent plane and the sign plane). The same symbols as two calls
+    /// of <see cref="Decode"/>, but the two rANS chains are independent, so the CPU works on both at a time.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The tables or a stream are malformed.</exception>
+    [SkipLocalsInit]
+    public static void DecodePair(ReadOnlySpan<byte> firstPayload, byte firstMask, Span<byte> first, ReadOnlySpan<byte> secondPayload, byte secondMask, Span<byte> second)
+    {
+        if (first.Length != second.Length)
+        {
+            throw new ArgumentException("the planes of a pair hold one symbol per value each", nameof(second));
+        }
+
+        var firstContexts = ReadHeader(firstPayload);
+        var secondContexts = ReadHeader(secondPayload);
+        var firstSlots = ArrayPool<uint>.Shared.Rent(firstContexts * Total);
+        var secondSlots = ArrayPool<uint>.Shared.Rent(secondContexts * Total);
+        try
+        {
+            var firstStream = firstPayload[ReadTables(firstPayload, firstContexts, firstSlots)..];
+            var secondStream = secondPayload[ReadTables(secondPayload, secondContexts, secondSlots)..];
+            uint xa = StartState(firstStream), xb = StartState(secondStream);
+            Span<int> firstBases = stackalloc int[256];
+            Span<int> secondBases = stackalloc int[256];
+            Bases(firstPayload.Slice(2, 256), firstBases);
+            Bases(secondPayload.Slice(2, 256), secondBases);
+
+            // Both chains in one loop while each stream has the two bytes a step may read; the rest one by one.
+            ref var slotA = ref MemoryMarshal.GetArrayDataReference(firstSlots);
+            ref var slotB = ref MemoryMarshal.GetArrayDataReference(secondSlots);
+            ref var baseA = ref MemoryMarshal.GetReference(firstBases);
+            ref var baseB = ref MemoryMarshal.GetReference(secondBases);
+            ref var inA = ref MemoryMarshal.GetReference(firstStream);
+            ref var inB = ref MemoryMarshal.GetReference(secondStream);
+            ref var outA = ref MemoryMarshal.GetReference(first);
+            ref var outB = ref MemoryMarshal.GetReference(second);
+            int pa = 4, pb = 4, previousA = 0, previousB = 0;
+            int lastA = firstStream.Length - 2, lastB = secondStream.Length - 2;
+            var k = 0;
+            for (; k < first.Length && pa <= lastA && pb <= lastB; k++)
+            {
+                var entryA = Unsafe.Add(ref slotA, Unsafe.Add(ref baseA, previousA & firstMask) + (int)(xa & (Total - 1)));
+                var entryB = Unsafe.Add(ref slotB, Unsafe.Add(ref baseB, (previousB & secondMask) ^ (byte)entryA) + (int)(xb & (Total - 1)));
+                xa = Step(xa, entryA);
+                xb = Step(xb, entryB);
+                xa = Renormalize(xa, ref inA, ref pa);
+                xb = Renormalize(xb, ref inB, ref pb);
+                previousA = (byte)entryA;
+                previousB = (byte)entryB;
+                Unsafe.Add(ref outA, k) = (byte)entryA;
+                Unsafe.Add(ref outB, k) = (byte)entryB;
+            }
+
+            DecodeRange(firstStream, default, firstMask, firstBases, firstSlots, first, k, ref xa, ref pa, ref previousA);
+            CheckEnd(firstStream, xa, pa);
+            DecodeRange(secondStream, first, secondMask, secondBases, secondSlots, second, k, ref xb, ref pb, ref previousB);
+            CheckEnd(secondStream, xb, pb);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(firstSlots);
+            ArrayPool<uint>.Shared.Return(secondSlots);
+        }
+    }
+
+    // Checks K and the map; returns K.
+    private static int ReadHeader(ReadOnlySpan<byte> payload)
     {
         if (payload.Length < 2 + 256)
         {
@@ -196,8 +310,7 @@ internal static class ContextRansCoder
             throw new InvalidDataException($"context rANS payload has {contexts} contexts");
         }
 
-        var map = payload.Slice(2, 256);
-        foreach (var context in map)
+        foreach (var context in payload.Slice(2, 256))
         {
             if (context >= contexts)
             {
@@ -205,130 +318,77 @@ internal static class ContextRansCoder
             }
         }
 
-        if (!exponents.IsEmpty && exponents.Length < symbols.Length)
-        {
-            throw new ArgumentException("fewer exponents than symbols", nameof(exponents));
-        }
+        return contexts;
+    }
 
-        var slots = ArrayPool<uint>.Shared.Rent(contexts * Total);
-        try
+    // Reads the tables into one entry per context and slot: symbol | (frequency − 1) << 8 | (slot − start) << 20.
+    // Returns where the stream starts.
+    private static int ReadTables(ReadOnlySpan<byte> payload, int contexts, uint[] slots)
+    {
+        var position = 2 + 256;
+        for (var context = 0; context < contexts; context++)
         {
-            // One entry per context and slot: symbol | (frequency − 1) << 8 | (slot − start) << 20.
-            var position = 2 + 256;
-            for (var context = 0; context < contexts; context++)
+            if (payload.Length - position < 32)
             {
+                throw new InvalidDataException("context rANS tables run past the payload");
+            }
+
+            var bitmap = payload.Slice(position, 32);
+            position += 32;
+            var cumulative = 0;
+            for (var symbol = 0; symbol < 256; symbol++)
+            {
+                if ((bitmap[symbol >> 3] & (1 << (symbol & 7))) == 0)
+                {
+                    continue;
+                }
+
                 if (position >= payload.Length)
                 {
                     throw new InvalidDataException("context rANS tables run past the payload");
                 }
 
-                if (payload.Length - position < 32)
+                int frequency = payload[position++];
+                if (frequency == 255)
                 {
-                    throw new InvalidDataException("context rANS tables run past the payload");
-                }
-
-                var bitmap = payload.Slice(position, 32);
-                position += 32;
-                var cumulative = 0;
-                for (var symbol = 0; symbol < 256; symbol++)
-                {
-                    if ((bitmap[symbol >> 3] & (1 << (symbol & 7))) == 0)
-                    {
-                        continue;
-                    }
-
-                    if (position >= payload.Length)
+                    if (payload.Length - position < 2)
                     {
                         throw new InvalidDataException("context rANS tables run past the payload");
                     }
 
-                    int frequency = payload[position++];
-                    if (frequency == 255)
+                    frequency = BinaryPrimitives.ReadUInt16LittleEndian(payload[position..]);
+                    position += 2;
+                    if (frequency < 255)
                     {
-                        if (payload.Length - position < 2)
-                        {
-                            throw new InvalidDataException("context rANS tables run past the payload");
-                        }
-
-                        frequency = BinaryPrimitives.ReadUInt16LittleEndian(payload[position..]);
-                        position += 2;
-                        if (frequency < 255)
-                        {
-                            throw new InvalidDataException("context rANS table escapes a frequency below 255");
-                        }
+                        throw new InvalidDataException("context rANS table escapes a frequency below 255");
                     }
-
-                    if (frequency == 0 || cumulative + frequency > Total)
-                    {
-                        throw new InvalidDataException("context rANS table is malformed");
-                    }
-
-                    var run = slots.AsSpan((context * Total) + cumulative, frequency);
-                    var entry = (uint)symbol | ((uint)(frequency - 1) << 8);
-                    for (var j = 0; j < run.Length; j++)
-                    {
-                        run[j] = entry | ((uint)j << 20);
-                    }
-
-                    cumulative += frequency;
                 }
 
-                if (cumulative != Total)
+                if (frequency == 0 || cumulative + frequency > Total)
                 {
-                    throw new InvalidDataException("context rANS table does not sum to its total");
+                    throw new InvalidDataException("context rANS table is malformed");
                 }
+
+                var run = slots.AsSpan((context * Total) + cumulative, frequency);
+                var entry = (uint)symbol | ((uint)(frequency - 1) << 8);
+                for (var j = 0; j < run.Length; j++)
+                {
+                    run[j] = entry | ((uint)j << 20);
+                }
+
+                cumulative += frequency;
             }
 
-            DecodeStream(payload[position..], exponents, previousMask, map, slots, symbols);
-        }
-        finally
-        {
-            ArrayPool<uint>.Shared.Return(slots);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int EncodeStream(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<byte> map,
-        ReadOnlySpan<ushort> frequencies, ReadOnlySpan<ushort> starts, Span<byte> destination)
-    {
-        // Symbols are coded last to first and the bytes written from the end backwards, so that the decoder reads
-        // both forwards; then the stream is moved to the front.
-        var x = Lower;
-        var p = destination.Length;
-        for (var k = symbols.Length - 1; k >= 0; k--)
-        {
-            var index = (map[Condition(symbols, exponents, previousMask, k)] << 8) | symbols[k];
-            uint f = frequencies[index];
-            var limit = ((Lower >> ScaleBits) << 8) * f;
-            while (x >= limit)
+            if (cumulative != Total)
             {
-                if (p <= 4)
-                {
-                    return -1;
-                }
-
-                destination[--p] = (byte)x;
-                x >>= 8;
+                throw new InvalidDataException("context rANS table does not sum to its total");
             }
-
-            x = ((x / f) << ScaleBits) + (x % f) + starts[index];
         }
 
-        if (p < 4)
-        {
-            return -1;
-        }
-
-        p -= 4;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[p..], x);
-        var length = destination.Length - p;
-        destination[p..].CopyTo(destination);
-        return length;
+        return position;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeStream(ReadOnlySpan<byte> stream, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<byte> map,
-        uint[] slots, Span<byte> symbols)
+    private static uint StartState(ReadOnlySpan<byte> stream)
     {
         if (stream.Length < 4)
         {
@@ -341,26 +401,72 @@ internal static class ContextRansCoder
             throw new InvalidDataException("context rANS stream starts with an impossible state");
         }
 
-        Span<int> bases = stackalloc int[256];
+        return x;
+    }
+
+    private static void Bases(ReadOnlySpan<byte> map, Span<int> bases)
+    {
         for (var c = 0; c < 256; c++)
         {
             bases[c] = map[c] * Total;
         }
+    }
 
-        // One table load per symbol; the loop reads exponents and writes symbols without bounds checks (the caller
-        // checked the exponents cover the symbols), and checks the stream's bounds before each byte it reads.
+    private static void CheckEnd(ReadOnlySpan<byte> stream, uint x, int p)
+    {
+        if (x != Lower || p != stream.Length)
+        {
+            throw new InvalidDataException("context rANS stream does not end where its last symbol does");
+        }
+    }
+
+    // One decoding step: x' = f · (x / Total) + (x mod Total) − start, from the slot's entry.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Step(uint x, uint entry) => ((((entry >> 8) & 0xFFF) + 1) * (x >> ScaleBits)) + (entry >> 20);
+
+    // Brings a state that a step left in [2^11, 2^31) back to [2^23, 2^31) without a branch: it needs 0, 1 or 2 bytes
+    // (by its leading zeros), read from the two bytes at p, which the caller made sure are there.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Renormalize(uint x, ref byte stream, ref int p)
+    {
+        var bytes = (BitOperations.LeadingZeroCount(x) - 1) >> 3;
+        var next = ((uint)Unsafe.Add(ref stream, p) << 8) | Unsafe.Add(ref stream, p + 1);
+        p += bytes;
+        return (x << (bytes * 8)) | (next >> (16 - (bytes * 8)));
+    }
+
+    // Decodes symbols[from..] from state (x, p, previous); the caller checks the end. While two stream bytes are left
+    // the loop reads the exponents, tables and stream without bounds checks (the caller checked the exponents cover
+    // the symbols; indexes are bytes and slots); then it checks the stream's bounds before each byte it reads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DecodeRange(ReadOnlySpan<byte> stream, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<int> bases,
+        uint[] slots, Span<byte> symbols, int from, ref uint state, ref int position, ref int previousSymbol)
+    {
         ref var slot0 = ref MemoryMarshal.GetArrayDataReference(slots);
         ref var base0 = ref MemoryMarshal.GetReference(bases);
         ref var exponent0 = ref MemoryMarshal.GetReference(exponents);
         ref var symbol0 = ref MemoryMarshal.GetReference(symbols);
-        var p = 4;
-        var previous = 0;
+        ref var stream0 = ref MemoryMarshal.GetReference(stream);
         var hasExponents = !exponents.IsEmpty;
-        for (var k = 0; k < symbols.Length; k++)
+        var x = state;
+        var p = position;
+        var previous = previousSymbol;
+        var last = stream.Length - 2;
+        var k = from;
+        for (; k < symbols.Length && p <= last; k++)
         {
             var condition = (previous & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
             var entry = Unsafe.Add(ref slot0, Unsafe.Add(ref base0, condition) + (int)(x & (Total - 1)));
-            x = ((((entry >> 8) & 0xFFF) + 1) * (x >> ScaleBits)) + (entry >> 20);
+            x = Renormalize(Step(x, entry), ref stream0, ref p);
+            previous = (byte)entry;
+            Unsafe.Add(ref symbol0, k) = (byte)entry;
+        }
+
+        for (; k < symbols.Length; k++)
+        {
+            var condition = (previous & previousMask) ^ (hasExponents ? exponents[k] : 0);
+            var entry = slots[bases[condition] + (int)(x & (Total - 1))];
+            x = Step(x, entry);
             while (x < Lower)
             {
                 if (p >= stream.Length)
@@ -372,13 +478,120 @@ internal static class ContextRansCoder
             }
 
             previous = (byte)entry;
-            Unsafe.Add(ref symbol0, k) = (byte)entry;
+            symbols[k] = (byte)entry;
         }
 
-        if (x != Lower || p != stream.Length)
+        (state, position, previousSymbol) = (x, p, previous);
+    }
+
+    // Counts (condition, symbol) pairs; the branch on the exponents is taken once, not per symbol.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CountJoint(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, Span<int> counts)
+    {
+        ref var symbol0 = ref MemoryMarshal.GetReference(symbols);
+        ref var count0 = ref MemoryMarshal.GetReference(counts);
+        var previous = 0;
+        if (exponents.IsEmpty)
         {
-            throw new InvalidDataException("context rANS stream does not end where its last symbol does");
+            for (var k = 0; k < symbols.Length; k++)
+            {
+                int symbol = Unsafe.Add(ref symbol0, k);
+                Unsafe.Add(ref count0, ((previous & previousMask) << 8) | symbol)++;
+                previous = symbol;
+            }
+
+            return;
         }
+
+        ref var exponent0 = ref MemoryMarshal.GetReference(exponents);
+        for (var k = 0; k < symbols.Length; k++)
+        {
+            int symbol = Unsafe.Add(ref symbol0, k);
+            Unsafe.Add(ref count0, (((previous & previousMask) ^ Unsafe.Add(ref exponent0, k)) << 8) | symbol)++;
+            previous = symbol;
+        }
+    }
+
+    private static int Sum(ReadOnlySpan<int> row)
+    {
+        var sum = Vector<int>.Zero;
+        var s = 0;
+        for (; s + Vector<int>.Count <= row.Length; s += Vector<int>.Count)
+        {
+            sum += new Vector<int>(row[s..]);
+        }
+
+        var total = Vector.Sum(sum);
+        for (; s < row.Length; s++)
+        {
+            total += row[s];
+        }
+
+        return total;
+    }
+
+    private static void Accumulate(ReadOnlySpan<int> row, Span<int> into)
+    {
+        var s = 0;
+        for (; s + Vector<int>.Count <= row.Length; s += Vector<int>.Count)
+        {
+            (new Vector<int>(into[s..]) + new Vector<int>(row[s..])).CopyTo(into[s..]);
+        }
+
+        for (; s < row.Length; s++)
+        {
+            into[s] += row[s];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int EncodeStream(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<byte> map,
+        SymbolCoding[] coding, Span<byte> destination)
+    {
+        // Symbols are coded last to first and the bytes written from the end backwards, so that the decoder reads
+        // both forwards; then the stream is moved to the front. The loop reads the symbols, exponents and tables
+        // without bounds checks (indexes are bytes, the tables 256 entries per context, and the caller checked the
+        // exponents cover the symbols) and checks the destination before each byte it writes.
+        ref var symbol0 = ref MemoryMarshal.GetReference(symbols);
+        ref var exponent0 = ref MemoryMarshal.GetReference(exponents);
+        ref var map0 = ref MemoryMarshal.GetReference(map);
+        ref var coding0 = ref MemoryMarshal.GetArrayDataReference(coding);
+        ref var output0 = ref MemoryMarshal.GetReference(destination);
+        var hasExponents = !exponents.IsEmpty;
+        var x = Lower;
+        var p = destination.Length;
+        for (var k = symbols.Length - 1; k >= 0; k--)
+        {
+            int symbol = Unsafe.Add(ref symbol0, k);
+            var condition = ((k > 0 ? Unsafe.Add(ref symbol0, k - 1) : 0) & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
+            ref readonly var code = ref Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | symbol);
+            while (x >= code.Limit)
+            {
+                if (p <= 4)
+                {
+                    return -1;
+                }
+
+                Unsafe.Add(ref output0, --p) = (byte)x;
+                x >>= 8;
+            }
+
+            // x / f by a multiply and a shift (exact for every x below 2^31, which x is here), then
+            // x' = (x / f) * Total + x % f + start = x + start + (x / f) * (Total − f).
+            var quotient = (uint)((x * code.Reciprocal) >> code.Shift);
+            x += code.Bias + (quotient * code.Complement);
+        }
+
+        if (p < 4)
+        {
+            return -1;
+        }
+
+        p -= 4;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[p..], x);
+        var length = destination.Length - p;
+        destination[p..].CopyTo(destination);
+        return length;
     }
 
     /// <summary>
@@ -466,5 +679,60 @@ internal static class ContextRansCoder
             frequencies[largest] = (ushort)(frequencies[largest] + step);
             sum += step;
         }
+    }
+
+    // log2 of every frequency a table can hold, as Math.Log2 gives it.
+    private static readonly double[] s_log2 = BuildLog2();
+
+    private static double[] BuildLog2()
+    {
+        var table = new double[Total + 1];
+        for (var f = 0; f <= Total; f++)
+        {
+            table[f] = Math.Log2(f);
+        }
+
+        return table;
+    }
+
+    /// <summary>What the encoder needs of one symbol of one table.</summary>
+    internal readonly struct SymbolCoding
+    {
+        /// <summary>The state is renormalized (a byte written) while it is at least this.</summary>
+        public readonly uint Limit;
+
+        /// <summary>The symbol's start in its table.</summary>
+        public readonly uint Bias;
+
+        /// <summary><see cref="Total"/> minus the symbol's frequency.</summary>
+        public readonly uint Complement;
+
+        /// <summary>x / frequency = (x · Reciprocal) &gt;&gt; Shift for x below 2^31.</summary>
+        public readonly int Shift;
+
+        public readonly ulong Reciprocal;
+
+        private SymbolCoding(uint limit, uint bias, uint complement, int shift, ulong reciprocal)
+        {
+            Limit = limit;
+            Bias = bias;
+            Complement = complement;
+            Shift = shift;
+            Reciprocal = reciprocal;
+        }
+
+        // Division by an invariant integer (Granlund and Montgomery 1994, theorem 4.2): with l = ceil(log2 f) and
+        // m = ceil(2^(31 + l) / f), floor(x / f) = floor(x · m / 2^(31 + l)) for every x below 2^31; m < 2^32 + 1, so
+        // x · m fits 64 bits.
+        public static SymbolCoding Create(int frequency, int start)
+        {
+            var log = frequency == 1 ? 0 : 32 - BitOperations.LeadingZeroCount((uint)(frequency - 1));
+            var shift = 31 + log;
+            var reciprocal = ((1UL << shift) + (ulong)frequency - 1) / (ulong)frequency;
+            return new SymbolCoding(((Lower >> ScaleBits) << 8) * (uint)frequency, (uint)start, (uint)(Total - frequency), shift, reciprocal);
+        }
+
+        /// <summary>floor(x / frequency), as the encoder computes it.</summary>
+        public uint Divide(uint x) => (uint)((x * Reciprocal) >> Shift);
     }
 }
