@@ -321,7 +321,7 @@ internal static class ContextRansCoder
         return contexts;
     }
 
-    // Reads the tables into one entry per context and slot: symbol | (frequency − 1) << 8 | (slot − start) << 20.
+    // Reads the tables into one entry per context and slot: symbol | (slot − start) << 8 | (frequency − 1) << 20.
     // Returns where the stream starts.
     private static int ReadTables(ReadOnlySpan<byte> payload, int contexts, uint[] slots)
     {
@@ -370,10 +370,10 @@ internal static class ContextRansCoder
                 }
 
                 var run = slots.AsSpan((context * Total) + cumulative, frequency);
-                var entry = (uint)symbol | ((uint)(frequency - 1) << 8);
+                var entry = (uint)symbol | ((uint)(frequency - 1) << 20);
                 for (var j = 0; j < run.Length; j++)
                 {
-                    run[j] = entry | ((uint)j << 20);
+                    run[j] = entry | ((uint)j << 8);
                 }
 
                 cumulative += frequency;
@@ -420,16 +420,17 @@ internal static class ContextRansCoder
         }
     }
 
-    // One decoding step: x' = f · (x / Total) + (x mod Total) − start, from the slot's entry.
+    // One decoding step: x' = f · (x / Total) + (x mod Total) − start, from the slot's entry, grouped so that only
+    // one multiply and one add wait for the entry's frequency.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Step(uint x, uint entry) => ((((entry >> 8) & 0xFFF) + 1) * (x >> ScaleBits)) + (entry >> 20);
+    private static uint Step(uint x, uint entry) => ((entry >> 20) * (x >> ScaleBits)) + ((x >> ScaleBits) + ((entry >> 8) & 0xFFF));
 
     // Brings a state that a step left in [2^11, 2^31) back to [2^23, 2^31) without a branch: it needs 0, 1 or 2 bytes
-    // (by its leading zeros), read from the two bytes at p, which the caller made sure are there.
+    // (one below 2^23, two below 2^15: the borrows of two subtractions), read from the two bytes at p, which the caller made sure are there.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Renormalize(uint x, ref byte stream, ref int p)
     {
-        var bytes = (BitOperations.LeadingZeroCount(x) - 1) >> 3;
+        var bytes = (int)(((x - Lower) >> 31) + ((x - (Lower >> 8)) >> 31));
         var next = ((uint)Unsafe.Add(ref stream, p) << 8) | Unsafe.Add(ref stream, p + 1);
         p += bytes;
         return (x << (bytes * 8)) | (next >> (16 - (bytes * 8)));
@@ -560,7 +561,23 @@ internal static class ContextRansCoder
         var hasExponents = !exponents.IsEmpty;
         var x = Lower;
         var p = destination.Length;
-        for (var k = symbols.Length - 1; k >= 0; k--)
+        var k = symbols.Length - 1;
+
+        // While 7 or more bytes are left in front, a step writes the 0, 1 or 2 bytes it needs without a branch: both
+        // candidates are stored (high byte first, as two single writes would leave them) and p moves by the count.
+        for (; k >= 0 && p >= 7; k--)
+        {
+            int symbol = Unsafe.Add(ref symbol0, k);
+            var condition = ((k > 0 ? Unsafe.Add(ref symbol0, k - 1) : 0) & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
+            ref readonly var code = ref Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | symbol);
+            var bytes = 2 - (int)((((ulong)x - code.Limit) >> 63) + (((ulong)x - code.SecondLimit) >> 63));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref output0, p - 2), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)x) : (ushort)x);
+            p -= bytes;
+            x >>= bytes * 8;
+            x += code.Bias + (code.Divide(x) * code.Complement);
+        }
+
+        for (; k >= 0; k--)
         {
             int symbol = Unsafe.Add(ref symbol0, k);
             var condition = ((k > 0 ? Unsafe.Add(ref symbol0, k - 1) : 0) & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
@@ -572,14 +589,12 @@ internal static class ContextRansCoder
                     return -1;
                 }
 
-                Unsafe.Add(ref output0, --p) = (byte)x;
+                destination[--p] = (byte)x;
                 x >>= 8;
             }
 
-            // x / f by a multiply and a shift (exact for every x below 2^31, which x is here), then
             // x' = (x / f) * Total + x % f + start = x + start + (x / f) * (Total − f).
-            var quotient = (uint)((x * code.Reciprocal) >> code.Shift);
-            x += code.Bias + (quotient * code.Complement);
+            x += code.Bias + (code.Divide(x) * code.Complement);
         }
 
         if (p < 4)
@@ -701,6 +716,9 @@ internal static class ContextRansCoder
         /// <summary>The state is renormalized (a byte written) while it is at least this.</summary>
         public readonly uint Limit;
 
+        /// <summary>Two bytes are written when the state is at least this (Limit · 256, or above any state).</summary>
+        public readonly uint SecondLimit;
+
         /// <summary>The symbol's start in its table.</summary>
         public readonly uint Bias;
 
@@ -715,6 +733,7 @@ internal static class ContextRansCoder
         private SymbolCoding(uint limit, uint bias, uint complement, int shift, ulong reciprocal)
         {
             Limit = limit;
+            SecondLimit = (uint)Math.Min((ulong)limit << 8, uint.MaxValue);
             Bias = bias;
             Complement = complement;
             Shift = shift;
@@ -732,7 +751,8 @@ internal static class ContextRansCoder
             return new SymbolCoding(((Lower >> ScaleBits) << 8) * (uint)frequency, (uint)start, (uint)(Total - frequency), shift, reciprocal);
         }
 
-        /// <summary>floor(x / frequency), as the encoder computes it.</summary>
+        /// <summary>floor(x / frequency) for x below 2^31, as the encoder computes it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public uint Divide(uint x) => (uint)((x * Reciprocal) >> Shift);
     }
 }

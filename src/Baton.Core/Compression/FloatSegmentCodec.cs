@@ -466,6 +466,7 @@ internal static class FloatSegmentCodec
     private static int ContextRansBound(int count) => count + 1024;
 
     // Returns the encoded bytes consumed.
+    [SkipLocalsInit]
     private static int DecodeFloats(ReadOnlySpan<byte> encoded, int width, Span<byte> values)
     {
         var count = values.Length / width;
@@ -473,6 +474,9 @@ internal static class FloatSegmentCodec
         try
         {
             var planes = scratch.AsSpan(0, width * count);
+            Span<int> starts = stackalloc int[4];
+            Span<int> lengths = stackalloc int[4];
+            Span<byte> modes = stackalloc byte[4];
             var position = 0;
             for (var plane = 0; plane < width; plane++)
             {
@@ -481,7 +485,7 @@ internal static class FloatSegmentCodec
                     throw new InvalidDataException("float plane header is truncated");
                 }
 
-                var mode = encoded[position];
+                modes[plane] = encoded[position];
                 var length = BinaryPrimitives.ReadUInt32LittleEndian(encoded[(position + 1)..]);
                 position += EntryHeader;
                 if (length > (uint)(encoded.Length - position))
@@ -489,22 +493,34 @@ internal static class FloatSegmentCodec
                     throw new InvalidDataException("float plane length runs past the blob");
                 }
 
-                var payload = encoded.Slice(position, (int)length);
+                (starts[plane], lengths[plane]) = (position, (int)length);
+                position += (int)length;
+            }
+
+            // The exponent plane and the sign plane, both context rANS in most runs, decode together.
+            var paired = modes[0] == ContextRansMode && modes[1] == ContextRansMode;
+            if (paired)
+            {
+                ContextRansCoder.DecodePair(encoded.Slice(starts[0], lengths[0]), PreviousMask(0), planes[..count],
+                    encoded.Slice(starts[1], lengths[1]), PreviousMask(1), planes.Slice(count, count));
+            }
+
+            for (var plane = paired ? 2 : 0; plane < width; plane++)
+            {
+                var payload = encoded.Slice(starts[plane], lengths[plane]);
                 var symbols = planes.Slice(plane * count, count);
-                if (mode == ContextRansMode)
+                if (modes[plane] == ContextRansMode)
                 {
                     ContextRansCoder.Decode(payload, plane == 0 ? default : planes[..count], PreviousMask(plane), symbols);
                 }
                 else
                 {
-                    FloatPlaneCodec.DecodePlane((FloatPlaneCodec.PlaneMode)mode, payload, symbols);
-                    if (mode == (byte)FloatPlaneCodec.PlaneMode.Raw)
+                    FloatPlaneCodec.DecodePlane((FloatPlaneCodec.PlaneMode)modes[plane], payload, symbols);
+                    if (modes[plane] == (byte)FloatPlaneCodec.PlaneMode.Raw)
                     {
                         payload.CopyTo(symbols);
                     }
                 }
-
-                position += (int)length;
             }
 
             if (width == 4)
