@@ -31,175 +31,70 @@ internal static class ContextRansCoder
     /// Codes <paramref name="symbols"/> into <paramref name="destination"/> and returns the bytes written, or -1 when
     /// the result would not be shorter than <paramref name="mustBeat"/> bytes or would not fit.
     /// </summary>
-    [SkipLocalsInit]
     public static int Encode(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, Span<byte> destination, long mustBeat)
     {
-        if (!exponents.IsEmpty && exponents.Length < symbols.Length)
+        using var trial = Trial.Prepare(symbols, exponents, previousMask);
+        if (!trial.MayBeat(mustBeat, destination.Length))
         {
-            throw new ArgumentException("fewer exponents than symbols", nameof(exponents));
+            return -1;
         }
 
-        var count = symbols.Length;
-        var joint = ArrayPool<int>.Shared.Rent(256 * 256);
-        var freq = ArrayPool<ushort>.Shared.Rent(256 * 256);
-        try
+        var position = trial.WriteTables(destination);
+        var stream = destination[position..];
+        var k = symbols.Length - 1;
+        var x = Lower;
+        var p = stream.Length;
+        return EncodeRange(trial, symbols, exponents, stream, ref k, ref x, ref p) ? Trial.Accept(position, Finish(stream, x, p), mustBeat) : -1;
+    }
+
+    /// <summary>
+    /// Codes the streams of two prepared trials over the same number of symbols in one loop (two independent rANS
+    /// chains, which the CPU overlaps), each after the tables already written at the front of its destination:
+    /// the same bytes as <see cref="Encode"/> gives each. Returns each one's whole length, or -1 where it did not fit.
+    /// </summary>
+    public static (int First, int Second) EncodePair(Trial first, ReadOnlySpan<byte> firstSymbols, ReadOnlySpan<byte> firstExponents, Span<byte> firstDestination, int firstTables,
+        Trial second, ReadOnlySpan<byte> secondSymbols, ReadOnlySpan<byte> secondExponents, Span<byte> secondDestination, int secondTables)
+    {
+        if (firstSymbols.Length != secondSymbols.Length)
         {
-            var counts = joint.AsSpan(0, 256 * 256);
-            counts.Clear();
-            CountJoint(symbols, exponents, previousMask, counts);
-
-            // Rows (conditioning values) that never occur add nothing to any sum below, so every loop skips them.
-            Span<int> rowTotals = stackalloc int[256];
-            Span<int> overall = stackalloc int[256];
-            overall.Clear();
-            for (var c = 0; c < 256; c++)
-            {
-                var row = counts.Slice(c << 8, 256);
-                rowTotals[c] = Sum(row);
-                if (rowTotals[c] > 0)
-                {
-                    Accumulate(row, overall);
-                }
-            }
-
-            // Context 0 is the catch-all; a conditioning value gets its own table, in value order, when the bits it
-            // saves against the plane's overall distribution pay for the table.
-            Span<byte> map = stackalloc byte[256];
-            Span<int> merged = stackalloc int[256];
-            merged.Clear();
-            Span<double> overallBits = stackalloc double[256];
-            for (var s = 0; s < 256; s++)
-            {
-                overallBits[s] = overall[s] == 0 ? 0 : -Math.Log2((double)overall[s] / count);
-            }
-
-            var contexts = 1;
-            Span<int> ownOwners = stackalloc int[256];
-            ownOwners[0] = 0;
-            for (var c = 0; c < 256; c++)
-            {
-                var row = counts.Slice(c << 8, 256);
-                var n = rowTotals[c];
-                if (n >= OwnContextMinimum && contexts < 256 && OwnTablePays(row, n, overallBits))
-                {
-                    map[c] = (byte)contexts;
-                    ownOwners[contexts++] = c;
-                }
-                else
-                {
-                    map[c] = 0;
-                    if (n > 0)
-                    {
-                        Accumulate(row, merged);
-                    }
-                }
-            }
-
-            // Without rare values, the catch-all holds nothing: give it the first own context's table.
-            var frequencies = freq.AsSpan(0, contexts << 8);
-            frequencies.Clear();
-            var catchAllEmpty = IsEmpty(merged);
-            Normalize(catchAllEmpty ? counts.Slice(ownOwners[1 % contexts] << 8, 256) : merged, frequencies[..256]);
-            for (var context = 1; context < contexts; context++)
-            {
-                Normalize(counts.Slice(ownOwners[context] << 8, 256), frequencies.Slice(context << 8, 256));
-            }
-
-            // Estimated size: header, tables, coded bits (summed in the order the format's first encoder summed them,
-            // so that the same plans pass the same test).
-            double bits = 0;
-            long tableBytes = 2 + 256 + 4;
-            for (var context = 0; context < contexts; context++)
-            {
-                var table = frequencies.Slice(context << 8, 256);
-                tableBytes += 32;
-                for (var s = 0; s < 256; s++)
-                {
-                    tableBytes += table[s] == 0 ? 0 : table[s] < 255 ? 1 : 3;
-                }
-            }
-
-            var log2 = s_log2.AsSpan();
-            for (var c = 0; c < 256; c++)
-            {
-                if (rowTotals[c] == 0)
-                {
-                    continue;
-                }
-
-                var table = frequencies.Slice(map[c] << 8, 256);
-                var row = counts.Slice(c << 8, 256);
-                for (var s = 0; s < 256; s++)
-                {
-                    if (row[s] > 0)
-                    {
-                        bits += row[s] * (ScaleBits - log2[table[s]]);
-                    }
-                }
-            }
-
-            var estimate = tableBytes + (long)Math.Ceiling(bits / 8);
-            if (estimate + 16 >= mustBeat || estimate + 16 >= destination.Length)
-            {
-                return -1;
-            }
-
-            // Header and tables, and what the stream coder needs per (context, symbol).
-            BinaryPrimitives.WriteUInt16LittleEndian(destination, (ushort)contexts);
-            map.CopyTo(destination[2..]);
-            var position = 2 + 256;
-            var coding = ArrayPool<SymbolCoding>.Shared.Rent(contexts << 8);
-            try
-            {
-                for (var context = 0; context < contexts; context++)
-                {
-                    var table = frequencies.Slice(context << 8, 256);
-                    var bitmap = destination.Slice(position, 32);
-                    bitmap.Clear();
-                    position += 32;
-                    var cumulative = 0;
-                    for (var s = 0; s < 256; s++)
-                    {
-                        if (table[s] == 0)
-                        {
-                            continue;
-                        }
-
-                        coding[(context << 8) + s] = SymbolCoding.Create(table[s], cumulative);
-                        bitmap[s >> 3] |= (byte)(1 << (s & 7));
-                        if (table[s] < 255)
-                        {
-                            destination[position++] = (byte)table[s];
-                        }
-                        else
-                        {
-                            destination[position] = 255;
-                            BinaryPrimitives.WriteUInt16LittleEndian(destination[(position + 1)..], table[s]);
-                            position += 3;
-                        }
-
-                        cumulative += table[s];
-                    }
-                }
-
-                var streamLength = EncodeStream(symbols, exponents, previousMask, map, coding, destination[position..]);
-                if (streamLength < 0 || position + streamLength >= mustBeat)
-                {
-                    return -1;
-                }
-
-                return position + streamLength;
-            }
-            finally
-            {
-                ArrayPool<SymbolCoding>.Shared.Return(coding);
-            }
+            throw new ArgumentException("the planes of a pair hold one symbol per value each", nameof(secondSymbols));
         }
-        finally
+
+        var streamA = firstDestination[firstTables..];
+        var streamB = secondDestination[secondTables..];
+        uint xa = Lower, xb = Lower;
+        int pa = streamA.Length, pb = streamB.Length;
+        var k = firstSymbols.Length - 1;
+        var maskA = first.PreviousMask;
+        var maskB = second.PreviousMask;
+        ref var symbolA = ref MemoryMarshal.GetReference(firstSymbols);
+        ref var symbolB = ref MemoryMarshal.GetReference(secondSymbols);
+        ref var exponentA = ref MemoryMarshal.GetReference(firstExponents);
+        ref var exponentB = ref MemoryMarshal.GetReference(secondExponents);
+        var hasA = !firstExponents.IsEmpty;
+        var hasB = !secondExponents.IsEmpty;
+        ref var mapA = ref MemoryMarshal.GetArrayDataReference(first.Map);
+        ref var mapB = ref MemoryMarshal.GetArrayDataReference(second.Map);
+        ref var codingA = ref MemoryMarshal.GetArrayDataReference(first.Coding);
+        ref var codingB = ref MemoryMarshal.GetArrayDataReference(second.Coding);
+        ref var outA = ref MemoryMarshal.GetReference(streamA);
+        ref var outB = ref MemoryMarshal.GetReference(streamB);
+        for (; k >= 0 && pa >= 7 && pb >= 7; k--)
         {
-            ArrayPool<int>.Shared.Return(joint);
-            ArrayPool<ushort>.Shared.Return(freq);
+            var previousA = k > 0 ? Unsafe.Add(ref symbolA, k - 1) : 0;
+            var previousB = k > 0 ? Unsafe.Add(ref symbolB, k - 1) : 0;
+            var conditionA = (previousA & maskA) ^ (hasA ? Unsafe.Add(ref exponentA, k) : 0);
+            var conditionB = (previousB & maskB) ^ (hasB ? Unsafe.Add(ref exponentB, k) : 0);
+            ref readonly var codeA = ref Unsafe.Add(ref codingA, (Unsafe.Add(ref mapA, conditionA) << 8) | Unsafe.Add(ref symbolA, k));
+            ref readonly var codeB = ref Unsafe.Add(ref codingB, (Unsafe.Add(ref mapB, conditionB) << 8) | Unsafe.Add(ref symbolB, k));
+            xa = codeA.Step(xa, ref outA, ref pa);
+            xb = codeB.Step(xb, ref outB, ref pb);
         }
+
+        var kb = k;
+        var a = EncodeRange(first, firstSymbols, firstExponents, streamA, ref k, ref xa, ref pa) ? firstTables + Finish(streamA, xa, pa) : -1;
+        var b = EncodeRange(second, secondSymbols, secondExponents, streamB, ref kb, ref xb, ref pb) ? secondTables + Finish(streamB, xb, pb) : -1;
+        return (a, b);
     }
 
     /// <summary>Decodes exactly <paramref name="symbols"/>.Length symbols from a whole payload.</summary>
@@ -545,58 +440,57 @@ internal static class ContextRansCoder
         }
     }
 
+    // Codes symbols k, k − 1, ..., 0 from state (x, p) of a stream written backwards from the end of
+    // destination. Returns false when it does not fit. Symbols are coded last to first and the bytes written from
+    // the end backwards, so that the decoder reads both forwards (Finish moves the stream to the front). The loop
+    // reads the symbols, exponents and tables without bounds checks (indexes are bytes, the tables 256 entries per
+    // context, and Trial.Prepare checked the exponents cover the symbols) and checks the destination before each
+    // byte it writes.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int EncodeStream(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask, ReadOnlySpan<byte> map,
-        SymbolCoding[] coding, Span<byte> destination)
+    private static bool EncodeRange(Trial trial, ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, Span<byte> destination, ref int from, ref uint state, ref int position)
     {
-        // Symbols are coded last to first and the bytes written from the end backwards, so that the decoder reads
-        // both forwards; then the stream is moved to the front. The loop reads the symbols, exponents and tables
-        // without bounds checks (indexes are bytes, the tables 256 entries per context, and the caller checked the
-        // exponents cover the symbols) and checks the destination before each byte it writes.
         ref var symbol0 = ref MemoryMarshal.GetReference(symbols);
         ref var exponent0 = ref MemoryMarshal.GetReference(exponents);
-        ref var map0 = ref MemoryMarshal.GetReference(map);
-        ref var coding0 = ref MemoryMarshal.GetArrayDataReference(coding);
+        ref var map0 = ref MemoryMarshal.GetArrayDataReference(trial.Map);
+        ref var coding0 = ref MemoryMarshal.GetArrayDataReference(trial.Coding);
         ref var output0 = ref MemoryMarshal.GetReference(destination);
+        var previousMask = trial.PreviousMask;
         var hasExponents = !exponents.IsEmpty;
-        var x = Lower;
-        var p = destination.Length;
-        var k = symbols.Length - 1;
-
-        // While 7 or more bytes are left in front, a step writes the 0, 1 or 2 bytes it needs without a branch: both
-        // candidates are stored (high byte first, as two single writes would leave them) and p moves by the count.
+        var x = state;
+        var p = position;
+        var k = from;
         for (; k >= 0 && p >= 7; k--)
         {
-            int symbol = Unsafe.Add(ref symbol0, k);
             var condition = ((k > 0 ? Unsafe.Add(ref symbol0, k - 1) : 0) & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
-            ref readonly var code = ref Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | symbol);
-            var bytes = 2 - (int)((((ulong)x - code.Limit) >> 63) + (((ulong)x - code.SecondLimit) >> 63));
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref output0, p - 2), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)x) : (ushort)x);
-            p -= bytes;
-            x >>= bytes * 8;
-            x += code.Bias + (code.Divide(x) * code.Complement);
+            x = Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | Unsafe.Add(ref symbol0, k)).Step(x, ref output0, ref p);
         }
 
         for (; k >= 0; k--)
         {
-            int symbol = Unsafe.Add(ref symbol0, k);
             var condition = ((k > 0 ? Unsafe.Add(ref symbol0, k - 1) : 0) & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
-            ref readonly var code = ref Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | symbol);
+            ref readonly var code = ref Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | Unsafe.Add(ref symbol0, k));
             while (x >= code.Limit)
             {
                 if (p <= 4)
                 {
-                    return -1;
+                    (from, state, position) = (k, x, p);
+                    return false;
                 }
 
                 destination[--p] = (byte)x;
                 x >>= 8;
             }
 
-            // x' = (x / f) * Total + x % f + start = x + start + (x / f) * (Total − f).
             x += code.Bias + (code.Divide(x) * code.Complement);
         }
 
+        (from, state, position) = (k, x, p);
+        return true;
+    }
+
+    // Writes the final state in front of the stream and moves it to the front; returns its length or -1.
+    private static int Finish(Span<byte> destination, uint x, int p)
+    {
         if (p < 4)
         {
             return -1;
@@ -710,6 +604,227 @@ internal static class ContextRansCoder
         return table;
     }
 
+    /// <summary>
+    /// One plane's context model, ready to code: its contexts, tables and estimated size (<see cref="Prepare"/>),
+    /// then its header and tables (<see cref="WriteTables"/>) and its stream (<see cref="Encode"/> or
+    /// <see cref="EncodePair"/>). Holds pooled arrays until disposed.
+    /// </summary>
+    internal sealed class Trial : IDisposable
+    {
+        private readonly ushort[] _frequencies;
+
+        private Trial(byte previousMask, byte[] map, int contexts, ushort[] frequencies, SymbolCoding[] coding, long estimate)
+        {
+            PreviousMask = previousMask;
+            Map = map;
+            Contexts = contexts;
+            _frequencies = frequencies;
+            Coding = coding;
+            Estimate = estimate;
+        }
+
+        /// <summary>The bits of the symbol before that the condition keeps.</summary>
+        public byte PreviousMask { get; }
+
+        /// <summary>The context of each conditioning value.</summary>
+        public byte[] Map { get; }
+
+        /// <summary>Number of tables.</summary>
+        public int Contexts { get; }
+
+        /// <summary>Per context, 256 symbols' coding.</summary>
+        public SymbolCoding[] Coding { get; }
+
+        /// <summary>Estimated payload size in bytes: header, tables and coded bits.</summary>
+        public long Estimate { get; }
+
+        /// <summary>Counts the symbols under their conditions and chooses contexts and tables.</summary>
+        [SkipLocalsInit]
+        public static Trial Prepare(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask)
+        {
+            if (!exponents.IsEmpty && exponents.Length < symbols.Length)
+            {
+                throw new ArgumentException("fewer exponents than symbols", nameof(exponents));
+            }
+
+            var count = symbols.Length;
+            var joint = ArrayPool<int>.Shared.Rent(256 * 256);
+            var freq = ArrayPool<ushort>.Shared.Rent(256 * 256);
+            var map = new byte[256];
+            var kept = false;
+            try
+            {
+                var counts = joint.AsSpan(0, 256 * 256);
+                counts.Clear();
+                CountJoint(symbols, exponents, previousMask, counts);
+
+                // Rows (conditioning values) that never occur add nothing to any sum below, so every loop skips them.
+                Span<int> rowTotals = stackalloc int[256];
+                Span<int> overall = stackalloc int[256];
+                overall.Clear();
+                for (var c = 0; c < 256; c++)
+                {
+                    var row = counts.Slice(c << 8, 256);
+                    rowTotals[c] = Sum(row);
+                    if (rowTotals[c] > 0)
+                    {
+                        Accumulate(row, overall);
+                    }
+                }
+
+                // Context 0 is the catch-all; a conditioning value gets its own table, in value order, when the bits it
+                // saves against the plane's overall distribution pay for the table.
+                Span<int> merged = stackalloc int[256];
+                merged.Clear();
+                Span<double> overallBits = stackalloc double[256];
+                for (var s = 0; s < 256; s++)
+                {
+                    overallBits[s] = overall[s] == 0 ? 0 : -Math.Log2((double)overall[s] / count);
+                }
+
+                var contexts = 1;
+                Span<int> ownOwners = stackalloc int[256];
+                ownOwners[0] = 0;
+                for (var c = 0; c < 256; c++)
+                {
+                    var row = counts.Slice(c << 8, 256);
+                    var n = rowTotals[c];
+                    if (n >= OwnContextMinimum && contexts < 256 && OwnTablePays(row, n, overallBits))
+                    {
+                        map[c] = (byte)contexts;
+                        ownOwners[contexts++] = c;
+                    }
+                    else
+                    {
+                        map[c] = 0;
+                        if (n > 0)
+                        {
+                            Accumulate(row, merged);
+                        }
+                    }
+                }
+
+                // Without rare values, the catch-all holds nothing: give it the first own context's table.
+                var frequencies = freq.AsSpan(0, contexts << 8);
+                frequencies.Clear();
+                var catchAllEmpty = IsEmpty(merged);
+                Normalize(catchAllEmpty ? counts.Slice(ownOwners[1 % contexts] << 8, 256) : merged, frequencies[..256]);
+                for (var context = 1; context < contexts; context++)
+                {
+                    Normalize(counts.Slice(ownOwners[context] << 8, 256), frequencies.Slice(context << 8, 256));
+                }
+
+                // Estimated size: header, tables, coded bits (summed in the order the format's first encoder summed them,
+                // so that the same plans pass the same test).
+                double bits = 0;
+                long tableBytes = 2 + 256 + 4;
+                for (var context = 0; context < contexts; context++)
+                {
+                    var table = frequencies.Slice(context << 8, 256);
+                    tableBytes += 32;
+                    for (var s = 0; s < 256; s++)
+                    {
+                        tableBytes += table[s] == 0 ? 0 : table[s] < 255 ? 1 : 3;
+                    }
+                }
+
+                var log2 = s_log2.AsSpan();
+                for (var c = 0; c < 256; c++)
+                {
+                    if (rowTotals[c] == 0)
+                    {
+                        continue;
+                    }
+
+                    var table = frequencies.Slice(map[c] << 8, 256);
+                    var row = counts.Slice(c << 8, 256);
+                    for (var s = 0; s < 256; s++)
+                    {
+                        if (row[s] > 0)
+                        {
+                            bits += row[s] * (ScaleBits - log2[table[s]]);
+                        }
+                    }
+                }
+
+                var coding = ArrayPool<SymbolCoding>.Shared.Rent(contexts << 8);
+                for (var context = 0; context < contexts; context++)
+                {
+                    var table = frequencies.Slice(context << 8, 256);
+                    var cumulative = 0;
+                    for (var s = 0; s < 256; s++)
+                    {
+                        if (table[s] != 0)
+                        {
+                            coding[(context << 8) + s] = SymbolCoding.Create(table[s], cumulative);
+                            cumulative += table[s];
+                        }
+                    }
+                }
+
+                kept = true;
+                return new Trial(previousMask, map, contexts, freq, coding, tableBytes + (long)Math.Ceiling(bits / 8));
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(joint);
+                if (!kept)
+                {
+                    ArrayPool<ushort>.Shared.Return(freq);
+                }
+            }
+        }
+
+        /// <summary>Whether the estimate leaves a chance to beat <paramref name="mustBeat"/> bytes in a destination of this length.</summary>
+        public bool MayBeat(long mustBeat, int destinationLength) => Estimate + 16 < mustBeat && Estimate + 16 < destinationLength;
+
+        /// <summary>Writes K, the map and the tables; returns their length (where the stream starts).</summary>
+        public int WriteTables(Span<byte> destination)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(destination, (ushort)Contexts);
+            Map.CopyTo(destination[2..]);
+            var position = 2 + 256;
+            for (var context = 0; context < Contexts; context++)
+            {
+                var table = _frequencies.AsSpan(context << 8, 256);
+                var bitmap = destination.Slice(position, 32);
+                bitmap.Clear();
+                position += 32;
+                for (var s = 0; s < 256; s++)
+                {
+                    if (table[s] == 0)
+                    {
+                        continue;
+                    }
+
+                    bitmap[s >> 3] |= (byte)(1 << (s & 7));
+                    if (table[s] < 255)
+                    {
+                        destination[position++] = (byte)table[s];
+                    }
+                    else
+                    {
+                        destination[position] = 255;
+                        BinaryPrimitives.WriteUInt16LittleEndian(destination[(position + 1)..], table[s]);
+                        position += 3;
+                    }
+                }
+            }
+
+            return position;
+        }
+
+        /// <summary>The whole payload's length when its stream fits and the whole beats <paramref name="mustBeat"/>; else -1.</summary>
+        public static int Accept(int tables, int streamLength, long mustBeat) => streamLength < 0 || tables + streamLength >= mustBeat ? -1 : tables + streamLength;
+
+        /// <inheritdoc/>
+        public void Dispose()
+        {
+            ArrayPool<ushort>.Shared.Return(_frequencies);
+            ArrayPool<SymbolCoding>.Shared.Return(Coding);
+        }
+    }
+
     /// <summary>What the encoder needs of one symbol of one table.</summary>
     internal readonly struct SymbolCoding
     {
@@ -749,6 +864,22 @@ internal static class ContextRansCoder
             var shift = 31 + log;
             var reciprocal = ((1UL << shift) + (ulong)frequency - 1) / (ulong)frequency;
             return new SymbolCoding(((Lower >> ScaleBits) << 8) * (uint)frequency, (uint)start, (uint)(Total - frequency), shift, reciprocal);
+        }
+
+        /// <summary>
+        /// Codes the symbol into state x: writes the 0, 1 or 2 bytes renormalization takes in front of output[p]
+        /// (without a branch: both candidates are stored, high byte first as two single writes would leave them, and
+        /// p moves by the count; p must be at least 7), then x' = (x / f) · Total + x mod f + start
+        /// = x + start + (x / f) · (Total − f).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public uint Step(uint x, ref byte output, ref int p)
+        {
+            var bytes = 2 - (int)((((ulong)x - Limit) >> 63) + (((ulong)x - SecondLimit) >> 63));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, p - 2), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)x) : (ushort)x);
+            p -= bytes;
+            x >>= bytes * 8;
+            return x + Bias + (Divide(x) * Complement);
         }
 
         /// <summary>floor(x / frequency) for x below 2^31, as the encoder computes it.</summary>

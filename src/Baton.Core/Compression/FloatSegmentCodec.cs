@@ -366,11 +366,12 @@ internal static class FloatSegmentCodec
     private static int EncodeFloats(ReadOnlySpan<byte> values, int width, Span<byte> destination, int zstdLevel)
     {
         var count = values.Length / width;
-        var scratch = CodecScratch.Pool.Rent((width * count) + ContextRansBound(count));
+        var scratch = CodecScratch.Pool.Rent((width * count) + (2 * ContextRansBound(count)));
         try
         {
             var planes = scratch.AsSpan(0, width * count);
-            var trial = scratch.AsSpan(width * count);
+            var trial = scratch.AsSpan(width * count, ContextRansBound(count));
+            var secondTrial = scratch.AsSpan((width * count) + ContextRansBound(count));
             if (width == 4)
             {
                 PlaneSplitter.Split4(values, planes[..count], planes.Slice(count, count), planes.Slice(2 * count, count), planes.Slice(3 * count, count));
@@ -381,8 +382,13 @@ internal static class FloatSegmentCodec
             }
 
             var exponents = planes[..count];
-            var position = 0;
-            for (var plane = 0; plane < width; plane++)
+            var position = EncodeExponentsAndSigns(planes[..count], planes.Slice(count, count), destination, trial, secondTrial, zstdLevel, values.Length);
+            if (position < 0)
+            {
+                return -1;
+            }
+
+            for (var plane = 2; plane < width; plane++)
             {
                 if (destination.Length - position < EntryHeader)
                 {
@@ -412,6 +418,125 @@ internal static class FloatSegmentCodec
         {
             CodecScratch.Pool.Return(scratch);
         }
+    }
+
+    // Planes 0 and 1 as EncodePlane codes them one after the other, but with both rANS streams coded in one loop:
+    // plane 1's trial is coded ahead into its own buffer and kept exactly when coding it in turn would have kept it
+    // (its size decides, and a stream that beats the plane's other codings fits either buffer). Returns the position
+    // after plane 1, or -1.
+    [SkipLocalsInit]
+    private static int EncodeExponentsAndSigns(ReadOnlySpan<byte> exponents, ReadOnlySpan<byte> signs, Span<byte> destination,
+        Span<byte> trial, Span<byte> secondTrial, int zstdLevel, int rawLength)
+    {
+        if (destination.Length < EntryHeader)
+        {
+            return -1;
+        }
+
+        var payload = destination[EntryHeader..];
+        Span<byte> huffmanLengths = stackalloc byte[256];
+        var (mode, length) = FloatPlaneCodec.ChoosePlane(exponents, payload, zstdLevel, huffmanLengths);
+        if (length < 0)
+        {
+            return -1;
+        }
+
+        var target = mode == FloatPlaneCodec.PlaneMode.Zstd ? trial : payload;
+        using var first = length > 1 ? ContextRansCoder.Trial.Prepare(exponents, default, PreviousMask(0)) : null;
+        using var second = first is not null && first.MayBeat(length, target.Length) ? ContextRansCoder.Trial.Prepare(signs, exponents, PreviousMask(1)) : null;
+        if (second is null || !second.MayBeat(secondTrial.Length, secondTrial.Length))
+        {
+            // Nothing to overlap: plane 0's trial (if any) alone, then plane 1 in turn.
+            return EncodeInTurn(exponents, signs, destination, trial, zstdLevel, rawLength);
+        }
+
+        var (rans, ahead) = ContextRansCoder.EncodePair(first!, exponents, default, target, first!.WriteTables(target),
+            second, signs, exponents, secondTrial, second.WriteTables(secondTrial));
+        rans = ContextRansCoder.Trial.Accept(0, rans, length);
+        var position = Finish(0, mode, length, rans, exponents, huffmanLengths, destination, trial);
+        if (position >= rawLength || destination.Length - position < EntryHeader)
+        {
+            return -1;
+        }
+
+        var secondPayload = destination[(position + EntryHeader)..];
+        (mode, length) = FloatPlaneCodec.ChoosePlane(signs, secondPayload, zstdLevel, huffmanLengths);
+        if (length < 0)
+        {
+            return -1;
+        }
+
+        if (length > secondTrial.Length)
+        {
+            // Beyond what the trial ahead could hold: code plane 1 in turn.
+            var (modeByte, planeLength) = EncodePlane(1, signs, exponents, secondPayload, trial, zstdLevel);
+            position = planeLength < 0 ? rawLength : Header(destination, position, modeByte, planeLength);
+        }
+        else if (length > 1 && second.MayBeat(length, secondTrial.Length) && ContextRansCoder.Trial.Accept(0, ahead, length) > 0)
+        {
+            secondTrial[..ahead].CopyTo(secondPayload);
+            position = Header(destination, position, ContextRansMode, ahead);
+        }
+        else
+        {
+            position = Finish(position, mode, length, -1, signs, huffmanLengths, destination, secondTrial);
+        }
+
+        return position >= rawLength ? -1 : position;
+    }
+
+    // Planes 0 and 1 one after the other; returns the position after plane 1, or -1.
+    private static int EncodeInTurn(ReadOnlySpan<byte> exponents, ReadOnlySpan<byte> signs, Span<byte> destination, Span<byte> trial, int zstdLevel, int rawLength)
+    {
+        var position = 0;
+        for (var plane = 0; plane < 2; plane++)
+        {
+            if (destination.Length - position < EntryHeader)
+            {
+                return -1;
+            }
+
+            var (modeByte, length) = EncodePlane(plane, plane == 0 ? exponents : signs, exponents, destination[(position + EntryHeader)..], trial, zstdLevel);
+            if (length < 0)
+            {
+                return -1;
+            }
+
+            position = Header(destination, position, modeByte, length);
+            if (position >= rawLength)
+            {
+                return -1;
+            }
+        }
+
+        return position;
+    }
+
+    // Completes a plane whose rANS trial gave `rans` bytes (-1: not kept; a kept trial already lies in the payload,
+    // or, after a zstd frame, in `trial`); writes its header; returns the position after it.
+    private static int Finish(int position, FloatPlaneCodec.PlaneMode mode, int length, int rans, ReadOnlySpan<byte> symbols,
+        ReadOnlySpan<byte> huffmanLengths, Span<byte> destination, Span<byte> trial)
+    {
+        var payload = destination[(position + EntryHeader)..];
+        if (rans > 0)
+        {
+            if (mode == FloatPlaneCodec.PlaneMode.Zstd)
+            {
+                trial[..rans].CopyTo(payload);
+            }
+
+            return Header(destination, position, ContextRansMode, rans);
+        }
+
+        FloatPlaneCodec.WriteChosen(mode, symbols, huffmanLengths, payload, length);
+        return Header(destination, position, (byte)mode, length);
+    }
+
+    private static int Header(Span<byte> destination, int position, byte mode, int length)
+    {
+        destination[position] = mode;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[(position + 1)..], (uint)length);
+        return position + EntryHeader + length;
     }
 
     // The smallest of raw, constant, Huffman, zstd (FloatPlaneCodec) and context rANS, with the same choice as trying
