@@ -37,8 +37,8 @@ internal static class FloatSegmentCodec
 
     private const double NoiseEntropy = 7.8;
 
-    // Far more than the difference between summing a block's 256 n·log2(n) terms in one order or another (about
-    // 256 · 2^-52 of a sum below 2^16, over a total of at least 1 and scaled by 1/16), far less than real ties.
+    // Summing a block's 256 terms n·log2(n) in another order changes the sum by at most 256 · 2^-53 of it, so an
+    // entropy (sum over total, at most 11 bits) by less than 1e-12 bits: far below this margin.
     private const double RatioMargin = 1e-9;
 
     // n·log2(n) for every count a block histogram can hold (a 16-bit layout counts two words per 4 bytes).
@@ -212,39 +212,11 @@ internal static class FloatSegmentCodec
 
     // The alignment whose exponents have the least entropy, per width, compared by estimated ratio: a float32's
     // exponent lies in the 16-bit word at phase + 2, a 16-bit value's in the word at its phase.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    private static Layout BestLayout(ReadOnlySpan<byte> block)
+    internal static Layout BestLayout(ReadOnlySpan<byte> block)
     {
         Span<int> byOffset = stackalloc int[4 * 256];
-        byOffset.Clear();
-        ref var counts = ref MemoryMarshal.GetReference(byOffset);
-        ref var bytes = ref MemoryMarshal.GetReference(block);
-
-        // The 16-bit word at offset j + o, shifted so that bits 7..14 (the exponent's place) make the byte counted.
-        var j = 0;
-        for (; j + 8 <= block.Length; j += 4)
-        {
-            var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, j));
-            if (!BitConverter.IsLittleEndian)
-            {
-                word = BinaryPrimitives.ReverseEndianness(word);
-            }
-
-            Unsafe.Add(ref counts, (int)((word >> 7) & 0xFF))++;
-            Unsafe.Add(ref counts, 256 + (int)((word >> 15) & 0xFF))++;
-            Unsafe.Add(ref counts, 512 + (int)((word >> 23) & 0xFF))++;
-            Unsafe.Add(ref counts, 768 + (int)((word >> 31) & 0xFF))++;
-        }
-
-        for (; j + 5 <= block.Length; j += 4)
-        {
-            int b0 = block[j], b1 = block[j + 1], b2 = block[j + 2], b3 = block[j + 3], b4 = block[j + 4];
-            byOffset[((b1 << 1) | (b0 >> 7)) & 0xFF]++;
-            byOffset[256 + (((b2 << 1) | (b1 >> 7)) & 0xFF)]++;
-            byOffset[512 + (((b3 << 1) | (b2 >> 7)) & 0xFF)]++;
-            byOffset[768 + (((b4 << 1) | (b3 >> 7)) & 0xFF)]++;
-        }
+        CountExponentBytes(block, byOffset);
 
         // The ratios summed in four interleaved parts differ from the sequential sums by far less than RatioMargin;
         // only where two candidates (or a candidate and the threshold) are closer than that could the choice differ,
@@ -283,6 +255,48 @@ internal static class FloatSegmentCodec
         }
 
         return best < 4 ? new Layout(4, best) : new Layout(2, best - 4);
+    }
+
+    /// <summary>The choice <see cref="BestLayout"/> makes, always from the sequentially summed entropies.</summary>
+    [SkipLocalsInit]
+    internal static Layout SequentialBestLayout(ReadOnlySpan<byte> block)
+    {
+        Span<int> byOffset = stackalloc int[4 * 256];
+        CountExponentBytes(block, byOffset);
+        return ExactBestLayout(byOffset);
+    }
+
+    // Per offset o of the four, the histogram of bits 7..14 of the 16-bit word at j + o (the exponent's place) over
+    // every j = 0, 4, 8, ... with 5 bytes left.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CountExponentBytes(ReadOnlySpan<byte> block, Span<int> byOffset)
+    {
+        byOffset.Clear();
+        ref var counts = ref MemoryMarshal.GetReference(byOffset);
+        ref var bytes = ref MemoryMarshal.GetReference(block);
+        var j = 0;
+        for (; j + 8 <= block.Length; j += 4)
+        {
+            var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref bytes, j));
+            if (!BitConverter.IsLittleEndian)
+            {
+                word = BinaryPrimitives.ReverseEndianness(word);
+            }
+
+            Unsafe.Add(ref counts, (int)((word >> 7) & 0xFF))++;
+            Unsafe.Add(ref counts, 256 + (int)((word >> 15) & 0xFF))++;
+            Unsafe.Add(ref counts, 512 + (int)((word >> 23) & 0xFF))++;
+            Unsafe.Add(ref counts, 768 + (int)((word >> 31) & 0xFF))++;
+        }
+
+        for (; j + 5 <= block.Length; j += 4)
+        {
+            int b0 = block[j], b1 = block[j + 1], b2 = block[j + 2], b3 = block[j + 3], b4 = block[j + 4];
+            byOffset[((b1 << 1) | (b0 >> 7)) & 0xFF]++;
+            byOffset[256 + (((b2 << 1) | (b1 >> 7)) & 0xFF)]++;
+            byOffset[512 + (((b3 << 1) | (b2 >> 7)) & 0xFF)]++;
+            byOffset[768 + (((b4 << 1) | (b3 >> 7)) & 0xFF)]++;
+        }
     }
 
     // The choice as first written, from the sequentially summed entropies.
@@ -683,5 +697,6 @@ internal static class FloatSegmentCodec
     /// <summary>A planned segment: raw bytes (width 0) or whole values of a float width.</summary>
     internal readonly record struct Segment(int Start, int Length, int Width);
 
-    private readonly record struct Layout(int Width, int Phase);
+    /// <summary>A block's alignment: width 0 (raw bytes), 2 or 4, and the phase of its first value.</summary>
+    internal readonly record struct Layout(int Width, int Phase);
 }
