@@ -87,14 +87,21 @@ internal static class ContextRansCoder
             var conditionB = (previousB & maskB) ^ (hasB ? Unsafe.Add(ref exponentB, k) : 0);
             ref readonly var codeA = ref Unsafe.Add(ref codingA, (Unsafe.Add(ref mapA, conditionA) << 8) | Unsafe.Add(ref symbolA, k));
             ref readonly var codeB = ref Unsafe.Add(ref codingB, (Unsafe.Add(ref mapB, conditionB) << 8) | Unsafe.Add(ref symbolB, k));
-            xa = codeA.Step(xa, ref outA, ref pa);
-            xb = codeB.Step(xb, ref outB, ref pb);
+            var bytesA = codeA.RenormalizationBytes(xa);
+            var bytesB = codeB.RenormalizationBytes(xb);
+            WriteRenormalization(ref outA, pa, xa);
+            WriteRenormalization(ref outB, pb, xb);
+            xa = codeA.Code(xa, bytesA);
+            xb = codeB.Code(xb, bytesB);
+            pa -= bytesA;
+            pb -= bytesB;
         }
 
-        var kb = k;
-        var a = EncodeRange(first, firstSymbols, firstExponents, streamA, ref k, ref xa, ref pa) ? firstTables + Finish(streamA, xa, pa) : -1;
-        var b = EncodeRange(second, secondSymbols, secondExponents, streamB, ref kb, ref xb, ref pb) ? secondTables + Finish(streamB, xb, pb) : -1;
-        return (a, b);
+        // The rest one stream at a time (copies, so that the loop's state stays in registers).
+        var (ka, kb, xa2, xb2, pa2, pb2) = (k, k, xa, xb, pa, pb);
+        var a = EncodeRange(first, firstSymbols, firstExponents, streamA, ref ka, ref xa2, ref pa2) ? Finish(streamA, xa2, pa2) : -1;
+        var b = EncodeRange(second, secondSymbols, secondExponents, streamB, ref kb, ref xb2, ref pb2) ? Finish(streamB, xb2, pb2) : -1;
+        return (a < 0 ? -1 : firstTables + a, b < 0 ? -1 : secondTables + b);
     }
 
     /// <summary>Decodes exactly <paramref name="symbols"/>.Length symbols from a whole payload.</summary>
@@ -154,35 +161,58 @@ internal static class ContextRansCoder
             Bases(secondPayload.Slice(2, 256), secondBases);
 
             // Both chains in one loop while each stream has the two bytes a step may read; the rest one by one.
+            // The first plane's mask folded into its bases: its condition is then the previous symbol itself.
+            Span<int> previousBases = stackalloc int[256];
+            for (var c = 0; c < 256; c++)
+            {
+                previousBases[c] = firstBases[c & firstMask];
+            }
+
             ref var slotA = ref MemoryMarshal.GetArrayDataReference(firstSlots);
             ref var slotB = ref MemoryMarshal.GetArrayDataReference(secondSlots);
-            ref var baseA = ref MemoryMarshal.GetReference(firstBases);
+            ref var baseA = ref MemoryMarshal.GetReference(previousBases);
             ref var baseB = ref MemoryMarshal.GetReference(secondBases);
             ref var inA = ref MemoryMarshal.GetReference(firstStream);
             ref var inB = ref MemoryMarshal.GetReference(secondStream);
             ref var outA = ref MemoryMarshal.GetReference(first);
             ref var outB = ref MemoryMarshal.GetReference(second);
-            int pa = 4, pb = 4, previousA = 0, previousB = 0;
-            int lastA = firstStream.Length - 2, lastB = secondStream.Length - 2;
+            int pa = 4, pb = 4;
+            uint entryA = 0, entryB = 0;
             var k = 0;
-            for (; k < first.Length && pa <= lastA && pb <= lastB; k++)
+            while (true)
             {
-                var entryA = Unsafe.Add(ref slotA, Unsafe.Add(ref baseA, previousA & firstMask) + (int)(xa & (Total - 1)));
-                var entryB = Unsafe.Add(ref slotB, Unsafe.Add(ref baseB, (previousB & secondMask) ^ (byte)entryA) + (int)(xb & (Total - 1)));
-                xa = Step(xa, entryA);
-                xb = Step(xb, entryB);
-                xa = Renormalize(xa, ref inA, ref pa);
-                xb = Renormalize(xb, ref inB, ref pb);
-                previousA = (byte)entryA;
-                previousB = (byte)entryB;
-                Unsafe.Add(ref outA, k) = (byte)entryA;
-                Unsafe.Add(ref outB, k) = (byte)entryB;
+                // A step reads at most 2 bytes of each stream: this many steps stay inside both without checks.
+                var end = Math.Min(first.Length, k + Math.Min((firstStream.Length - 2 - pa) >> 1, (secondStream.Length - 2 - pb) >> 1) + 1);
+                if (end <= k || pa > firstStream.Length - 2 || pb > secondStream.Length - 2)
+                {
+                    break;
+                }
+
+                for (; k < end; k++)
+                {
+                    entryA = Unsafe.Add(ref slotA, Unsafe.Add(ref baseA, (byte)entryA) + (int)(xa & (Total - 1)));
+                    entryB = Unsafe.Add(ref slotB, Unsafe.Add(ref baseB, ((int)entryB & secondMask) ^ (byte)entryA) + (int)(xb & (Total - 1)));
+                    xa = Step(xa, entryA);
+                    xb = Step(xb, entryB);
+                    var bytesA = RenormalizationBytes(xa);
+                    var bytesB = RenormalizationBytes(xb);
+                    xa = Renormalized(xa, bytesA, ref inA, pa);
+                    xb = Renormalized(xb, bytesB, ref inB, pb);
+                    pa += bytesA;
+                    pb += bytesB;
+                    Unsafe.Add(ref outA, k) = (byte)entryA;
+                    Unsafe.Add(ref outB, k) = (byte)entryB;
+                }
             }
 
-            DecodeRange(firstStream, default, firstMask, firstBases, firstSlots, first, k, ref xa, ref pa, ref previousA);
-            CheckEnd(firstStream, xa, pa);
-            DecodeRange(secondStream, first, secondMask, secondBases, secondSlots, second, k, ref xb, ref pb, ref previousB);
-            CheckEnd(secondStream, xb, pb);
+            int previousA = (byte)entryA, previousB = (byte)entryB;
+            // The rest one stream at a time (copies, so that the loop's state stays in registers).
+            var (x1, p1, previous1) = (xa, pa, previousA);
+            DecodeRange(firstStream, default, firstMask, firstBases, firstSlots, first, k, ref x1, ref p1, ref previous1);
+            CheckEnd(firstStream, x1, p1);
+            var (x2, p2, previous2) = (xb, pb, previousB);
+            DecodeRange(secondStream, first, secondMask, secondBases, secondSlots, second, k, ref x2, ref p2, ref previous2);
+            CheckEnd(secondStream, x2, p2);
         }
         finally
         {
@@ -320,14 +350,17 @@ internal static class ContextRansCoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Step(uint x, uint entry) => ((entry >> 20) * (x >> ScaleBits)) + ((x >> ScaleBits) + ((entry >> 8) & 0xFFF));
 
-    // Brings a state that a step left in [2^11, 2^31) back to [2^23, 2^31) without a branch: it needs 0, 1 or 2 bytes
-    // (one below 2^23, two below 2^15: the borrows of two subtractions), read from the two bytes at p, which the caller made sure are there.
+    // A state that a step left in [2^11, 2^31) needs 0, 1 or 2 bytes to be back in [2^23, 2^31): one below 2^23, two
+    // below 2^15 (the borrows of two subtractions, no branch).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Renormalize(uint x, ref byte stream, ref int p)
+    private static int RenormalizationBytes(uint x) => (int)(((x - Lower) >> 31) + ((x - (Lower >> 8)) >> 31));
+
+    // x shifted left by that many bytes and filled from the stream at p, read from the two bytes there (which the
+    // caller made sure are there).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Renormalized(uint x, int bytes, ref byte stream, int p)
     {
-        var bytes = (int)(((x - Lower) >> 31) + ((x - (Lower >> 8)) >> 31));
         var next = ((uint)Unsafe.Add(ref stream, p) << 8) | Unsafe.Add(ref stream, p + 1);
-        p += bytes;
         return (x << (bytes * 8)) | (next >> (16 - (bytes * 8)));
     }
 
@@ -353,7 +386,10 @@ internal static class ContextRansCoder
         {
             var condition = (previous & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
             var entry = Unsafe.Add(ref slot0, Unsafe.Add(ref base0, condition) + (int)(x & (Total - 1)));
-            x = Renormalize(Step(x, entry), ref stream0, ref p);
+            x = Step(x, entry);
+            var bytes = RenormalizationBytes(x);
+            x = Renormalized(x, bytes, ref stream0, p);
+            p += bytes;
             previous = (byte)entry;
             Unsafe.Add(ref symbol0, k) = (byte)entry;
         }
@@ -462,7 +498,11 @@ internal static class ContextRansCoder
         for (; k >= 0 && p >= 7; k--)
         {
             var condition = ((k > 0 ? Unsafe.Add(ref symbol0, k - 1) : 0) & previousMask) ^ (hasExponents ? Unsafe.Add(ref exponent0, k) : 0);
-            x = Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | Unsafe.Add(ref symbol0, k)).Step(x, ref output0, ref p);
+            ref readonly var code = ref Unsafe.Add(ref coding0, (Unsafe.Add(ref map0, condition) << 8) | Unsafe.Add(ref symbol0, k));
+            var bytes = code.RenormalizationBytes(x);
+            WriteRenormalization(ref output0, p, x);
+            x = code.Code(x, bytes);
+            p -= bytes;
         }
 
         for (; k >= 0; k--)
@@ -487,6 +527,12 @@ internal static class ContextRansCoder
         (from, state, position) = (k, x, p);
         return true;
     }
+
+    // Writes both bytes a renormalization may take in front of output[p] (p at least 7), high byte first as two single
+    // writes would leave them; the coder then moves p by the count it took, so no branch decides what is written.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteRenormalization(ref byte output, int p, uint x) =>
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, p - 2), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)x) : (ushort)x);
 
     // Writes the final state in front of the stream and moves it to the front; returns its length or -1.
     private static int Finish(Span<byte> destination, uint x, int p)
@@ -866,18 +912,17 @@ internal static class ContextRansCoder
             return new SymbolCoding(((Lower >> ScaleBits) << 8) * (uint)frequency, (uint)start, (uint)(Total - frequency), shift, reciprocal);
         }
 
+        /// <summary>How many bytes (0, 1 or 2) renormalization takes from state x before coding the symbol (no branch).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int RenormalizationBytes(uint x) => 2 - (int)((((ulong)x - Limit) >> 63) + (((ulong)x - SecondLimit) >> 63));
+
         /// <summary>
-        /// Codes the symbol into state x: writes the 0, 1 or 2 bytes renormalization takes in front of output[p]
-        /// (without a branch: both candidates are stored, high byte first as two single writes would leave them, and
-        /// p moves by the count; p must be at least 7), then x' = (x / f) · Total + x mod f + start
-        /// = x + start + (x / f) · (Total − f).
+        /// Codes the symbol into state x after renormalizing by that many bytes:
+        /// x' = (x / f) · Total + x mod f + start = x + start + (x / f) · (Total − f).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public uint Step(uint x, ref byte output, ref int p)
+        public uint Code(uint x, int bytes)
         {
-            var bytes = 2 - (int)((((ulong)x - Limit) >> 63) + (((ulong)x - SecondLimit) >> 63));
-            Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, p - 2), BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)x) : (ushort)x);
-            p -= bytes;
             x >>= bytes * 8;
             return x + Bias + (Divide(x) * Complement);
         }
