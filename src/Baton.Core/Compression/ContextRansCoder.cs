@@ -52,6 +52,7 @@ internal static class ContextRansCoder
     /// chains, which the CPU overlaps), each after the tables already written at the front of its destination:
     /// the same bytes as <see cref="Encode"/> gives each. Returns each one's whole length, or -1 where it did not fit.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (int First, int Second) EncodePair(Trial first, ReadOnlySpan<byte> firstSymbols, ReadOnlySpan<byte> firstExponents, Span<byte> firstDestination, int firstTables,
         Trial second, ReadOnlySpan<byte> secondSymbols, ReadOnlySpan<byte> secondExponents, Span<byte> secondDestination, int secondTables)
     {
@@ -139,6 +140,7 @@ internal static class ContextRansCoder
     /// </summary>
     /// <exception cref="InvalidDataException">The tables or a stream are malformed.</exception>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DecodePair(ReadOnlySpan<byte> firstPayload, byte firstMask, Span<byte> first, ReadOnlySpan<byte> secondPayload, byte secondMask, Span<byte> second)
     {
         if (first.Length != second.Length)
