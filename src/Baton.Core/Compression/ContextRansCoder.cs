@@ -250,6 +250,7 @@ internal static class ContextRansCoder
 
     // Reads the tables into one entry per context and slot: symbol | (slot − start) << 8 | (frequency − 1) << 20.
     // Returns where the stream starts.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ReadTables(ReadOnlySpan<byte> payload, int contexts, uint[] slots)
     {
         var position = 2 + 256;
@@ -688,6 +689,7 @@ internal static class ContextRansCoder
 
         /// <summary>Counts the symbols under their conditions and chooses contexts and tables.</summary>
         [SkipLocalsInit]
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static Trial Prepare(ReadOnlySpan<byte> symbols, ReadOnlySpan<byte> exponents, byte previousMask)
         {
             if (!exponents.IsEmpty && exponents.Length < symbols.Length)

@@ -212,6 +212,7 @@ internal static class FloatSegmentCodec
 
     // The alignment whose exponents have the least entropy, per width, compared by estimated ratio: a float32's
     // exponent lies in the 16-bit word at phase + 2, a 16-bit value's in the word at its phase.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     internal static Layout BestLayout(ReadOnlySpan<byte> block)
     {
@@ -327,6 +328,7 @@ internal static class FloatSegmentCodec
 
     // Entropy in bits of the sum of one or two histograms, summed in four interleaved parts (not bit for bit the
     // sequential sum: see BestLayout).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double FastEntropy(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
     {
         ref var table = ref MemoryMarshal.GetArrayDataReference(s_nLog2N);
