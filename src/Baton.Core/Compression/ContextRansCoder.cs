@@ -61,6 +61,12 @@ internal static class ContextRansCoder
             throw new ArgumentException("the planes of a pair hold one symbol per value each", nameof(secondSymbols));
         }
 
+        // The loops read the exponents without bounds checks.
+        if ((!firstExponents.IsEmpty && firstExponents.Length < firstSymbols.Length) || (!secondExponents.IsEmpty && secondExponents.Length < secondSymbols.Length))
+        {
+            throw new ArgumentException("fewer exponents than symbols");
+        }
+
         var streamA = firstDestination[firstTables..];
         var streamB = secondDestination[secondTables..];
         uint xa = Lower, xb = Lower;
