@@ -258,6 +258,70 @@ internal static class FloatPlaneCodec
         return (PlaneMode.Huffman, HuffmanCoder.Encode(plane, lengths, destination));
     }
 
+    /// <summary>
+    /// The choice <see cref="EncodePlane"/> makes, with the Huffman and raw payloads left unwritten (constant and zstd
+    /// payloads are written): returns the mode and the exact length (-1: does not fit) and, for Huffman, the code
+    /// lengths <see cref="WriteChosen"/> codes with. For an encoder that may still find something smaller.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static (PlaneMode Mode, int Length) ChoosePlane(ReadOnlySpan<byte> plane, Span<byte> destination, int zstdLevel, Span<byte> lengths)
+    {
+        Span<long> streams = stackalloc long[HuffmanCoder.StreamHistogramsLength];
+        HuffmanCoder.CountStreams(plane, streams);
+        Span<long> histogram = stackalloc long[256];
+        var distinct = 0;
+        var top = 0L;
+        for (var s = 0; s < 256; s++)
+        {
+            var n = streams[s] + streams[256 + s] + streams[512 + s] + streams[768 + s];
+            histogram[s] = n;
+            distinct += n > 0 ? 1 : 0;
+            top = Math.Max(top, n);
+        }
+
+        if (distinct == 1)
+        {
+            if (destination.IsEmpty)
+            {
+                return (PlaneMode.Constant, -1);
+            }
+
+            destination[0] = plane[0];
+            return (PlaneMode.Constant, 1);
+        }
+
+        HuffmanCoder.BuildLengths(histogram, lengths);
+        var huffmanBound = HuffmanCoder.MaxEncodedLength(HuffmanCoder.CodedBits(histogram, lengths));
+        if (top > plane.Length / 2)
+        {
+            var zstd = TryZstd(plane, destination, zstdLevel, huffmanBound);
+            if (zstd > 0)
+            {
+                return (PlaneMode.Zstd, zstd);
+            }
+        }
+
+        if (huffmanBound >= plane.Length - (plane.Length / 64) || huffmanBound > destination.Length)
+        {
+            return (PlaneMode.Raw, plane.Length > destination.Length ? -1 : plane.Length);
+        }
+
+        return (PlaneMode.Huffman, HuffmanCoder.EncodedLength(streams, lengths));
+    }
+
+    /// <summary>Writes the raw or Huffman payload <see cref="ChoosePlane"/> chose (its other payloads are written already).</summary>
+    internal static void WriteChosen(PlaneMode mode, ReadOnlySpan<byte> plane, ReadOnlySpan<byte> lengths, Span<byte> destination, int length)
+    {
+        if (mode == PlaneMode.Raw)
+        {
+            plane.CopyTo(destination);
+        }
+        else if (mode == PlaneMode.Huffman && HuffmanCoder.Encode(plane, lengths, destination) != length)
+        {
+            throw new InvalidOperationException("Huffman payload differs in length from the length its histograms give");
+        }
+    }
+
     private static int TryZstd(ReadOnlySpan<byte> plane, Span<byte> destination, int level, long mustBeat)
     {
         var scratch = CodecScratch.Pool.Rent(ZstdFrames.MaxLength(plane.Length));

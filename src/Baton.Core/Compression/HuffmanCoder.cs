@@ -61,6 +61,33 @@ internal static class HuffmanCoder
     /// <summary>An upper bound of <see cref="Encode"/>'s output for symbols that code into <paramref name="codedBits"/>.</summary>
     public static long MaxEncodedLength(long codedBits) => HeaderSize + (codedBits / 8) + Streams + 8;
 
+    /// <summary>Entries of the per-stream histograms <see cref="CountStreams"/> fills: 256 per stream.</summary>
+    public const int StreamHistogramsLength = 256 * Streams;
+
+    /// <summary>Counts the symbols of each of the four streams <see cref="Encode"/> cuts them into, 256 entries per stream.</summary>
+    public static void CountStreams(ReadOnlySpan<byte> symbols, Span<long> histograms)
+    {
+        var segment = SegmentLength(symbols.Length);
+        for (var stream = 0; stream < Streams; stream++)
+        {
+            var start = Math.Min(symbols.Length, stream * segment);
+            var end = Math.Min(symbols.Length, start + segment);
+            ByteHistogram.Count(symbols[start..end], histograms.Slice(stream * 256, 256));
+        }
+    }
+
+    /// <summary>Exactly what <see cref="Encode"/> returns for symbols with these per-stream histograms (<see cref="CountStreams"/>).</summary>
+    public static int EncodedLength(ReadOnlySpan<long> histograms, ReadOnlySpan<byte> lengths)
+    {
+        long length = HeaderSize;
+        for (var stream = 0; stream < Streams; stream++)
+        {
+            length += (CodedBits(histograms.Slice(stream * 256, 256), lengths) + 7) / 8;
+        }
+
+        return (int)length;
+    }
+
     /// <summary>
     /// Codes <paramref name="symbols"/> with the given lengths into <paramref name="destination"/>, which must hold
     /// <see cref="MaxEncodedLength"/> bytes, and returns the bytes written.
