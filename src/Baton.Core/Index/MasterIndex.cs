@@ -63,7 +63,10 @@ public sealed class MasterIndex
         foreach (var pack in file.Packs)
         {
             Add(ContentId.Parse(pack.Id), pack.Size,
-                pack.Blobs.Select(b => new PackEntry(ContentId.Parse(b.Id), b.Offset, b.Length, b.RawLength, b.Codec)));
+                pack.Blobs.Select(b => new PackEntry(ContentId.Parse(b.Id), b.Offset, b.Length, b.RawLength, b.Codec)
+                {
+                    Base = b.Base is null ? null : ContentId.Parse(b.Base),
+                }));
         }
     }
 
@@ -97,6 +100,7 @@ public sealed class MasterIndex
                 Length = e.Length,
                 RawLength = e.RawLength,
                 Codec = e.Codec,
+                Base = e.Base?.ToString(),
             }).ToList(),
         }).ToList(),
     };
