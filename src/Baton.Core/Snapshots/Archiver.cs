@@ -53,7 +53,7 @@ internal sealed class Archiver
         _options = options;
         _marker = marker;
         _compressor = new BlobCompressor(options.CompressionLevel, CompressionChoices.Resolve(options.Compression, repository.Store.Capabilities));
-        _deltas = _compressor.Compression == CompressionChoice.Small;
+        _deltas = _compressor.Compression == CompressionChoice.Small && options.Deltas;
         _scheduler = Platform.BackgroundThreads.For(options.Priority);
     }
 
