@@ -14,7 +14,7 @@ namespace Baton.Snapshots;
 /// Writes one snapshot: read → chunk → (hash, compress) → pack → upload, with bounded channels between the stages
 /// so memory stays flat whatever the checkpoint size. Commit order: packs, then the index, then the manifest.
 /// </summary>
-internal sealed class Archiver
+internal sealed partial class Archiver
 {
     private readonly Repository _repository;
     private readonly PushOptions _options;
@@ -90,6 +90,7 @@ internal sealed class Archiver
         var previous = parent?.Manifest.Entries.Where(e => e.Kind == EntryKind.File).ToDictionary(e => e.Path, StringComparer.Ordinal);
         var work = new List<FileWork>(files.Count);
         var reused = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var renamed = _deltas ? previous?.Values.ToLookup(e => (StepFree(e.Path), e.Size)) : null;
         foreach (var file in files)
         {
             var old = previous?.GetValueOrDefault(file.RelativePath);
@@ -101,7 +102,11 @@ internal sealed class Archiver
             }
             else
             {
-                var layout = _deltas && old is not null && old.Size == file.Size ? LayoutOf(old, index) : null;
+                // A checkpoint saved under the next step's name (ckpt-200.pt after ckpt-100.pt) is the same file moved
+                // on: with no file at its path, the parent's newest file whose path differs only in its digits, at
+                // the same size, is its predecessor.
+                var predecessor = old ?? renamed?[(StepFree(file.RelativePath), file.Size)].MaxBy(e => e.MTime);
+                var layout = _deltas && predecessor is not null && predecessor.Size == file.Size ? LayoutOf(predecessor, index) : null;
                 work.Add(new FileWork(file, layout));
             }
         }
@@ -293,6 +298,11 @@ internal sealed class Archiver
     private static bool IsUnchanged(ScannedEntry file, SnapshotEntry old, MasterIndex index) =>
         file.Inode != 0 && old.Inode == file.Inode && old.Size == file.Size && old.MTime == file.MTime && old.Chunks is not null
         && old.Chunks.All(c => ContentId.TryParse(c, out var id) && index.IsStored(id));
+
+    private static string StepFree(string path) => StepDigits().Replace(path, "#");
+
+    [System.Text.RegularExpressions.GeneratedRegex("[0-9]+")]
+    private static partial System.Text.RegularExpressions.Regex StepDigits();
 
     // A file the parent snapshot holds at the same size is cut where the parent's version was cut (a checkpoint
     // rewritten in place keeps its layout, and unchanged ranges still dedup), each chunk with the parent's chunk at

@@ -46,6 +46,27 @@ public sealed class DeltaPushTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task A_checkpoint_saved_under_the_next_steps_name_is_stored_as_deltas_against_the_previous_one()
+    {
+        var (v1, v2) = (Checkpoint("v1", 18), Nudged("v1", "v2", 19));
+        var (step100, step200) = (_temp.Combine("step-100"), _temp.Combine("step-200"));
+        Directory.CreateDirectory(Path.Combine(step100, "checkpoint-100"));
+        Directory.CreateDirectory(Path.Combine(step200, "checkpoint-200"));
+        File.Copy(Path.Combine(v1, "model.f32"), Path.Combine(step100, "checkpoint-100", "model-100.f32"));
+        File.Copy(Path.Combine(v2, "model.f32"), Path.Combine(step200, "checkpoint-200", "model-200.f32"));
+        var store = _temp.Combine("store");
+
+        await PushAsync(step100, store, 100);
+        await PushAsync(step200, store, 200);
+
+        var (index, snapshots) = await ReadAsync(store);
+        Assert.Contains(ChunksOf(snapshots[1]), c => Location(index, c).Codec == BlobCodec.Delta);
+        Assert.Equal(LengthsOf(index, snapshots[0]), LengthsOf(index, snapshots[1]));
+        await AssertPullsAsync(store, step200);
+        await AssertPullsAsync(store, step100, "--step", "100");
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task A_third_push_deltas_against_a_plain_base_never_against_a_delta()
     {
         var (v1, v2, v3) = (Checkpoint("v1", 3), Nudged("v1", "v2", 4), Nudged("v2", "v3", 5));
