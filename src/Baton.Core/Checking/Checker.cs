@@ -274,6 +274,13 @@ public sealed partial class Checker(Repository repository)
         }
         catch (Exception e) when (e is IntegrityException or InvalidDataException or StoreException { Reason: StoreErrorReason.NotFound or StoreErrorReason.Transient or StoreErrorReason.Corrupt })
         {
+            if (index.TryGet(entry.Id, out var plain) && plain.Entry.Codec != Compression.BlobCodec.Delta)
+            {
+                // Stored again plainly by a push whose base a collection took: readers use that copy; prune drops this one.
+                report.Warnings.Add($"pack {key}: blob {entry.Id.ToShortString()} is a delta that cannot be read ({e.Message}); the chunk is also stored plainly in pack {PackFormat.KeyOf(plain.PackId)}, which readers use");
+                return null;
+            }
+
             report.Errors.Add(e is IntegrityException ? e.Message : $"pack {key}: blob {entry.Id.ToShortString()} cannot be verified: {e.Message}");
             report.CorruptBlobs.Add(entry.Id);
             return null;

@@ -183,6 +183,13 @@ internal sealed partial class Archiver
     {
         var confirmation = new Maintenance.CommitConfirmation(_repository, marker);
         var packOf = index.Blobs.ToDictionary(b => b.Key, b => b.Value.PackId);
+        // A delta whose base a collection took is lost too: it is stored again plainly.
+        var baseOf = index.Blobs.Where(b => b.Value.Entry.Base is not null).ToDictionary(b => b.Key, b => b.Value.Entry.Base!.Value);
+        foreach (var (chunk, baseId) in _bases)
+        {
+            baseOf[chunk] = baseId;
+        }
+
         foreach (var pack in _written)
         {
             foreach (var entry in pack.Entries)
@@ -194,7 +201,7 @@ internal sealed partial class Archiver
         for (var round = 1; ; round++)
         {
             await confirmation.WaitForCollectionsAsync(snapshot, cancellationToken).ConfigureAwait(false);
-            var lost = await confirmation.FindLostChunksAsync(snapshot.Manifest, packOf, cancellationToken).ConfigureAwait(false);
+            var lost = await confirmation.FindLostChunksAsync(snapshot.Manifest, packOf, cancellationToken, baseOf).ConfigureAwait(false);
             if (lost.Count == 0)
             {
                 return;
@@ -210,6 +217,7 @@ internal sealed partial class Archiver
                 foreach (var entry in pack.Entries)
                 {
                     packOf[entry.Id] = pack.Id;
+                    baseOf.Remove(entry.Id);
                 }
             }
         }

@@ -53,7 +53,7 @@ public sealed class DeltaRepackTests : IDisposable
         File.WriteAllBytes(Path.Combine(dir, "model.f32"), weights);
     }
 
-    private static byte[] Weights(int seed, int count)
+    internal static byte[] Weights(int seed, int count)
     {
         var random = new Random(seed);
         var bytes = new byte[count * 4];
@@ -67,7 +67,7 @@ public sealed class DeltaRepackTests : IDisposable
     }
 
     // One training step: each weight moved by up to 0.1%.
-    private static byte[] Nudge(byte[] weights, int seed)
+    internal static byte[] Nudge(byte[] weights, int seed)
     {
         var random = new Random(seed);
         var moved = weights.ToArray();
