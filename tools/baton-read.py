@@ -257,12 +257,19 @@ def read_chunk(store, chunk_id, locations, index=None, as_base=False):
             encoded = KEYS.open(encoded, "baton/blob")
         base = None
         if codec == 5:
-            if as_base:
-                raise Corrupt(f"chunk {chunk_id[:16]} is a delta and the base of another delta (chains are one level deep)")
+            # A delta needs its base, itself never a delta; a plain copy of the chunk may be stored elsewhere.
             base_id = encoded[:32].hex()
+            if as_base:
+                problems.append("it is a delta, and a delta's base never is (chains are one level deep)")
+                continue
             if len(encoded) < 33 or base_id not in (index or {}):
-                raise Corrupt(f"chunk {chunk_id[:16]} is a delta of chunk {base_id[:16]}, which is not in the repository")
-            base = read_chunk(store, base_id, index[base_id], index, as_base=True)
+                problems.append(f"it is a delta of chunk {base_id[:16]}, which is not in the repository")
+                continue
+            try:
+                base = read_chunk(store, base_id, index[base_id], index, as_base=True)
+            except Corrupt as e:
+                problems.append(f"it is a delta of chunk {base_id[:16]}, which cannot be read ({e})")
+                continue
         raw = decode(codec, encoded, raw_length, base)
         digest = hmac.new(KEYS.chunk_id, raw, hashlib.sha256) if KEYS else hashlib.sha256(raw)
         if digest.hexdigest() != chunk_id:
