@@ -4,7 +4,7 @@
     baton-read.py ls STORE_DIR [RUN] [--password-file FILE]
     baton-read.py restore STORE_DIR RUN TARGET [--sequence N] [--node R] [--password-file FILE]
     baton-read.py cuts FILE MIN_SIZE AVERAGE_SIZE MAX_SIZE SEED     (chunk lengths, as FORMAT.md's chunker cuts)
-    baton-read.py decode CODEC RAW_LENGTH ENCODED_FILE OUTPUT_FILE  (one encoded chunk)
+    baton-read.py decode CODEC RAW_LENGTH ENCODED_FILE OUTPUT_FILE [BASE_FILE]  (one encoded chunk; codec 5 needs its base)
 
 STORE_DIR is a folder store (the repository's objects as files). It needs Python 3 and python3-zstandard; it checks
 XXH3 of float-plane chunks when python3-xxhash is installed (the chunk's id is checked either way). Encrypted
@@ -245,7 +245,7 @@ def read_range(store, key, offset, length):
     return data
 
 
-def read_chunk(store, chunk_id, locations):
+def read_chunk(store, chunk_id, locations, index=None, as_base=False):
     problems = []
     for pack_id, offset, length, raw_length, codec in locations:
         try:
@@ -255,7 +255,22 @@ def read_chunk(store, chunk_id, locations):
             continue  # a sweep deleted it; another location may hold the chunk
         if KEYS:
             encoded = KEYS.open(encoded, "baton/blob")
-        raw = decode(codec, encoded, raw_length)
+        base = None
+        if codec == 5:
+            # A delta needs its base, itself never a delta; a plain copy of the chunk may be stored elsewhere.
+            base_id = encoded[:32].hex()
+            if as_base:
+                problems.append("it is a delta, and a delta's base never is (chains are one level deep)")
+                continue
+            if len(encoded) < 33 or base_id not in (index or {}):
+                problems.append(f"it is a delta of chunk {base_id[:16]}, which is not in the repository")
+                continue
+            try:
+                base = read_chunk(store, base_id, index[base_id], index, as_base=True)
+            except Corrupt as e:
+                problems.append(f"it is a delta of chunk {base_id[:16]}, which cannot be read ({e})")
+                continue
+        raw = decode(codec, encoded, raw_length, base)
         digest = hmac.new(KEYS.chunk_id, raw, hashlib.sha256) if KEYS else hashlib.sha256(raw)
         if digest.hexdigest() != chunk_id:
             raise Corrupt(f"chunk {chunk_id[:16]} in pack {pack_id[:16]} does not hash to its id")
@@ -265,7 +280,15 @@ def read_chunk(store, chunk_id, locations):
 
 # --- codecs ------------------------------------------------------------------------------------------------------
 
-def decode(codec, encoded, raw_length):
+def decode(codec, encoded, raw_length, base=None):
+    if codec == 5:
+        # Codec 5: base id (32) | inner codec | inner bytes; the inner decoding XORed with the base's raw bytes.
+        if len(encoded) < 33 or encoded[32] == 5:
+            raise Corrupt("delta chunk: bad header")
+        if base is None or len(base) != raw_length:
+            raise Corrupt("delta chunk: its base is missing or has another length")
+        xor = decode(encoded[32], encoded[33:], raw_length)
+        return (int.from_bytes(xor, "little") ^ int.from_bytes(base, "little")).to_bytes(raw_length, "little")
     if codec == 0:
         if len(encoded) != raw_length:
             raise Corrupt("raw chunk has the wrong length")
@@ -600,7 +623,7 @@ def restore(store, run, target, sequence=None, node=None):
             written = 0
             with open(path, "wb") as f:
                 for chunk_id in entry.get("chunks") or []:
-                    raw = read_chunk(store, chunk_id, index[chunk_id])
+                    raw = read_chunk(store, chunk_id, index[chunk_id], index)
                     f.write(raw)
                     written += len(raw)
             if written != entry.get("size", 0):
@@ -696,10 +719,14 @@ def main(argv):
             manifest = restore(argv[1], argv[2], argv[3], options.get("--sequence"), options.get("--node"))
             print(f"restored {argv[2]} sequence {manifest['sequence']} step {manifest.get('step')} ({manifest['_id']})")
             return 0
-        if len(argv) == 5 and argv[0] == "decode":
+        if len(argv) in (5, 6) and argv[0] == "decode":
             with open(argv[3], "rb") as f:
                 encoded = f.read()
-            raw = decode(int(argv[1]), encoded, int(argv[2]))
+            base = None
+            if len(argv) == 6:
+                with open(argv[5], "rb") as f:
+                    base = f.read()
+            raw = decode(int(argv[1]), encoded, int(argv[2]), base)
             with open(argv[4], "wb") as f:
                 f.write(raw)
             return 0

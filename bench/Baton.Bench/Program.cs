@@ -21,6 +21,11 @@ if (args is ["codecs", .. var inputs])
     return CodecRatios.Run(inputs, Console.Out);
 }
 
+if (args is ["pushes", .. var series])
+{
+    return DeltaPushes.RunAsync(series, Console.Out).GetAwaiter().GetResult();
+}
+
 BenchOptions options;
 try
 {

@@ -23,4 +23,10 @@ public enum BlobCodec : byte
     /// a context model (the previous exponent) and the mantissa planes under their own exponent.
     /// </summary>
     FloatSegments = 4,
+
+    /// <summary>
+    /// The XOR of the chunk with a base chunk of the same length (named by its id in the first 32 bytes), coded with one
+    /// of codecs 0–4 (<see cref="DeltaCodec"/>). Decoding needs the base's raw bytes; the base is never itself a delta.
+    /// </summary>
+    Delta = 5,
 }

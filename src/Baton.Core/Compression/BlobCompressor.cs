@@ -66,8 +66,36 @@ public sealed class BlobCompressor
     }
 
     /// <summary>Decodes a blob into <paramref name="destination"/>, which must be exactly the raw length.</summary>
-    /// <exception cref="InvalidDataException">The encoded bytes are corrupt or the codec unknown.</exception>
+    /// <exception cref="InvalidDataException">The encoded bytes are corrupt or the codec unknown, or the codec is
+    /// <see cref="BlobCodec.Delta"/>, which needs its base (the overload that takes it).</exception>
     public static void Decode(BlobCodec codec, ReadOnlySpan<byte> encoded, Span<byte> destination)
+    {
+        if (codec == BlobCodec.Delta)
+        {
+            throw new InvalidDataException($"a delta blob (codec 5) of base {DeltaCodec.BaseOf(encoded).ToShortString()} cannot be decoded without its base chunk");
+        }
+
+        DecodeAny(codec, encoded, destination);
+    }
+
+    /// <summary>
+    /// Decodes a blob of any codec into <paramref name="destination"/> (exactly the raw length); a
+    /// <see cref="BlobCodec.Delta"/> blob is XORed with <paramref name="baseRaw"/>, the raw bytes of the base chunk it
+    /// names (the caller finds and verifies the base; other codecs ignore it).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The encoded bytes are corrupt or the codec unknown, or the base has the wrong length.</exception>
+    public static void Decode(BlobCodec codec, ReadOnlySpan<byte> encoded, Span<byte> destination, ReadOnlySpan<byte> baseRaw)
+    {
+        if (codec == BlobCodec.Delta)
+        {
+            DeltaCodec.Decode(encoded, baseRaw, destination);
+            return;
+        }
+
+        DecodeAny(codec, encoded, destination);
+    }
+
+    private static void DecodeAny(BlobCodec codec, ReadOnlySpan<byte> encoded, Span<byte> destination)
     {
         switch (codec)
         {

@@ -42,4 +42,7 @@ public sealed record IndexedBlob
 
     /// <summary>Codec number (see <see cref="BlobCodec"/>).</summary>
     public BlobCodec Codec { get; init; }
+
+    /// <summary>For a <see cref="BlobCodec.Delta"/> blob, the id of its base chunk (hex); absent for other codecs.</summary>
+    public string? Base { get; init; }
 }

@@ -42,6 +42,8 @@ public sealed class MasterIndex
     /// <summary>
     /// Adds one pack's blobs. A blob already known keeps its first location, unless that pack is not stored and this
     /// one is: after a lost pack's chunks were stored again, the index names both, and only the new one can be read.
+    /// Likewise a blob known as a delta takes a stored plain location of it: a plain copy needs no base (a push stores
+    /// a delta again plainly when a collection took its base).
     /// </summary>
     public void Add(ContentId packId, long packSize, IEnumerable<PackEntry> entries)
     {
@@ -49,7 +51,8 @@ public sealed class MasterIndex
         var stored = HoldsPack(packId);
         foreach (var entry in entries)
         {
-            if (!_blobs.TryGetValue(entry.Id, out var known) || (stored && !HoldsPack(known.PackId)))
+            if (!_blobs.TryGetValue(entry.Id, out var known)
+                || (stored && (!HoldsPack(known.PackId) || (known.Entry.Codec == Compression.BlobCodec.Delta && entry.Codec != Compression.BlobCodec.Delta))))
             {
                 _blobs[entry.Id] = new BlobLocation(packId, entry);
             }
@@ -63,7 +66,10 @@ public sealed class MasterIndex
         foreach (var pack in file.Packs)
         {
             Add(ContentId.Parse(pack.Id), pack.Size,
-                pack.Blobs.Select(b => new PackEntry(ContentId.Parse(b.Id), b.Offset, b.Length, b.RawLength, b.Codec)));
+                pack.Blobs.Select(b => new PackEntry(ContentId.Parse(b.Id), b.Offset, b.Length, b.RawLength, b.Codec)
+                {
+                    Base = b.Base is null ? null : ContentId.Parse(b.Base),
+                }));
         }
     }
 
@@ -97,6 +103,7 @@ public sealed class MasterIndex
                 Length = e.Length,
                 RawLength = e.RawLength,
                 Codec = e.Codec,
+                Base = e.Base?.ToString(),
             }).ToList(),
         }).ToList(),
     };

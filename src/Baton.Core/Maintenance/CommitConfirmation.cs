@@ -42,10 +42,11 @@ internal sealed class CommitConfirmation(Repository repository, InFlightMarker m
 
     /// <summary>
     /// The chunks of <paramref name="manifest"/> whose pack (as <paramref name="packOf"/> knew it when the push wrote
-    /// or deduplicated them) is missing from one listing of <c>packs/</c>, or that no pack was known for.
+    /// or deduplicated them) is missing from one listing of <c>packs/</c>, or that no pack was known for; and the delta
+    /// chunks (<paramref name="baseOf"/>: chunk to base) whose base's pack is missing.
     /// </summary>
     public async Task<HashSet<ContentId>> FindLostChunksAsync(SnapshotManifest manifest, IReadOnlyDictionary<ContentId, ContentId> packOf,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyDictionary<ContentId, ContentId>? baseOf = null)
     {
         var existing = new HashSet<ContentId>();
         await foreach (var info in repository.Store.ListAsync(RepositoryLayout.DataPrefix, cancellationToken).ConfigureAwait(false))
@@ -59,7 +60,8 @@ internal sealed class CommitConfirmation(Repository repository, InFlightMarker m
         var lost = new HashSet<ContentId>();
         foreach (var chunk in manifest.Entries.SelectMany(e => e.Chunks ?? []).Select(ContentId.Parse))
         {
-            if (!packOf.TryGetValue(chunk, out var pack) || !existing.Contains(pack))
+            if (!packOf.TryGetValue(chunk, out var pack) || !existing.Contains(pack)
+                || (baseOf?.TryGetValue(chunk, out var baseId) == true && (!packOf.TryGetValue(baseId, out var basePack) || !existing.Contains(basePack))))
             {
                 lost.Add(chunk);
             }

@@ -37,6 +37,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
     {
         var referenced = await ReferencedChunksAsync(cancellationToken).ConfigureAwait(false);
         var indexFiles = await repository.ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
+        AddDeltaBases(referenced, indexFiles);
         var packSizes = await PackSizesAsync(cancellationToken).ConfigureAwait(false);
         var usage = PackUsage.Measure(indexFiles.Values, referenced).Where(u => packSizes.ContainsKey(u.Id)).ToList();
         var live = usage.Where(u => u.LiveBlobs > 0).Select(u => u.Id).ToHashSet();
@@ -100,6 +101,7 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
         // Re-read what is referenced now: a push that started before the mark may have committed since.
         referenced = await ReferencedChunksAsync(cancellationToken).ConfigureAwait(false);
         indexFiles = await repository.ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
+        AddDeltaBases(referenced, indexFiles);
         var plan = PlanSweep(indexFiles, referenced, pending, repackMarked);
         var copied = plan.Sources.Count > 0
             ? await new Repacker(repository).CopyAsync(plan.Sources, cancellationToken).ConfigureAwait(false)
@@ -251,6 +253,16 @@ public sealed class GarbageCollector(Repository repository, RepackPolicy? repack
         // A multi-node step whose other parts are still to come needs its parts' chunks too.
         referenced.UnionWith(await Groups.GroupParts.ReferencedChunksAsync(repository, cancellationToken).ConfigureAwait(false));
         return referenced;
+    }
+
+    // A live delta blob needs its base, whether or not a snapshot names the base itself (its first snapshot may be
+    // forgotten): every base of a referenced chunk's delta blobs is live. Bases are never deltas, so one pass is all.
+    internal static void AddDeltaBases(HashSet<ContentId> referenced, IReadOnlyDictionary<string, IndexFile> indexFiles)
+    {
+        var bases = indexFiles.Values.SelectMany(f => f.Packs).SelectMany(p => p.Blobs)
+            .Where(b => b.Base is not null && referenced.Contains(ContentId.Parse(b.Id)))
+            .Select(b => ContentId.Parse(b.Base!)).ToList();
+        referenced.UnionWith(bases);
     }
 
     private async Task<List<CondemnedPacks>> ReadMarksAsync(CancellationToken cancellationToken)

@@ -76,6 +76,7 @@ public sealed class Pruner(Repository repository, RepackPolicy? repack = null)
         }
 
         var index = await repository.ReadAllIndexFilesAsync(cancellationToken).ConfigureAwait(false);
+        GarbageCollector.AddDeltaBases(kept, index);
         var usage = PackUsage.Measure(index.Values, kept);
         var freed = usage.Where(u => u.LiveBlobs == 0).ToList();
         var repacked = _policy.Choose(usage, repository.Config.PackSize);

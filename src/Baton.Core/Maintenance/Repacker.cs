@@ -26,6 +26,9 @@ internal sealed record RepackOutcome(IReadOnlyList<IndexedPack> Packs, long Byte
 /// </summary>
 internal sealed class Repacker(Repository repository)
 {
+    // For the bases of delta blobs, loaded when the first one is met.
+    private MasterIndex? _index;
+
     // Adjacent blobs are read in one request of at most this many bytes.
     private const int MaxReadSize = 16 * 1024 * 1024;
 
@@ -34,6 +37,7 @@ internal sealed class Repacker(Repository repository)
     public async Task<RepackOutcome> CopyAsync(IReadOnlyList<RepackSource> sources, CancellationToken cancellationToken)
     {
         var written = new List<(ContentId, long, IReadOnlyList<PackEntry>)>();
+        var bases = new Dictionary<ContentId, ContentId>();
         long copied = 0;
         using var builder = new PackBuilder(repository.Config.PackSize, repository.Cipher);
         foreach (var source in sources)
@@ -46,13 +50,18 @@ internal sealed class Repacker(Repository repository)
                 var bytes = await repository.Store.ReadRangeAsync(key, start, length, cancellationToken).ConfigureAwait(false);
                 foreach (var blob in run)
                 {
-                    var stored = bytes.AsSpan((int)(blob.Offset - start), blob.Length);
-                    Verify(key, blob, stored);
-                    builder.AddStored(ContentId.Parse(blob.Id), blob.Codec, stored, blob.RawLength);
+                    var stored = bytes.AsMemory((int)(blob.Offset - start), blob.Length);
+                    await VerifyAsync(key, blob, stored, cancellationToken).ConfigureAwait(false);
+                    if (blob.Base is not null)
+                    {
+                        bases[ContentId.Parse(blob.Id)] = ContentId.Parse(blob.Base);
+                    }
+
+                    builder.AddStored(ContentId.Parse(blob.Id), blob.Codec, stored.Span, blob.RawLength);
                     copied += blob.Length;
                     if (builder.IsFull)
                     {
-                        written.Add(await UploadAsync(builder, cancellationToken).ConfigureAwait(false));
+                        written.Add(await UploadAsync(builder, bases, cancellationToken).ConfigureAwait(false));
                     }
                 }
             }
@@ -60,7 +69,7 @@ internal sealed class Repacker(Repository repository)
 
         if (builder.Count > 0)
         {
-            written.Add(await UploadAsync(builder, cancellationToken).ConfigureAwait(false));
+            written.Add(await UploadAsync(builder, bases, cancellationToken).ConfigureAwait(false));
         }
 
         return new RepackOutcome(MasterIndex.Describe(written).Packs, copied);
@@ -90,7 +99,40 @@ internal sealed class Repacker(Repository repository)
         }
     }
 
-    private void Verify(string key, IndexedBlob blob, ReadOnlySpan<byte> stored)
+    // A delta blob is checked against its base, which must itself be readable: a repack never carries over a delta
+    // whose base is gone (garbage collection keeps the bases of live deltas, so that would be damage).
+    private async Task VerifyAsync(string key, IndexedBlob blob, ReadOnlyMemory<byte> stored, CancellationToken cancellationToken)
+    {
+        byte[]? baseRaw = null;
+        if (blob.Codec == Compression.BlobCodec.Delta)
+        {
+            _index ??= await repository.LoadIndexAsync(cancellationToken).ConfigureAwait(false);
+            var what = $"pack {key} in {repository.Store.Location}: blob {ContentId.Parse(blob.Id).ToShortString()}";
+            try
+            {
+                var baseId = DeltaBlobs.BaseOf(repository.Cipher, stored.Span);
+                baseRaw = await DeltaBlobs.ReadBaseAsync(repository, _index, baseId, blob.RawLength, what, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IntegrityException or InvalidDataException)
+            {
+                throw new IntegrityException($"{e.Message}; the repack stopped before deleting anything: run 'baton check --read-data'", e);
+            }
+        }
+
+        try
+        {
+            Verify(key, blob, stored.Span, baseRaw);
+        }
+        finally
+        {
+            if (baseRaw is not null)
+            {
+                ArrayPool<byte>.Shared.Return(baseRaw);
+            }
+        }
+    }
+
+    private void Verify(string key, IndexedBlob blob, ReadOnlySpan<byte> stored, byte[]? baseRaw)
     {
         var raw = ArrayPool<byte>.Shared.Rent(blob.RawLength);
         try
@@ -98,7 +140,7 @@ internal sealed class Repacker(Repository repository)
             string? problem = null;
             try
             {
-                repository.Cipher.DecodeBlob(blob.Codec, stored, raw.AsSpan(0, blob.RawLength));
+                DeltaBlobs.Decode(repository.Cipher, blob.Codec, stored, raw.AsSpan(0, blob.RawLength), baseRaw is null ? default : baseRaw.AsSpan(0, blob.RawLength));
                 if (repository.Cipher.ChunkId(raw.AsSpan(0, blob.RawLength)) != ContentId.Parse(blob.Id))
                 {
                     problem = "hash mismatch";
@@ -121,10 +163,12 @@ internal sealed class Repacker(Repository repository)
         }
     }
 
-    private async Task<(ContentId, long, IReadOnlyList<PackEntry>)> UploadAsync(PackBuilder builder, CancellationToken cancellationToken)
+    private async Task<(ContentId, long, IReadOnlyList<PackEntry>)> UploadAsync(PackBuilder builder, Dictionary<ContentId, ContentId> bases,
+        CancellationToken cancellationToken)
     {
         using var pack = builder.Seal();
         await repository.Store.PutAsync(PackFormat.KeyOf(pack.Id), pack.Bytes, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
-        return (pack.Id, pack.Length, pack.Entries);
+        // A delta's base is in its index entry, not in the pack header: it moves with the blob.
+        return (pack.Id, pack.Length, pack.Entries.Select(e => bases.TryGetValue(e.Id, out var b) ? e with { Base = b } : e).ToList());
     }
 }

@@ -10,7 +10,14 @@ namespace Baton.Packs;
 /// <param name="Length">Encoded length.</param>
 /// <param name="RawLength">Decoded length.</param>
 /// <param name="Codec">How the bytes are encoded.</param>
-public readonly record struct PackEntry(ContentId Id, long Offset, int Length, int RawLength, BlobCodec Codec);
+public readonly record struct PackEntry(ContentId Id, long Offset, int Length, int RawLength, BlobCodec Codec)
+{
+    /// <summary>
+    /// For a <see cref="BlobCodec.Delta"/> blob, the base chunk it is XORed with (as the index records it; the pack
+    /// header does not, the blob's first 32 bytes do); null otherwise, and null where only the pack header was read.
+    /// </summary>
+    public ContentId? Base { get; init; }
+}
 
 /// <summary>
 /// The pack layout (docs/FORMAT.md): <c>magic | blob... | header | blob count (u32 LE) | magic</c>; the header holds

@@ -14,12 +14,19 @@ namespace Baton.Snapshots;
 /// Writes one snapshot: read → chunk → (hash, compress) → pack → upload, with bounded channels between the stages
 /// so memory stays flat whatever the checkpoint size. Commit order: packs, then the index, then the manifest.
 /// </summary>
-internal sealed class Archiver
+internal sealed partial class Archiver
 {
     private readonly Repository _repository;
     private readonly PushOptions _options;
     private readonly BlobCompressor _compressor;
     private readonly ConcurrentDictionary<ContentId, byte> _claimed = new();
+
+    // Deltas against the parent snapshot (codec 5) are written only where fewer bytes matter more than CPU.
+    private readonly bool _deltas;
+
+    // The base of each chunk this push stored as a delta, for its index entry.
+    private readonly ConcurrentDictionary<ContentId, ContentId> _bases = new();
+    private List<FileWork> _work = [];
 
     // The push's own pool for chunk, encoded and pack buffers. The shared pool keeps one array per size and thread
     // in thread-local slots, and async stages hop threads, so large buffers piled up there and grew the resident
@@ -46,6 +53,7 @@ internal sealed class Archiver
         _options = options;
         _marker = marker;
         _compressor = new BlobCompressor(options.CompressionLevel, CompressionChoices.Resolve(options.Compression, repository.Store.Capabilities));
+        _deltas = _compressor.Compression == CompressionChoice.Small && options.Deltas;
         _scheduler = Platform.BackgroundThreads.For(options.Priority);
     }
 
@@ -82,9 +90,11 @@ internal sealed class Archiver
         var previous = parent?.Manifest.Entries.Where(e => e.Kind == EntryKind.File).ToDictionary(e => e.Path, StringComparer.Ordinal);
         var work = new List<FileWork>(files.Count);
         var reused = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var renamed = _deltas ? previous?.Values.ToLookup(e => (StepFree(e.Path), e.Size)) : null;
         foreach (var file in files)
         {
-            if (previous is not null && previous.TryGetValue(file.RelativePath, out var old) && IsUnchanged(file, old, index))
+            var old = previous?.GetValueOrDefault(file.RelativePath);
+            if (old is not null && IsUnchanged(file, old, index))
             {
                 reused[file.RelativePath] = old.Chunks!;
                 _filesDone++;
@@ -92,10 +102,16 @@ internal sealed class Archiver
             }
             else
             {
-                work.Add(new FileWork(file));
+                // A checkpoint saved under the next step's name (ckpt-200.pt after ckpt-100.pt) is the same file moved
+                // on: with no file at its path, the parent's newest file whose path differs only in its digits, at
+                // the same size, is its predecessor.
+                var predecessor = old ?? renamed?[(StepFree(file.RelativePath), file.Size)].MaxBy(e => e.MTime);
+                var layout = _deltas && predecessor is not null && predecessor.Size == file.Size ? LayoutOf(predecessor, index) : null;
+                work.Add(new FileWork(file, layout));
             }
         }
 
+        _work = work;
         await RunPipelineAsync(work, index, cancellationToken).ConfigureAwait(false);
 
         if (_written.Count > 0)
@@ -167,6 +183,13 @@ internal sealed class Archiver
     {
         var confirmation = new Maintenance.CommitConfirmation(_repository, marker);
         var packOf = index.Blobs.ToDictionary(b => b.Key, b => b.Value.PackId);
+        // A delta whose base a collection took is lost too: it is stored again plainly.
+        var baseOf = index.Blobs.Where(b => b.Value.Entry.Base is not null).ToDictionary(b => b.Key, b => b.Value.Entry.Base!.Value);
+        foreach (var (chunk, baseId) in _bases)
+        {
+            baseOf[chunk] = baseId;
+        }
+
         foreach (var pack in _written)
         {
             foreach (var entry in pack.Entries)
@@ -178,7 +201,7 @@ internal sealed class Archiver
         for (var round = 1; ; round++)
         {
             await confirmation.WaitForCollectionsAsync(snapshot, cancellationToken).ConfigureAwait(false);
-            var lost = await confirmation.FindLostChunksAsync(snapshot.Manifest, packOf, cancellationToken).ConfigureAwait(false);
+            var lost = await confirmation.FindLostChunksAsync(snapshot.Manifest, packOf, cancellationToken, baseOf).ConfigureAwait(false);
             if (lost.Count == 0)
             {
                 return;
@@ -194,6 +217,7 @@ internal sealed class Archiver
                 foreach (var entry in pack.Entries)
                 {
                     packOf[entry.Id] = pack.Id;
+                    baseOf.Remove(entry.Id);
                 }
             }
         }
@@ -205,8 +229,10 @@ internal sealed class Archiver
         Dictionary<ContentId, ContentId> packOf, HashSet<ContentId> lost, CancellationToken cancellationToken)
     {
         var committed = snapshot.Manifest.Entries.Where(e => e.Chunks is not null).ToDictionary(e => e.Path, e => e.Chunks!, StringComparer.Ordinal);
+        // Cut where the push cut (at the parent's boundaries where it did), but stored plain: no base to lose again.
+        var layouts = _work.Where(w => w.Layout is not null).ToDictionary(w => w.Entry.RelativePath, w => w.Layout!, StringComparer.Ordinal);
         var work = entries.Where(e => e.Kind == EntryKind.File && committed[e.RelativePath].Any(c => lost.Contains(ContentId.Parse(c))))
-            .Select(e => new FileWork(e)).ToList();
+            .Select(e => new FileWork(e, layouts.TryGetValue(e.RelativePath, out var layout) ? layout.Select(c => c with { Base = null }).ToList() : null)).ToList();
         var present = new MasterIndex();
         foreach (var (chunk, pack) in packOf.Where(p => !lost.Contains(p.Key)))
         {
@@ -280,6 +306,42 @@ internal sealed class Archiver
     private static bool IsUnchanged(ScannedEntry file, SnapshotEntry old, MasterIndex index) =>
         file.Inode != 0 && old.Inode == file.Inode && old.Size == file.Size && old.MTime == file.MTime && old.Chunks is not null
         && old.Chunks.All(c => ContentId.TryParse(c, out var id) && index.IsStored(id));
+
+    private static string StepFree(string path) => StepDigits().Replace(path, "#");
+
+    [System.Text.RegularExpressions.GeneratedRegex("[0-9]+")]
+    private static partial System.Text.RegularExpressions.Regex StepDigits();
+
+    // A file the parent snapshot holds at the same size is cut where the parent's version was cut (a checkpoint
+    // rewritten in place keeps its layout, and unchanged ranges still dedup), each chunk with the parent's chunk at
+    // its place as the base for a delta: that chunk itself when it is stored plain, else its own base (one level).
+    // Null when the parent's chunks are not all indexed: the file is cut by content as any other.
+    private List<LaidOutChunk>? LayoutOf(SnapshotEntry old, MasterIndex index)
+    {
+        if (old.Chunks is null || old.Chunks.Count == 0)
+        {
+            return null;
+        }
+
+        var layout = new List<LaidOutChunk>(old.Chunks.Count);
+        long total = 0;
+        foreach (var chunk in old.Chunks)
+        {
+            if (!ContentId.TryParse(chunk, out var id) || !index.TryGet(id, out var location)
+                || location.Entry.RawLength <= 0 || location.Entry.RawLength > _repository.Chunker.Parameters.MaxSize)
+            {
+                return null;
+            }
+
+            var candidate = location.Entry.Codec == BlobCodec.Delta ? location.Entry.Base : id;
+            ContentId? usable = candidate is { } b && index.IsStored(b) && index.TryGet(b, out var at)
+                && at.Entry.Codec != BlobCodec.Delta && at.Entry.RawLength == location.Entry.RawLength ? b : null;
+            layout.Add(new LaidOutChunk(location.Entry.RawLength, usable));
+            total += location.Entry.RawLength;
+        }
+
+        return total == old.Size ? layout : null;
+    }
 
     // The stages run on the push's threads (lowered ones for a background push); the caller continues on the
     // thread pool, never on a lowered thread, whatever it does next (a supervisor may start a trainer).
@@ -379,62 +441,14 @@ internal sealed class Archiver
     private async Task ReadFileAsync(FileWork file, Chunking.Chunker chunker, byte[] window, int max, ChannelWriter<ChunkJob> output, CancellationToken cancellationToken)
     {
         var entry = file.Entry;
-        long total = 0;
+        long total;
         try
         {
             await using var stream = new FileStream(entry.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
                 bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            int start = 0, filled = 0;
-            var eof = false;
-            var needMore = false;
-            while (true)
-            {
-                // Refill only when the bytes ahead hold no cut (or there are none): moving the unread rest to the front
-                // then copies a fraction of a chunk, not the MaxSize of lookahead that keeping a full window ahead would.
-                if ((needMore || filled == start) && !eof)
-                {
-                    if (start > 0)
-                    {
-                        Buffer.BlockCopy(window, start, window, 0, filled - start);
-                        filled -= start;
-                        start = 0;
-                    }
-
-                    while (!eof && filled < window.Length)
-                    {
-                        var read = await stream.ReadAsync(window.AsMemory(filled, window.Length - filled), cancellationToken).ConfigureAwait(true);
-                        eof = read == 0;
-                        filled += read;
-                        total += read;
-                    }
-                }
-
-                if (filled == start)
-                {
-                    break;
-                }
-
-                var ahead = filled - start;
-                var length = chunker.NextCut(window.AsSpan(start, ahead));
-                // A cut at the very end of a short view may only be where the view ends: read on and cut again (the
-                // cut points are a function of the bytes alone, so a real one is found again at the same place).
-                needMore = length == ahead && ahead < max && !eof;
-                if (needMore)
-                {
-                    continue;
-                }
-
-                // Always the largest size: one pool bucket is reused instead of one per chunk-size class, which keeps
-                // the resident set flat.
-                var buffer = _buffers.Rent(max);
-                Buffer.BlockCopy(window, start, buffer, 0, length);
-                var slot = new ChunkSlot();
-                file.Chunks.Add(slot);
-                await output.WriteAsync(new ChunkJob(slot, buffer, length), cancellationToken).ConfigureAwait(true);
-                start += length;
-                Interlocked.Add(ref _bytesRead, length);
-                Report();
-            }
+            total = file.Layout is { } layout
+                ? await CutAtAsync(stream, file, layout, max, output, cancellationToken).ConfigureAwait(true)
+                : await CutByContentAsync(stream, file, chunker, window, max, output, cancellationToken).ConfigureAwait(true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -466,6 +480,92 @@ internal sealed class Archiver
         Report();
     }
 
+    // Chunks of the parent's lengths, in order; returns the bytes read (more than the file's size if it grew).
+    private async Task<long> CutAtAsync(FileStream stream, FileWork file, List<LaidOutChunk> layout, int max, ChannelWriter<ChunkJob> output,
+        CancellationToken cancellationToken)
+    {
+        long total = 0;
+        foreach (var chunk in layout)
+        {
+            var buffer = _buffers.Rent(max);
+            var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, chunk.Length), chunk.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(true);
+            total += read;
+            if (read != chunk.Length)
+            {
+                _buffers.Return(buffer);
+                return total;
+            }
+
+            var slot = new ChunkSlot();
+            file.Chunks.Add(slot);
+            await output.WriteAsync(new ChunkJob(slot, buffer, chunk.Length, chunk.Base), cancellationToken).ConfigureAwait(true);
+            Interlocked.Add(ref _bytesRead, chunk.Length);
+            Report();
+        }
+
+        var probe = new byte[1];
+        return total + await stream.ReadAsync(probe, cancellationToken).ConfigureAwait(true);
+    }
+
+    private async Task<long> CutByContentAsync(FileStream stream, FileWork file, Chunking.Chunker chunker, byte[] window, int max,
+        ChannelWriter<ChunkJob> output, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        int start = 0, filled = 0;
+        var eof = false;
+        var needMore = false;
+        while (true)
+        {
+            // Refill only when the bytes ahead hold no cut (or there are none): moving the unread rest to the front
+            // then copies a fraction of a chunk, not the MaxSize of lookahead that keeping a full window ahead would.
+            if ((needMore || filled == start) && !eof)
+            {
+                if (start > 0)
+                {
+                    Buffer.BlockCopy(window, start, window, 0, filled - start);
+                    filled -= start;
+                    start = 0;
+                }
+
+                while (!eof && filled < window.Length)
+                {
+                    var read = await stream.ReadAsync(window.AsMemory(filled, window.Length - filled), cancellationToken).ConfigureAwait(true);
+                    eof = read == 0;
+                    filled += read;
+                    total += read;
+                }
+            }
+
+            if (filled == start)
+            {
+                break;
+            }
+
+            var ahead = filled - start;
+            var length = chunker.NextCut(window.AsSpan(start, ahead));
+            // A cut at the very end of a short view may only be where the view ends: read on and cut again (the
+            // cut points are a function of the bytes alone, so a real one is found again at the same place).
+            needMore = length == ahead && ahead < max && !eof;
+            if (needMore)
+            {
+                continue;
+            }
+
+            // Always the largest size: one pool bucket is reused instead of one per chunk-size class, which keeps
+            // the resident set flat.
+            var buffer = _buffers.Rent(max);
+            Buffer.BlockCopy(window, start, buffer, 0, length);
+            var slot = new ChunkSlot();
+            file.Chunks.Add(slot);
+            await output.WriteAsync(new ChunkJob(slot, buffer, length, null), cancellationToken).ConfigureAwait(true);
+            start += length;
+            Interlocked.Add(ref _bytesRead, length);
+            Report();
+        }
+
+        return total;
+    }
+
     private static CheckpointChangedException Changed(ScannedEntry entry, string what) =>
         new(entry.RelativePath, $"'{entry.RelativePath}' {what} while it was being pushed; nothing was committed (push the newer checkpoint)");
 
@@ -482,11 +582,54 @@ internal sealed class Archiver
                 continue;
             }
 
-            var target = _buffers.Rent(BlobCompressor.MaxEncodedLength(_repository.Chunker.Parameters.MaxSize));
+            var target = _buffers.Rent(DeltaCodec.MaxEncodedLength(_repository.Chunker.Parameters.MaxSize));
             var (codec, length) = _compressor.Encode(job.Buffer.AsSpan(0, job.Length), target);
+            if (job.Base is { } baseId && baseId != id)
+            {
+                (target, codec, length) = await SmallerWithDeltaAsync(id, job, baseId, index, target, codec, length, cancellationToken).ConfigureAwait(true);
+            }
+
             _buffers.Return(job.Buffer);
             Interlocked.Add(ref _bytesNew, job.Length);
             await output.WriteAsync(new EncodedBlob(id, codec, target, length, job.Length), cancellationToken).ConfigureAwait(true);
+        }
+    }
+
+    // The chunk as a delta against its base when that is strictly smaller than its plain encoding; else the plain one
+    // (which then serves as the base of later snapshots). A base that cannot be read or verified is simply not used.
+    private async Task<(byte[] Target, BlobCodec Codec, int Length)> SmallerWithDeltaAsync(ContentId id, ChunkJob job, ContentId baseId, MasterIndex index,
+        byte[] plain, BlobCodec plainCodec, int plainLength, CancellationToken cancellationToken)
+    {
+        byte[] baseRaw;
+        try
+        {
+            baseRaw = await DeltaBlobs.ReadBaseAsync(_repository, index, baseId, job.Length, $"chunk {id.ToShortString()}", cancellationToken).ConfigureAwait(true);
+        }
+        catch (Exception e) when (e is IntegrityException or StoreException { Reason: StoreErrorReason.NotFound or StoreErrorReason.Corrupt })
+        {
+            return (plain, plainCodec, plainLength);
+        }
+
+        var max = _repository.Chunker.Parameters.MaxSize;
+        var delta = _buffers.Rent(DeltaCodec.MaxEncodedLength(max));
+        var scratch = _buffers.Rent(max);
+        try
+        {
+            var length = DeltaCodec.Encode(_compressor, job.Buffer.AsSpan(0, job.Length), baseId, baseRaw.AsSpan(0, job.Length), scratch, delta);
+            if (length >= plainLength)
+            {
+                return (plain, plainCodec, plainLength);
+            }
+
+            _bases[id] = baseId;
+            (plain, delta) = (delta, plain);
+            return (plain, BlobCodec.Delta, length);
+        }
+        finally
+        {
+            _buffers.Return(delta);
+            _buffers.Return(scratch);
+            System.Buffers.ArrayPool<byte>.Shared.Return(baseRaw);
         }
     }
 
@@ -542,9 +685,12 @@ internal sealed class Archiver
         try
         {
             await _repository.Store.PutAsync(PackFormat.KeyOf(pack.Id), pack.Bytes, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
+            // The pack header does not record a delta's base; its index entry does.
+            var entries = _bases.IsEmpty ? pack.Entries
+                : pack.Entries.Select(e => e.Codec == BlobCodec.Delta ? e with { Base = _bases[e.Id] } : e).ToList();
             lock (_written)
             {
-                _written.Add(new SealedPackInfo(pack.Id, pack.Length, pack.Entries));
+                _written.Add(new SealedPackInfo(pack.Id, pack.Length, entries));
                 _bytesStored += pack.Length;
             }
         }
@@ -572,9 +718,12 @@ internal sealed class Archiver
         }
     }
 
-    private sealed class FileWork(ScannedEntry entry)
+    private sealed class FileWork(ScannedEntry entry, List<LaidOutChunk>? layout = null)
     {
         public ScannedEntry Entry { get; } = entry;
+
+        // Where to cut (the parent's chunk lengths) and each chunk's delta base; null: cut by content.
+        public List<LaidOutChunk>? Layout { get; } = layout;
 
         public List<ChunkSlot> Chunks { get; } = [];
     }
@@ -584,7 +733,9 @@ internal sealed class Archiver
         public ContentId Id { get; set; }
     }
 
-    private readonly record struct ChunkJob(ChunkSlot Slot, byte[] Buffer, int Length);
+    private readonly record struct LaidOutChunk(int Length, ContentId? Base);
+
+    private readonly record struct ChunkJob(ChunkSlot Slot, byte[] Buffer, int Length, ContentId? Base);
 
     private readonly record struct EncodedBlob(ContentId Id, BlobCodec Codec, byte[] Buffer, int Length, int RawLength);
 

@@ -32,6 +32,9 @@ public sealed record PushOptions
     /// <summary>The codec for float data; <see cref="Compression.CompressionChoice.Auto"/> decides by the store (<see cref="Storage.StoreCapabilities.Local"/>).</summary>
     public Compression.CompressionChoice Compression { get; init; }
 
+    // Deltas against the parent snapshot under the small setting (codec 5); off only to measure what they save.
+    internal bool Deltas { get; init; } = true;
+
     /// <summary>
     /// The writer lease to commit under (a supervisor holds one for its whole life). When null, the push takes a
     /// lease of its own for its duration, and fails with a conflict when a live writer holds the run.

@@ -146,9 +146,18 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         {
             foreach (var chunk in file.Chunks ?? [])
             {
-                if (!ContentId.TryParse(chunk, out var id) || !index.Contains(id))
+                IntegrityException? missing = null;
+                if (!ContentId.TryParse(chunk, out var id) || !index.TryGet(id, out var location))
                 {
-                    var missing = new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, which is not in the repository");
+                    missing = new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, which is not in the repository");
+                }
+                else if (location.Entry is { Codec: Compression.BlobCodec.Delta, Base: { } baseId } && !index.Contains(baseId))
+                {
+                    missing = new IntegrityException($"{what}: file '{file.Path}' needs chunk {chunk}, a delta of chunk {baseId}, which is not in the repository");
+                }
+
+                if (missing is not null)
+                {
                     throw await SnapshotGoneAsync(snapshot, cancellationToken).ConfigureAwait(false) ? Pruned(what, directory, missing) : missing;
                 }
             }
@@ -243,7 +252,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
                     try
                     {
                         index.TryGet(ContentId.Parse(chunks[i]), out var location);
-                        await RestoreChunkAsync(handle, offsets[i], location, file, what, ct).ConfigureAwait(false);
+                        await RestoreChunkAsync(handle, offsets[i], location, index, file, what, ct).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -267,17 +276,24 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         File.SetLastWriteTimeUtc(path, new DateTime(DateTime.UnixEpoch.Ticks + file.MTime, DateTimeKind.Utc));
     }
 
-    private async Task RestoreChunkAsync(SafeFileHandle handle, long offset, BlobLocation location, SnapshotEntry file, string what, CancellationToken cancellationToken)
+    private async Task RestoreChunkAsync(SafeFileHandle handle, long offset, BlobLocation location, MasterIndex index, SnapshotEntry file, string what,
+        CancellationToken cancellationToken)
     {
         var entry = location.Entry;
         var key = PackFormat.KeyOf(location.PackId);
 
         // Pooled buffers for the encoded and the decoded bytes: no large allocation per chunk.
         var encoded = ArrayPool<byte>.Shared.Rent(entry.Length);
+        byte[]? baseRaw = null;
         try
         {
             await ReadRangeAsync(key, entry.Offset, encoded.AsMemory(0, entry.Length), cancellationToken).ConfigureAwait(false);
-            await DecodeVerifyWriteAsync(handle, offset, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
+            if (entry.Codec == Compression.BlobCodec.Delta)
+            {
+                baseRaw = await ReadBaseAsync(index, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
+            }
+
+            await DecodeVerifyWriteAsync(handle, offset, entry, encoded.AsMemory(0, entry.Length), baseRaw, key, file, what, cancellationToken).ConfigureAwait(false);
         }
         catch (StoreException e) when (e.Reason is StoreErrorReason.NotFound or StoreErrorReason.Transient)
         {
@@ -287,6 +303,38 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         finally
         {
             ArrayPool<byte>.Shared.Return(encoded);
+            if (baseRaw is not null)
+            {
+                ArrayPool<byte>.Shared.Return(baseRaw);
+            }
+        }
+    }
+
+    // The verified raw bytes of a delta chunk's base (one read of the base per delta chunk).
+    private async Task<byte[]> ReadBaseAsync(MasterIndex index, PackEntry entry, ReadOnlyMemory<byte> encoded, string key, SnapshotEntry file, string what,
+        CancellationToken cancellationToken)
+    {
+        ContentId baseId;
+        try
+        {
+            baseId = entry.Base ?? DeltaBlobs.BaseOf(repository.Cipher, encoded.Span);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new IntegrityException($"{what}: file '{file.Path}': chunk {entry.Id.ToShortString()} in pack {key} is corrupt ({e.Message})", e);
+        }
+
+        var delta = $"{what}: file '{file.Path}': chunk {entry.Id}";
+        var location = DeltaBlobs.LocateBase(index, baseId, entry.RawLength, delta);
+        try
+        {
+            return await DeltaBlobs.ReadBaseAsync(repository, index, baseId, entry.RawLength, delta, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException e) when (e.Reason is StoreErrorReason.NotFound or StoreErrorReason.Transient)
+        {
+            _unreadablePacks.TryAdd(location.PackId, true);
+            var baseKey = PackFormat.KeyOf(location.PackId);
+            throw new IntegrityException($"{delta} is a delta of chunk {baseId}, whose pack {baseKey} is missing or short in {repository.Store.Location}", e);
         }
     }
 
@@ -301,14 +349,16 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         }
     }
 
-    private async Task DecodeVerifyWriteAsync(SafeFileHandle handle, long offset, PackEntry entry, ReadOnlyMemory<byte> encoded, string key, SnapshotEntry file, string what, CancellationToken cancellationToken)
+    private async Task DecodeVerifyWriteAsync(SafeFileHandle handle, long offset, PackEntry entry, ReadOnlyMemory<byte> encoded, byte[]? baseRaw, string key,
+        SnapshotEntry file, string what, CancellationToken cancellationToken)
     {
         var raw = ArrayPool<byte>.Shared.Rent(entry.RawLength);
         try
         {
             try
             {
-                repository.Cipher.DecodeBlob(entry.Codec, encoded.Span, raw.AsSpan(0, entry.RawLength));
+                DeltaBlobs.Decode(repository.Cipher, entry.Codec, encoded.Span, raw.AsSpan(0, entry.RawLength),
+                    baseRaw is null ? default : baseRaw.AsSpan(0, entry.RawLength));
             }
             catch (InvalidDataException e)
             {

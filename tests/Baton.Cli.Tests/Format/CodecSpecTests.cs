@@ -31,6 +31,27 @@ public sealed class CodecSpecTests : IDisposable
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task The_delta_codec_of_the_spec_decodes_its_vector_against_its_base_as_baton_does()
+    {
+        var vectors = Path.Combine(RepositoryRoot.Path, "tests", "golden", "vectors");
+        var (vector, baseRaw) = (Path.Combine(vectors, "delta.bin"), Path.Combine(vectors, "delta-base.raw"));
+        var expected = new byte[16000];
+        BlobCompressor.Decode(BlobCodec.Delta, File.ReadAllBytes(vector), expected, File.ReadAllBytes(baseRaw));
+
+        var output = _temp.Combine("delta.raw");
+        var decode = await PythonReader.RunAsync("decode", "5", "16000", vector, output, baseRaw);
+        Assert.True(decode.ExitCode == 0, decode.ToString());
+        Assert.Equal(expected, File.ReadAllBytes(output));
+
+        // Against another base the XOR gives other bytes: the reader does use the base.
+        var wrongBase = _temp.Combine("wrong-base.raw");
+        File.WriteAllBytes(wrongBase, new byte[16000]);
+        var wrong = await PythonReader.RunAsync("decode", "5", "16000", vector, _temp.Combine("wrong.raw"), wrongBase);
+        Assert.True(wrong.ExitCode == 0, wrong.ToString());
+        Assert.NotEqual(expected, File.ReadAllBytes(_temp.Combine("wrong.raw")));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task The_codecs_of_the_spec_refuse_a_vector_cut_short()
     {
         var vector = File.ReadAllBytes(Path.Combine(RepositoryRoot.Path, "tests", "golden", "vectors", "float32-modes.bin"));

@@ -76,7 +76,7 @@ public sealed class BlobCompressorProperties
     }
 
     [Theory]
-    [InlineData((byte)5)]
+    [InlineData((byte)6)]
     [InlineData((byte)200)]
     public void An_unknown_codec_asks_for_a_newer_baton(byte codec)
     {

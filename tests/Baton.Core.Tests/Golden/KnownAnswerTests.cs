@@ -56,6 +56,26 @@ public sealed class KnownAnswerTests
     }
 
     [Fact]
+    public void The_delta_codec_decodes_its_vector_against_its_base_and_encodes_to_it()
+    {
+        var (raw, baseRaw) = (Input("delta"), Input("delta-base"));
+        var vector = File.ReadAllBytes(Path.Combine(Vectors, "delta.bin"));
+        Assert.Equal(baseRaw, File.ReadAllBytes(Path.Combine(Vectors, "delta-base.raw")));
+        Assert.Equal(ContentId.Compute(baseRaw), DeltaCodec.BaseOf(vector));
+        var decoded = new byte[raw.Length];
+        BlobCompressor.Decode(BlobCodec.Delta, vector, decoded, baseRaw);
+        Assert.Equal(raw, decoded);
+
+        var destination = new byte[DeltaCodec.MaxEncodedLength(raw.Length)];
+        var length = DeltaCodec.Encode(new BlobCompressor(3, CompressionChoice.Small), raw, ContentId.Compute(baseRaw), baseRaw, new byte[raw.Length], destination);
+        Assert.Equal(vector, destination[..length]);
+
+        // The vector is a delta that pays: smaller than the chunk on its own.
+        var plain = new byte[BlobCompressor.MaxEncodedLength(raw.Length)];
+        Assert.True(length < new BlobCompressor(3, CompressionChoice.Small).Encode(raw, plain).Length);
+    }
+
+    [Fact]
     public void The_float_segment_vector_has_raw_float32_and_16_bit_segments_and_context_rans_planes()
     {
         var raw = Input("float-segments");
@@ -119,6 +139,9 @@ public sealed class KnownAnswerTests
         "huffman" => [.. Floats(7, 3000).Where((_, i) => i % 4 == 3)],
         // A 7-byte header, float32 values at phase 3, 3 bytes, then bfloat16 values: the segments of a protobuf.
         "float-segments" => [.. "header\n"u8, .. WalkingFloats(8, 5000, 120, 3), 1, 2, 3, .. Bfloat16(WalkingFloats(9, 10_000, 118, 4))],
+        // A training step: the same weights with their low mantissa bits moved.
+        "delta-base" => WalkingFloats(10, 4000, 120, 3),
+        "delta" => Nudged(WalkingFloats(10, 4000, 120, 3), Bytes(11, 8000)),
         _ => throw new ArgumentException(name),
     };
 
@@ -170,6 +193,17 @@ public sealed class KnownAnswerTests
         }
 
         return bytes;
+    }
+
+    private static byte[] Nudged(byte[] floats, byte[] noise)
+    {
+        for (var i = 0; i < floats.Length / 4; i++)
+        {
+            floats[4 * i] = noise[2 * i];
+            floats[(4 * i) + 1] ^= (byte)(noise[(2 * i) + 1] & 0x0F);
+        }
+
+        return floats;
     }
 
     private static byte[] CoarseFloats(ulong seed, int count)

@@ -112,6 +112,39 @@ public sealed class CommitConfirmationTests : IDisposable
         Assert.False(File.Exists(path), "the stale collection marker is still there");
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_delta_whose_base_was_collected_under_a_paused_push_is_stored_again_plainly()
+    {
+        var store = new CollectingStore(_temp.Combine("store"));
+        var repository = await Repository.OpenOrInitAsync(store, TestRepositories.Small);
+        var source = _temp.Combine("src");
+        Directory.CreateDirectory(source);
+        var weights = DeltaRepackTests.Weights(1, 300_000);
+        File.WriteAllBytes(Path.Combine(source, "model.f32"), weights);
+        await repository.PushAsync(source, "r", new() { Step = 1, Compression = global::Baton.Compression.CompressionChoice.Small });
+        var earlier = (await store.ListAllAsync(RepositoryLayout.DataPrefix)).Concat(await store.ListAllAsync(RepositoryLayout.IndexPrefix)).Select(i => i.Key).ToList();
+        File.WriteAllBytes(Path.Combine(source, "model.f32"), DeltaRepackTests.Nudge(weights, 2));
+
+        // The push stores deltas against the first snapshot's chunks; "meanwhile" that snapshot is forgotten and its
+        // packs swept (this push's index was not written yet when the collection looked).
+        store.BeforeManifest = async () =>
+        {
+            await store.DeleteAsync(RepositoryLayout.SnapshotKey("r", 1));
+            foreach (var key in earlier)
+            {
+                await store.DeleteAsync(key);
+            }
+        };
+        var snapshot = await repository.PushAsync(source, "r", new() { Step = 2, Compression = global::Baton.Compression.CompressionChoice.Small });
+
+        var report = await new Checker(repository).CheckAsync(readData: true);
+        Assert.True(report.IsHealthy, string.Join("\n", report.Errors));
+        Assert.Contains(report.Warnings, w => w.Contains("is a delta that cannot be read", StringComparison.Ordinal));
+        var restored = _temp.Combine("restored");
+        await repository.RestoreAsync(snapshot, restored);
+        TestData.AssertSameTree(source, restored);
+    }
+
     public void Dispose() => _temp.Dispose();
 
     /// <summary>A folder store that runs an action just before a run's manifest is written.</summary>
