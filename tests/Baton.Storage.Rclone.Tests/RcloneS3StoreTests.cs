@@ -12,8 +12,8 @@ public sealed class RcloneS3StoreConformanceTests(RcloneS3Remote remote) : Objec
         Task.FromResult<IObjectStore>(remote.Store("conformance-" + Guid.NewGuid().ToString("N")[..8]));
 }
 
-/// <summary>How the rclone store writes: which rclone commands a put runs, recorded by a wrapper around the real rclone.</summary>
-public sealed class RcloneStoreWriteTests(RcloneS3Remote s3) : IClassFixture<RcloneS3Remote>, IDisposable
+/// <summary>Which rclone commands the store's writes and reads run, recorded by a wrapper around the real rclone.</summary>
+public sealed class RcloneStoreCommandTests(RcloneS3Remote s3) : IClassFixture<RcloneS3Remote>, IDisposable
 {
     private readonly TempDirectory _temp = new("baton-rclone-log-");
     private readonly RcloneRemote _local = new();
@@ -57,6 +57,54 @@ public sealed class RcloneStoreWriteTests(RcloneS3Remote s3) : IClassFixture<Rcl
         await store.PutAsync("present", new byte[] { 1 }, PutMode.Overwrite);
         var error = await Assert.ThrowsAsync<StoreException>(() => store.ReadAllAsync("config"));
         Assert.Equal(StoreErrorReason.NotFound, error.Reason);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Ranged_reads_of_one_object_share_one_rclone_cat_and_read_exactly_their_bytes()
+    {
+        var folder = "ranges-" + Guid.NewGuid().ToString("N")[..8];
+        await using var store = new RcloneStore(RcloneAddress.Parse(StoreUri.Parse(_local.Address(folder))),
+            new RcloneSettings { Program = Wrapper(), Environment = _local.Environment });
+        var data = new byte[5_000_000];
+        new Random(11).NextBytes(data);
+        await store.PutAsync("pack", data, PutMode.Overwrite);
+
+        // Out of order and at once, as a restore's chunk reads come.
+        var ranges = Enumerable.Range(0, 20).Select(i => (Offset: (19 - i) * 250_000L, Length: 200_000 + i)).ToList();
+        var reads = await Task.WhenAll(ranges.Select(r => store.ReadRangeAsync("pack", r.Offset, r.Length)));
+
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            Assert.Equal(data.AsSpan((int)ranges[i].Offset, ranges[i].Length).ToArray(), reads[i]);
+        }
+
+        Assert.Single(Commands(), c => c.StartsWith("cat", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_ranged_read_after_an_overwrite_through_the_store_sees_the_new_bytes()
+    {
+        await using var store = _local.Store("reread-" + Guid.NewGuid().ToString("N")[..8]);
+        await store.PutAsync("k", Enumerable.Repeat((byte)1, 100_000).ToArray(), PutMode.Overwrite);
+        Assert.Equal(Enumerable.Repeat((byte)1, 10).ToArray(), await store.ReadRangeAsync("k", 500, 10));
+
+        await store.PutAsync("k", Enumerable.Repeat((byte)2, 100_000).ToArray(), PutMode.Overwrite);
+        Assert.Equal(Enumerable.Repeat((byte)2, 10).ToArray(), await store.ReadRangeAsync("k", 500, 10));
+
+        await store.DeleteAsync("k");
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.ReadRangeAsync("k", 500, 10));
+        Assert.Equal(StoreErrorReason.NotFound, error.Reason);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_ranged_read_past_the_end_of_an_object_is_short_as_before()
+    {
+        await using var store = _local.Store("short-" + Guid.NewGuid().ToString("N")[..8]);
+        await store.PutAsync("k", new byte[1000], PutMode.Overwrite);
+        await using var stream = await store.OpenReadAsync("k", 900, 500);
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        Assert.Equal(100, copy.Length);
     }
 
     public void Dispose()
