@@ -12,7 +12,8 @@ internal sealed record RemoteSample(string Operation, int Run, double Seconds, d
 /// Pushes and pulls to remote stores (<c>bench/run remote</c>): starts s3rver on a free loopback port, points an
 /// rclone remote at the same server through <c>RCLONE_CONFIG_*</c> variables, and times, interleaved in each run,
 /// baton push to S3 (the default codec choice and <c>--compression fast</c> and <c>small</c>, so the codec's share
-/// shows), <c>rclone copy</c> of the same folder up, a push through the rclone store, baton pull, <c>rclone copy</c>
+/// shows), <c>rclone copy</c> of the same folder up, a push through the rclone store, baton pull (of the default and of
+/// the fast push), <c>rclone copy</c>
 /// down, the same plus <c>sync</c> (what a durable copy costs) and a pull through the rclone store. Every push goes
 /// to a fresh prefix, so nothing is deduplicated against an earlier run.
 /// </summary>
@@ -39,6 +40,7 @@ internal static class RemoteBench
         ("baton push to S3, --compression small", CopyUp, null),
         ("baton push to rclone store", CopyUp, null),
         ("baton pull from S3", CopyDown, 1.0),
+        ("baton pull from S3, --compression fast", CopyDown, null),
         (CopyDown, null, null),
         (CopyDownSync, null, null),
         ("baton pull from rclone store", CopyDown, null),
@@ -169,9 +171,10 @@ internal static class RemoteBench
         Measure(Operations[3].Operation, $"{push} {Q(s3 + "/small")} --compression small");
         Measure(Operations[4].Operation, $"{push} {Q(rcloneStore)}");
         Pulled(Operations[5].Operation, $"{baton} pull {Q(target)} --store {Q(s3 + "/auto")} --run bench --quiet", target);
+        Pulled(Operations[6].Operation, $"{baton} pull {Q(target)} --store {Q(s3 + "/fast")} --run bench --quiet", target);
         Pulled(CopyDown, $"rclone copy {Q(copied)} {Q(target)}", target);
         Pulled(CopyDownSync, $"rclone copy {Q(copied)} {Q(target)} && sync", target);
-        Pulled(Operations[8].Operation, $"{baton} pull {Q(target)} --store {Q(rcloneStore)} --run bench --quiet", target);
+        Pulled(Operations[9].Operation, $"{baton} pull {Q(target)} --store {Q(rcloneStore)} --run bench --quiet", target);
         Reset(target);
 
         // Keep the server's disk use to one run's worth.
