@@ -49,7 +49,7 @@ public sealed record S3StoreOptions
     /// Objects at least this large are uploaded in parts. Above a pack (32 MiB by default), so that each pack goes up in
     /// one PUT, as rclone (200 MiB) and restic do: a multipart upload costs the server a second write of the whole object
     /// when it completes (s3rver: a 0.75 GiB push 1.2 to 1.6x slower) and the client a buffer per part in flight
-    /// (16 to 22 MiB more peak memory).
+    /// (15 to 21 MiB more peak memory).
     /// </summary>
     public int MultipartThreshold { get; init; } = 64 * 1024 * 1024;
 
