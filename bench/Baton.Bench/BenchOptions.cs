@@ -62,7 +62,8 @@ internal sealed record BenchOptions
         return options;
     }
 
-    private static long ParseSize(string text)
+    /// <summary>Parses 200MiB, 0.8GiB, 8G or a byte count.</summary>
+    internal static long ParseSize(string text)
     {
         var units = new (string Suffix, long Factor)[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("G", 1L << 30), ("M", 1L << 20) };
         foreach (var (suffix, factor) in units)

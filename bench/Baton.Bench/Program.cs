@@ -10,6 +10,11 @@ if (args is ["group", .. var groupArgs])
     return GroupBench.RunAsync(groupArgs, root, Console.Out).GetAwaiter().GetResult();
 }
 
+if (args is ["remote", .. var remoteArgs])
+{
+    return RemoteBench.RunAsync(remoteArgs, root, Console.Out).GetAwaiter().GetResult();
+}
+
 if (args is ["profile", var profiled])
 {
     StageProfile.Run(profiled, Console.Out);

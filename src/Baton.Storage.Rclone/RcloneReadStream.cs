@@ -25,6 +25,9 @@ internal sealed class RcloneReadStream : Stream
         _classify = classify;
     }
 
+    /// <summary>Whether rclone ended successfully without writing a byte (an empty object, or on some remotes none).</summary>
+    public bool EndedEmpty => _finished && _head.Length == 0;
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;

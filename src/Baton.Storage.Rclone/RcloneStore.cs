@@ -9,7 +9,9 @@ namespace Baton.Storage.Rclone;
 /// them up), driven through the <c>rclone</c> program, one process per operation. Writes upload to a temporary name and
 /// move it into place, so readers see whole objects only. Create-if-absent is a check followed by the write: most
 /// remotes offer no conditional write, so <see cref="StoreCapabilities.AtomicCreate"/> is false and two machines racing
-/// on the same key can both succeed.
+/// on the same key can both succeed. On bucket remotes (S3, Google Cloud Storage, Azure Blob, B2), where an object
+/// appears only once its upload completes, writes go straight to the key: there a move is a server-side copy plus a
+/// delete, which would double the server's work per object.
 /// </summary>
 public sealed class RcloneStore : IObjectStore
 {
@@ -19,8 +21,14 @@ public sealed class RcloneStore : IObjectStore
     // listing itself on S3 and Swift remotes, where the file's own time would cost a request per object. Hashes are
     // not asked for: --hash makes rclone read every byte on remotes that do not store one (a local disk, SFTP, crypt).
     private static readonly string[] Describing = ["--no-mimetype", "--use-server-modtime"];
+    // Backends whose uploads are atomic: the object appears only when its upload completes (a single PUT, or the
+    // completion of a multipart, resumable or block upload), so a killed rcat leaves nothing at the key. rclone 1.60's
+    // local, SFTP and most other backends write in place, a partial file at the final name while it arrives.
+    private static readonly HashSet<string> AtomicUploadBackends = new(StringComparer.Ordinal) { "s3", "google cloud storage", "gcs", "azureblob", "b2" };
     private readonly RcloneAddress _address;
     private readonly RcloneRunner _runner;
+    private readonly Lazy<Task<bool>> _uploadsAtomically;
+    private readonly RcloneReadWindows _windows = new();
 
     /// <summary>Creates a store; rclone is not run until the first operation.</summary>
     public RcloneStore(RcloneAddress address, RcloneSettings settings)
@@ -29,6 +37,7 @@ public sealed class RcloneStore : IObjectStore
         ArgumentNullException.ThrowIfNull(settings);
         _address = address;
         _runner = new RcloneRunner(settings, address);
+        _uploadsAtomically = new(DetectAtomicUploadsAsync);
     }
 
     /// <inheritdoc />
@@ -45,9 +54,16 @@ public sealed class RcloneStore : IObjectStore
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, PutMode mode, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
+        _windows.Forget(key);
         if (mode == PutMode.CreateNew)
         {
             await ThrowIfExistsAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await UploadsAtomicallyAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await UploadAsync(key, data, cancellationToken).ConfigureAwait(false);
+            return;
         }
 
         var slash = key.LastIndexOf('/');
@@ -103,6 +119,12 @@ public sealed class RcloneStore : IObjectStore
                 : new MemoryStream([], writable: false);
         }
 
+        if (length > 0 && length <= RcloneReadWindows.WindowSize &&
+            await _windows.ReadAsync(key, offset, length, (file, start, ct) => FetchWindowAsync(key, start, file, ct), cancellationToken).ConfigureAwait(false) is { } windowed)
+        {
+            return windowed;
+        }
+
         var args = new List<string> { "cat" };
         if (offset > 0)
         {
@@ -116,7 +138,15 @@ public sealed class RcloneStore : IObjectStore
 
         args.Add(_address.PathOf(key));
         var process = _runner.Start(args, key);
-        return await RcloneReadStream.OpenAsync(process, result => RcloneErrors.Classify(result, _address, key, "read"), cancellationToken).ConfigureAwait(false);
+        var stream = await RcloneReadStream.OpenAsync(process, result => RcloneErrors.Classify(result, _address, key, "read"), cancellationToken).ConfigureAwait(false);
+        if (stream.EndedEmpty && await StatAsync(key, cancellationToken).ConfigureAwait(false) is null)
+        {
+            // On bucket remotes (S3, GCS, ...) `rclone cat` of a missing key reads it as an empty folder and succeeds.
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw new StoreException(StoreErrorReason.NotFound, Location, key, $"cannot read '{key}' in {Location}: not found");
+        }
+
+        return stream;
     }
 
     /// <inheritdoc />
@@ -167,6 +197,7 @@ public sealed class RcloneStore : IObjectStore
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreKeys.Validate(key);
+        _windows.Forget(key);
         var result = await _runner.RunAsync(["deletefile", _address.PathOf(key)], null, key, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0 && !RcloneErrors.IsNotFound(result))
         {
@@ -175,7 +206,82 @@ public sealed class RcloneStore : IObjectStore
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _windows.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    // One rclone cat of a read-ahead window into a local file; a missing object leaves it empty or fails, and the
+    // reader then reads its range directly, which reports why.
+    private async Task FetchWindowAsync(string key, long offset, string file, CancellationToken cancellationToken)
+    {
+        var args = new List<string> { "cat", "--count", RcloneReadWindows.WindowSize.ToString(CultureInfo.InvariantCulture) };
+        if (offset > 0)
+        {
+            args.AddRange(["--offset", offset.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        args.Add(_address.PathOf(key));
+        await using var source = await RcloneReadStream.OpenAsync(_runner.Start(args, key), result => RcloneErrors.Classify(result, _address, key, "read"), cancellationToken)
+            .ConfigureAwait(false);
+        await using var target = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await source.CopyToAsync(target, 1 << 20, cancellationToken).ConfigureAwait(false);
+    }
+
+    // One rcat straight to the key; a killed upload is never completed, so the key is left as it was.
+    private async Task UploadAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var upload = await _runner.RunAsync(
+            ["rcat", "--size", data.Length.ToString(CultureInfo.InvariantCulture), _address.PathOf(key)], data, key, cancellationToken).ConfigureAwait(false);
+        if (upload.ExitCode != 0)
+        {
+            throw RcloneErrors.Classify(upload, _address, key, "write");
+        }
+    }
+
+    // The detection never throws (an unknown backend is a move), so only the caller's cancellation can end the wait.
+    private Task<bool> UploadsAtomicallyAsync(CancellationToken cancellationToken) => _uploadsAtomically.Value.WaitAsync(cancellationToken);
+
+    // The remote's backend type: written in the address for an on-the-fly remote (":s3,provider=...:bucket"), else from
+    // `rclone listremotes --long` ("name: type"), which covers config files and RCLONE_CONFIG_NAME_TYPE variables alike.
+    // Anything unknown, or a listing that fails, keeps the temporary name and move.
+    private async Task<bool> DetectAtomicUploadsAsync()
+    {
+        var root = _address.Root;
+        if (root.StartsWith(':'))
+        {
+            var end = root.IndexOfAny([',', ':'], 1);
+            return end > 1 && AtomicUploadBackends.Contains(root[1..end]);
+        }
+
+        var name = root[..root.IndexOfAny([',', ':'])];
+        RcloneResult result;
+        try
+        {
+            result = await _runner.RunAsync(["listremotes", "--long"], null, null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StoreException or InvalidOperationException or IOException)
+        {
+            return false;
+        }
+
+        if (result.ExitCode != 0)
+        {
+            return false;
+        }
+
+        foreach (var line in System.Text.Encoding.UTF8.GetString(result.Output).Split('\n'))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line[..colon] == name)
+            {
+                return AtomicUploadBackends.Contains(line[(colon + 1)..].Trim());
+            }
+        }
+
+        return false;
+    }
 
     private async Task ThrowIfExistsAsync(string key, CancellationToken cancellationToken)
     {

@@ -84,6 +84,20 @@ public sealed class S3StoreOnAnEnforcingServerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_pack_sized_object_goes_up_in_one_put()
+    {
+        await using var store = new S3Store(Options(_server, "bucket"));
+        var data = new byte[33 * 1024 * 1024];
+        new Random(5).NextBytes(data);
+        await store.PutAsync("data/pack", data, PutMode.Overwrite);
+
+        var put = Assert.Single(_server.Seen, r => r.Method is "PUT" or "POST" && r.Path.EndsWith("/data/pack", StringComparison.Ordinal));
+        Assert.DoesNotContain("upload", put.Query, StringComparison.OrdinalIgnoreCase);
+        var back = await store.ReadAllAsync("data/pack");
+        Assert.True(data.AsSpan().SequenceEqual(back));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_large_object_goes_up_in_parts_in_parallel_and_appears_only_when_complete()
     {
         await using var store = new S3Store(Options(_server, "bucket") with { PartSize = 5 * 1024 * 1024, MultipartThreshold = 6 * 1024 * 1024 });

@@ -9,8 +9,8 @@ namespace Baton.Testing;
 /// </summary>
 public abstract partial class ObjectStoreConformance
 {
-    // Above the multipart and block thresholds of the S3 and Azure stores (16 MiB), so their chunked paths are the ones
-    // interrupted.
+    // Above the block threshold of the Azure store and the multipart threshold the S3 tests set (16 MiB), so their
+    // chunked paths are the ones interrupted.
     private const int InterruptedPayloadSize = 24 * 1024 * 1024 + 5;
 
     // How long a cancelled call may take to return: generous for a loaded machine, far below a hung transfer.

@@ -237,16 +237,19 @@ internal static class GroupBench
 
     private static string Ms(double seconds) => $"{seconds * 1000:F0} ms";
 
-    private static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+    /// <summary>The 1, 5 and 15 minute load averages.</summary>
+    internal static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on.</summary>
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitForPortAsync(int port)
+    /// <summary>Waits up to a minute until 127.0.0.1:<paramref name="port"/> accepts connections.</summary>
+    internal static async Task WaitForPortAsync(int port)
     {
         var clock = Stopwatch.StartNew();
         while (true)

@@ -61,9 +61,17 @@ internal static class ProcessTimer
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // An empty value removes the variable.
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
-            info.Environment[key] = value;
+            if (value.Length == 0)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start bash");
