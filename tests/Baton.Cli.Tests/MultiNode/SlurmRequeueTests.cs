@@ -51,10 +51,11 @@ public sealed class SlurmRequeueTests
 
         // SLURM holds a requeued job for about two minutes (BeginTime); start it now.
         File.WriteAllText(cluster.Combine("steps") + "-1", (stoppedAt + 10).ToString(CultureInfo.InvariantCulture));
-        Assert.Equal(0, (await cluster.RunAsync("scontrol", "update", $"jobid={job}", "starttime=now")).ExitCode);
-        Assert.Equal("COMPLETED", await cluster.WaitForJobStateAsync(job, Phase, "COMPLETED", "FAILED", "CANCELLED", "NODE_FAIL"));
-
+        await StartNowAsync(cluster, job);
+        var state = await cluster.WaitForJobStateAsync(job, Phase, "COMPLETED", "FAILED", "CANCELLED", "NODE_FAIL");
         var all = File.ReadAllText(output);
+        Assert.True(state == "COMPLETED", all + cluster.Logs());
+
         Assert.Equal("1", (await cluster.ShowJobAsync(job))["Restarts"]);
         Assert.Contains($"resumed at step {stoppedAt}", all[first.Length..], StringComparison.Ordinal);
         Assert.Equal(stoppedAt + 10, (await RunFixtures.SnapshotsAsync(store, "resnet50"))[^1].Manifest.Step);
@@ -93,7 +94,7 @@ public sealed class SlurmRequeueTests
         var first = File.ReadAllText(output);
         Assert.DoesNotContain("restarting in", first, StringComparison.Ordinal);
 
-        Assert.Equal(0, (await cluster.RunAsync("scontrol", "update", $"jobid={job}", "starttime=now")).ExitCode);
+        await StartNowAsync(cluster, job);
         var state = await cluster.WaitForJobStateAsync(job, Phase, "COMPLETED", "FAILED", "CANCELLED", "NODE_FAIL");
         var all = File.ReadAllText(output);
         Assert.True(state == "COMPLETED", all + cluster.Logs());
@@ -124,6 +125,15 @@ public sealed class SlurmRequeueTests
     private static string Id(int job) => job.ToString(CultureInfo.InvariantCulture);
 
     // The job gets this process's environment with baton on the PATH.
+    // A requeue revokes the job's credential; slurmd compares credential times in whole seconds, so a rerun
+    // launched within the second of the revocation is refused ("Job credential revoked") and the job FAILS. The
+    // rerun is released two seconds after the requeue was seen, past that second whatever the clock's phase.
+    private static async Task StartNowAsync(SlurmCluster cluster, int job)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, (await cluster.RunAsync("scontrol", "update", $"jobid={job}", "starttime=now")).ExitCode);
+    }
+
     private static Dictionary<string, string> JobEnvironment() => new()
     {
         ["PATH"] = GuideScript.BatonOnPath() + ":" + Environment.GetEnvironmentVariable("PATH"),
