@@ -20,6 +20,10 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
 {
     // A prune that repacks the packs a restore reads makes it load the index again; this many times at most.
     private const int MaxAttempts = 4;
+
+    // A run of chunks read with one request stops at this many stored bytes, so that a file still spreads over
+    // several transfers.
+    private const long MaxRunBytes = 16L << 20;
     private const string StagingInfix = ReservedNames.RestoreStagingPrefix;
 
     private readonly ConcurrentDictionary<ContentId, bool> _unreadablePacks = new();
@@ -230,13 +234,14 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         using (var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous, preallocationSize: file.Size))
         {
             var chunks = file.Chunks ?? [];
+            var locations = new BlobLocation[chunks.Count];
             var offsets = new long[chunks.Count];
             long offset = 0;
             for (var i = 0; i < chunks.Count; i++)
             {
                 offsets[i] = offset;
-                index.TryGet(ContentId.Parse(chunks[i]), out var location);
-                offset += location.Entry.RawLength;
+                index.TryGet(ContentId.Parse(chunks[i]), out locations[i]);
+                offset += locations[i].Entry.RawLength;
             }
 
             if (offset != file.Size)
@@ -245,14 +250,13 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             }
 
             // The shared semaphore bounds transfers across all files; this only bounds the tasks of one file.
-            await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-                async (i, ct) =>
+            await Parallel.ForEachAsync(ReadRuns(locations), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                async (run, ct) =>
                 {
                     await slots.WaitAsync(ct).ConfigureAwait(false);
                     try
                     {
-                        index.TryGet(ContentId.Parse(chunks[i]), out var location);
-                        await RestoreChunkAsync(handle, offsets[i], location, index, file, what, ct).ConfigureAwait(false);
+                        await RestoreRunAsync(handle, offsets, locations, run, index, file, what, ct).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -276,37 +280,87 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
         File.SetLastWriteTimeUtc(path, new DateTime(DateTime.UnixEpoch.Ticks + file.MTime, DateTimeKind.Utc));
     }
 
-    private async Task RestoreChunkAsync(SafeFileHandle handle, long offset, BlobLocation location, MasterIndex index, SnapshotEntry file, string what,
-        CancellationToken cancellationToken)
+    // Chunks of a file that lie back to back in one pack are read with one ranged read, in pack order whatever their
+    // order in the file (parallel encoders may store neighbours out of order): a network store then serves one request
+    // per run instead of one per chunk. A run is read as a stream, chunk by chunk, so a slot still holds one chunk's
+    // buffers.
+    internal static IEnumerable<int[]> ReadRuns(IReadOnlyList<BlobLocation> locations)
     {
-        var entry = location.Entry;
-        var key = PackFormat.KeyOf(location.PackId);
-
-        // Pooled buffers for the encoded and the decoded bytes: no large allocation per chunk.
-        var encoded = ArrayPool<byte>.Shared.Rent(entry.Length);
-        byte[]? baseRaw = null;
-        try
+        var order = Enumerable.Range(0, locations.Count)
+            .OrderBy(i => locations[i].PackId).ThenBy(i => locations[i].Entry.Offset).ToArray();
+        var run = new List<int>();
+        long bytes = 0;
+        foreach (var i in order)
         {
-            await ReadRangeAsync(key, entry.Offset, encoded.AsMemory(0, entry.Length), cancellationToken).ConfigureAwait(false);
-            if (entry.Codec == Compression.BlobCodec.Delta)
+            var entry = locations[i].Entry;
+            if (run.Count > 0)
             {
-                baseRaw = await ReadBaseAsync(index, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
+                var previous = locations[run[^1]];
+                var follows = previous.PackId == locations[i].PackId && previous.Entry.Offset + previous.Entry.Length == entry.Offset;
+                if (!follows || bytes + entry.Length > MaxRunBytes)
+                {
+                    yield return [.. run];
+                    (run, bytes) = ([], 0);
+                }
             }
 
-            await DecodeVerifyWriteAsync(handle, offset, entry, encoded.AsMemory(0, entry.Length), baseRaw, key, file, what, cancellationToken).ConfigureAwait(false);
+            run.Add(i);
+            bytes += entry.Length;
+        }
+
+        if (run.Count > 0)
+        {
+            yield return [.. run];
+        }
+    }
+
+    private async Task RestoreRunAsync(SafeFileHandle handle, long[] offsets, BlobLocation[] locations, int[] run, MasterIndex index,
+        SnapshotEntry file, string what, CancellationToken cancellationToken)
+    {
+        var start = locations[run[0]];
+        var last = locations[run[^1]].Entry;
+        var key = PackFormat.KeyOf(start.PackId);
+        var from = start.Entry.Offset;
+        try
+        {
+            await using var stream = await repository.Store.OpenReadAsync(key, from, last.Offset + last.Length - from, cancellationToken).ConfigureAwait(false);
+            foreach (var i in run)
+            {
+                var entry = locations[i].Entry;
+
+                // Pooled buffers for the encoded and the decoded bytes: no large allocation per chunk.
+                var encoded = ArrayPool<byte>.Shared.Rent(entry.Length);
+                byte[]? baseRaw = null;
+                try
+                {
+                    var read = await stream.ReadAtLeastAsync(encoded.AsMemory(0, entry.Length), entry.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                    if (read != entry.Length)
+                    {
+                        throw new StoreException(StoreErrorReason.Transient, repository.Store.Location, key,
+                            $"short read of '{key}' in {repository.Store.Location}: wanted {entry.Length} bytes at offset {entry.Offset}, got {read}");
+                    }
+
+                    if (entry.Codec == Compression.BlobCodec.Delta)
+                    {
+                        baseRaw = await ReadBaseAsync(index, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await DecodeVerifyWriteAsync(handle, offsets[i], entry, encoded.AsMemory(0, entry.Length), baseRaw, key, file, what, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(encoded);
+                    if (baseRaw is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(baseRaw);
+                    }
+                }
+            }
         }
         catch (StoreException e) when (e.Reason is StoreErrorReason.NotFound or StoreErrorReason.Transient)
         {
-            _unreadablePacks.TryAdd(location.PackId, true);
+            _unreadablePacks.TryAdd(start.PackId, true);
             throw new IntegrityException($"{what}: file '{file.Path}' needs pack {key}, which is missing or short in {repository.Store.Location}", e);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(encoded);
-            if (baseRaw is not null)
-            {
-                ArrayPool<byte>.Shared.Return(baseRaw);
-            }
         }
     }
 
@@ -335,17 +389,6 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             _unreadablePacks.TryAdd(location.PackId, true);
             var baseKey = PackFormat.KeyOf(location.PackId);
             throw new IntegrityException($"{delta} is a delta of chunk {baseId}, whose pack {baseKey} is missing or short in {repository.Store.Location}", e);
-        }
-    }
-
-    private async Task ReadRangeAsync(string key, long offset, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        await using var stream = await repository.Store.OpenReadAsync(key, offset, buffer.Length, cancellationToken).ConfigureAwait(false);
-        var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        if (read != buffer.Length)
-        {
-            throw new StoreException(StoreErrorReason.Transient, repository.Store.Location, key,
-                $"short read of '{key}' in {repository.Store.Location}: wanted {buffer.Length} bytes at offset {offset}, got {read}");
         }
     }
 

@@ -353,9 +353,76 @@ public sealed class RestorerTests : IDisposable
         Assert.Contains("missing or short", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Chunks_that_lie_back_to_back_in_a_pack_are_read_with_one_request_per_pack()
+    {
+        var counting = new CountingReads(new FolderStore(_temp.Combine("store")), truncateFirst: false);
+        var repository = await TestRepositories.CreateAsync(counting);
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "weights.bin"), 3_000_000, 11);
+        var snapshot = await repository.PushAsync(source, "r");
+        var chunks = snapshot.Manifest.Entries.Single(e => e.Kind == EntryKind.File).Chunks!.Count;
+        var packs = (await repository.Store.ListAllAsync("data/")).Count;
+        counting.Reset();
+
+        await repository.RestoreAsync(snapshot, _temp.Combine("target"));
+
+        TestData.AssertSameTree(source, _temp.Combine("target"));
+        Assert.True(chunks > 3 * packs, $"{chunks} chunks in {packs} packs: too few chunks per pack to show anything");
+        Assert.InRange(counting.DataReads, 1, packs);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_read_of_a_run_that_ends_early_is_an_integrity_error_and_the_target_is_left_alone()
+    {
+        var counting = new CountingReads(new FolderStore(_temp.Combine("store")), truncateFirst: true);
+        var repository = await TestRepositories.CreateAsync(counting);
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "weights.bin"), 3_000_000, 12);
+        var snapshot = await repository.PushAsync(source, "r");
+        counting.Reset();
+
+        var error = await Assert.ThrowsAsync<IntegrityException>(() => repository.RestoreAsync(snapshot, _temp.Combine("target")));
+
+        Assert.Contains("missing or short", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_temp.Combine("target"), "weights.bin")), "a failed restore left a file in its target");
+    }
+
     private static List<string> Tree(string root) => Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
         .Select(e => Path.GetRelativePath(root, e)).Where(e => !e.StartsWith(".baton-", StringComparison.Ordinal))
         .Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Counts reads of packs; optionally cuts the first one in half, as a dropped connection would.</summary>
+    private sealed class CountingReads(IObjectStore inner, bool truncateFirst) : ObjectStoreDecorator(inner)
+    {
+        private int _dataReads;
+
+        public int DataReads => Volatile.Read(ref _dataReads);
+
+        public void Reset() => Volatile.Write(ref _dataReads, 0);
+
+        public override async Task<Stream> OpenReadAsync(string key, long offset = 0, long length = -1, CancellationToken cancellationToken = default)
+        {
+            var stream = await Inner.OpenReadAsync(key, offset, length, cancellationToken);
+            if (!key.StartsWith("data/", StringComparison.Ordinal))
+            {
+                return stream;
+            }
+
+            if (Interlocked.Increment(ref _dataReads) == 1 && truncateFirst)
+            {
+                var cut = (int)(length / 2);
+                await using (stream)
+                {
+                    var head = new byte[cut];
+                    var read = await stream.ReadAtLeastAsync(head, cut, throwOnEndOfStream: false, cancellationToken);
+                    return new MemoryStream(head, 0, read, writable: false);
+                }
+            }
+
+            return stream;
+        }
+    }
 
     /// <summary>Runs a prune before the restore's first pack read; every read waits for it, as a slow reader would.</summary>
     private sealed class PruneBeforeFirstPackRead(IObjectStore inner, Func<Task> prune) : ObjectStoreDecorator(inner)
