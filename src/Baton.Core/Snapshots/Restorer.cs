@@ -297,7 +297,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             {
                 var previous = locations[run[^1]];
                 var follows = previous.PackId == locations[i].PackId && previous.Entry.Offset + previous.Entry.Length == entry.Offset;
-                if (!follows || bytes + entry.Length > MaxRunBytes)
+                if (!follows || bytes + entry.Length > MaxRunBytes || IsDelta(previous) || IsDelta(locations[i]))
                 {
                     yield return [.. run];
                     (run, bytes) = ([], 0);
@@ -313,6 +313,10 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
             yield return [.. run];
         }
     }
+
+    // A delta chunk is a run of its own, read and closed before its base is read: an open read holds one of the
+    // store's transfers, and runs that all waited for a base would hold every one.
+    private static bool IsDelta(BlobLocation location) => location.Entry.Codec == Compression.BlobCodec.Delta;
 
     private async Task RestoreRunAsync(SafeFileHandle handle, long[] offsets, BlobLocation[] locations, int[] run, MasterIndex index,
         SnapshotEntry file, string what, CancellationToken cancellationToken)
@@ -342,6 +346,7 @@ internal sealed class Restorer(Repository repository, RestoreOptions options)
 
                     if (entry.Codec == Compression.BlobCodec.Delta)
                     {
+                        await stream.DisposeAsync().ConfigureAwait(false);
                         baseRaw = await ReadBaseAsync(index, entry, encoded.AsMemory(0, entry.Length), key, file, what, cancellationToken).ConfigureAwait(false);
                     }
 
