@@ -21,22 +21,7 @@ internal static class CodecFourInputs
     }
 
     /// <summary>Tensors (float32 or bfloat16) one after another, each behind a header of 3 to 16 bytes.</summary>
-    public static byte[] Tensors(Random random, int tensors, double specialShare)
-    {
-        var bytes = new List<byte>();
-        for (var t = 0; t < tensors; t++)
-        {
-            var header = new byte[3 + random.Next(14)];
-            random.NextBytes(header);
-            bytes.AddRange(header);
-            var count = 8192 + random.Next(30_000);
-            bytes.AddRange(random.Next(4) == 0
-                ? FloatData.Bfloat16(random.Next(), count, specialShare)
-                : FloatData.Float32(random.Next(), count, specialShare));
-        }
-
-        return [.. bytes];
-    }
+    public static byte[] Tensors(Random random, int tensors, double specialShare) => FloatSegmentCodecTests.Protobuf(random, tensors, specialShare);
 
     /// <summary>Blocks of 4 KiB, each float32 or bfloat16 at an alignment of its own.</summary>
     public static byte[] AlternatingAlignments(int seed, int blocks)
