@@ -216,6 +216,41 @@ internal static class FloatPlaneCodec
     {
         Span<long> histogram = stackalloc long[256];
         ByteHistogram.Count(plane, histogram);
+        Span<byte> lengths = stackalloc byte[256];
+        var (mode, length) = Decide(plane, histogram, destination, zstdLevel, lengths);
+        return mode switch
+        {
+            PlaneMode.Raw => WriteRaw(plane, destination),
+            PlaneMode.Huffman => (mode, HuffmanCoder.Encode(plane, lengths, destination)),
+            _ => (mode, length),
+        };
+    }
+
+    /// <summary>
+    /// The choice <see cref="EncodePlane"/> makes, with the Huffman and raw payloads left unwritten (constant and zstd
+    /// payloads are written): returns the mode and the exact length (-1: does not fit) and, for Huffman, the code
+    /// lengths <see cref="WriteChosen"/> codes with. For an encoder that may still find something smaller.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static (PlaneMode Mode, int Length) ChoosePlane(ReadOnlySpan<byte> plane, Span<byte> destination, int zstdLevel, Span<byte> lengths)
+    {
+        Span<long> streams = stackalloc long[HuffmanCoder.StreamHistogramsLength];
+        HuffmanCoder.CountStreams(plane, streams);
+        Span<long> histogram = stackalloc long[256];
+        for (var s = 0; s < 256; s++)
+        {
+            histogram[s] = streams[s] + streams[256 + s] + streams[512 + s] + streams[768 + s];
+        }
+
+        var (mode, length) = Decide(plane, histogram, destination, zstdLevel, lengths);
+        return mode == PlaneMode.Huffman ? (mode, HuffmanCoder.EncodedLength(streams, lengths)) : (mode, length);
+    }
+
+    // The choice of a plane's mode from its histogram: constant and zstd payloads are written here; raw and Huffman
+    // are only chosen (raw with its length or -1, Huffman with its code lengths in lengths), for the caller to write.
+    private static (PlaneMode Mode, int Length) Decide(ReadOnlySpan<byte> plane, ReadOnlySpan<long> histogram, Span<byte> destination, int zstdLevel,
+        Span<byte> lengths)
+    {
         var distinct = 0;
         var top = 0L;
         foreach (var n in histogram)
@@ -235,7 +270,6 @@ internal static class FloatPlaneCodec
             return (PlaneMode.Constant, 1);
         }
 
-        Span<byte> lengths = stackalloc byte[256];
         HuffmanCoder.BuildLengths(histogram, lengths);
         var huffmanBound = HuffmanCoder.MaxEncodedLength(HuffmanCoder.CodedBits(histogram, lengths));
 
@@ -252,61 +286,10 @@ internal static class FloatPlaneCodec
         // Huffman is worth its decoding time only when it saves more than about 1.5% of the plane.
         if (huffmanBound >= plane.Length - (plane.Length / 64) || huffmanBound > destination.Length)
         {
-            return WriteRaw(plane, destination);
-        }
-
-        return (PlaneMode.Huffman, HuffmanCoder.Encode(plane, lengths, destination));
-    }
-
-    /// <summary>
-    /// The choice <see cref="EncodePlane"/> makes, with the Huffman and raw payloads left unwritten (constant and zstd
-    /// payloads are written): returns the mode and the exact length (-1: does not fit) and, for Huffman, the code
-    /// lengths <see cref="WriteChosen"/> codes with. For an encoder that may still find something smaller.
-    /// </summary>
-    [SkipLocalsInit]
-    internal static (PlaneMode Mode, int Length) ChoosePlane(ReadOnlySpan<byte> plane, Span<byte> destination, int zstdLevel, Span<byte> lengths)
-    {
-        Span<long> streams = stackalloc long[HuffmanCoder.StreamHistogramsLength];
-        HuffmanCoder.CountStreams(plane, streams);
-        Span<long> histogram = stackalloc long[256];
-        var distinct = 0;
-        var top = 0L;
-        for (var s = 0; s < 256; s++)
-        {
-            var n = streams[s] + streams[256 + s] + streams[512 + s] + streams[768 + s];
-            histogram[s] = n;
-            distinct += n > 0 ? 1 : 0;
-            top = Math.Max(top, n);
-        }
-
-        if (distinct == 1)
-        {
-            if (destination.IsEmpty)
-            {
-                return (PlaneMode.Constant, -1);
-            }
-
-            destination[0] = plane[0];
-            return (PlaneMode.Constant, 1);
-        }
-
-        HuffmanCoder.BuildLengths(histogram, lengths);
-        var huffmanBound = HuffmanCoder.MaxEncodedLength(HuffmanCoder.CodedBits(histogram, lengths));
-        if (top > plane.Length / 2)
-        {
-            var zstd = TryZstd(plane, destination, zstdLevel, huffmanBound);
-            if (zstd > 0)
-            {
-                return (PlaneMode.Zstd, zstd);
-            }
-        }
-
-        if (huffmanBound >= plane.Length - (plane.Length / 64) || huffmanBound > destination.Length)
-        {
             return (PlaneMode.Raw, plane.Length > destination.Length ? -1 : plane.Length);
         }
 
-        return (PlaneMode.Huffman, HuffmanCoder.EncodedLength(streams, lengths));
+        return (PlaneMode.Huffman, 0);
     }
 
     /// <summary>Writes the raw or Huffman payload <see cref="ChoosePlane"/> chose (its other payloads are written already).</summary>
