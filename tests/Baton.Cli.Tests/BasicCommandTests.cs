@@ -28,7 +28,7 @@ public sealed class BasicCommandTests : IDisposable
         var result = await BatonCli.RunAsync(["ls", "--store", "ftp://example/x"]);
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("unknown store scheme 'ftp:'", result.StdErr, StringComparison.Ordinal);
-        Assert.Single(result.StdErr.Trim().Split('\n'));
+        Assert.Single(result.ErrorLines);
     }
 
     [Fact(Timeout = 120_000)]

@@ -33,12 +33,12 @@ internal static class Cli
         return [.. JsonDocument.Parse(result.StdOut).RootElement.Clone().EnumerateArray()];
     }
 
-    /// <summary>Asserts the documented shape of a failure: the exit code and exactly one line on stderr naming things.</summary>
+    /// <summary>Asserts the documented shape of a failure: the exit code and exactly one line on stderr (beside progress lines) naming things.</summary>
     public static void AssertOneLineError(CliResult result, int exitCode, params string[] mentions)
     {
         Assert.True(result.ExitCode == exitCode, $"expected exit {exitCode}: {result}");
-        var lines = result.StdErr.Trim().Split('\n');
-        Assert.True(lines.Length == 1, $"expected one line on stderr: {result}");
+        var lines = result.ErrorLines;
+        Assert.True(lines.Count == 1, $"expected one line on stderr (beside progress): {result}");
         Assert.StartsWith("baton: ", lines[0], StringComparison.Ordinal);
         foreach (var mention in mentions)
         {

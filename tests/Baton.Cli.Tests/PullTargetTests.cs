@@ -110,7 +110,7 @@ public sealed class PullTargetTests : IDisposable
         Assert.True(pulled.ExitCode == 0 ? state == "new" : state == "old", $"exit {pulled.ExitCode}, the target is {state}: {pulled}");
         if (pulled.ExitCode != 0)
         {
-            Assert.Single(pulled.StdErr.Trim().Split('\n'));
+            Assert.Single(pulled.ErrorLines);
             Assert.Contains(target, pulled.StdErr, StringComparison.Ordinal);
         }
     }

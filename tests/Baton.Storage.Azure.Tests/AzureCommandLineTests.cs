@@ -154,7 +154,7 @@ public sealed class AzureBadInputTests(AzuriteFixture azurite) : IDisposable
     private static void AssertOneLineAccessError(CliResult result, string expected, string[] secrets)
     {
         Assert.True(result.ExitCode == 3, result.ToString());
-        var line = Assert.Single(result.StdErr.Trim().Split('\n'));
+        var line = Assert.Single(result.ErrorLines);
         Assert.StartsWith("baton: ", line, StringComparison.Ordinal);
         Assert.Contains(expected, line, StringComparison.Ordinal);
         foreach (var secret in secrets)

@@ -38,7 +38,7 @@ public sealed class RcloneCliTests(RcloneRemote remote) : IClassFixture<RcloneRe
         var result = await Baton("ls", "--store", "rclone:gdrive:baton");
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("rclone config", result.StdErr, StringComparison.Ordinal);
-        Assert.Single(result.StdErr.Trim().Split('\n'));
+        Assert.Single(result.ErrorLines);
     }
 
     [Fact(Timeout = 60_000)]

@@ -87,7 +87,7 @@ public sealed class S3BadInputTests(S3rverFixture s3) : IDisposable
     private static void AssertOneLineAccessError(CliResult result, string expected)
     {
         Assert.True(result.ExitCode == 3, result.ToString());
-        var line = Assert.Single(result.StdErr.Trim().Split('\n'));
+        var line = Assert.Single(result.ErrorLines);
         Assert.StartsWith("baton: ", line, StringComparison.Ordinal);
         Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, result.StdOut + result.StdErr, StringComparison.Ordinal);

@@ -44,7 +44,7 @@ public sealed class SftpCliTests(SshServer server) : IClassFixture<SshServer>, I
         Assert.Contains("authentication", result.StdErr, StringComparison.Ordinal);
         Assert.Contains(stranger, result.StdErr, StringComparison.Ordinal);
         Assert.DoesNotContain("PRIVATE KEY", result.StdErr + result.StdOut, StringComparison.Ordinal);
-        Assert.Single(result.StdErr.Trim().Split('\n'));
+        Assert.Single(result.ErrorLines);
     }
 
     [Fact(Timeout = 60_000)]
@@ -55,7 +55,7 @@ public sealed class SftpCliTests(SshServer server) : IClassFixture<SshServer>, I
         var refused = await Baton(home, "init", "--store", store);
         Assert.Equal(3, refused.ExitCode);
         Assert.Contains("BATON_SFTP_ACCEPT_NEW_HOST_KEY=1", refused.StdErr, StringComparison.Ordinal);
-        Assert.Single(refused.StdErr.Trim().Split('\n'));
+        Assert.Single(refused.ErrorLines);
 
         var accepted = await Baton(home, ["init", "--store", store], new() { ["BATON_SFTP_ACCEPT_NEW_HOST_KEY"] = "1" });
         Assert.True(accepted.ExitCode == 0, accepted.ToString());

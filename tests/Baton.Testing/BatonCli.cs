@@ -1,11 +1,23 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 
 namespace Baton.Testing;
 
 /// <summary>The result of one run of the real <c>baton</c> command line.</summary>
-public sealed record CliResult(int ExitCode, string StdOut, string StdErr)
+public sealed partial record CliResult(int ExitCode, string StdOut, string StdErr)
 {
+    /// <summary>
+    /// The lines on stderr other than progress: output that is not a terminal gets a plain progress line at once and
+    /// then every few seconds, so a failure that comes after the first transfer follows one (as it does in a log).
+    /// </summary>
+    public IReadOnlyList<string> ErrorLines =>
+        [.. StdErr.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(line => !ProgressLine().IsMatch(line))];
+
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}";
+
+    // "pull  62.5%  9.5 MiB / 15.3 MiB  files 1/2": what PlainProgressLines writes.
+    [GeneratedRegex(@"^[a-z]+ +\d+\.\d%  ")]
+    private static partial Regex ProgressLine();
 }
 
 /// <summary>

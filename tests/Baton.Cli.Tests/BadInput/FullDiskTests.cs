@@ -29,7 +29,7 @@ public sealed class FullDiskTests : IDisposable
         var push = await BatonCli.RunAsync(["push", big, "--store", store, "--run", "r", "--step", "2", "--quiet"]);
 
         Assert.Equal(1, push.ExitCode);
-        Assert.Single(push.StdErr.Trim().Split('\n'));
+        Assert.Single(push.ErrorLines);
         Assert.Contains("no space left", push.StdErr, StringComparison.Ordinal);
         var check = await BatonCli.RunAsync(["check", "--store", store, "--read-data"]);
         Assert.True(check.ExitCode == 0, check.ToString());
@@ -52,7 +52,7 @@ public sealed class FullDiskTests : IDisposable
         var pull = await BatonCli.RunAsync(["pull", target, "--store", store, "--run", "r", "--overwrite", "--quiet"]);
 
         Assert.Equal(1, pull.ExitCode);
-        Assert.Single(pull.StdErr.Trim().Split('\n'));
+        Assert.Single(pull.ErrorLines);
         Assert.Equal(["keep.txt"], Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName));
         Assert.Equal("mine", File.ReadAllText(Path.Combine(target, "keep.txt")));
     }

@@ -97,7 +97,7 @@ public sealed class EncryptedCliTests : IDisposable
         Assert.Equal(3, wrong.ExitCode);
         Assert.Contains("wrong password", wrong.StdErr, StringComparison.Ordinal);
         Assert.Contains("BATON_PASSWORD", wrong.StdErr, StringComparison.Ordinal);
-        Assert.Single(wrong.StdErr.Trim().Split('\n'));
+        Assert.Single(wrong.ErrorLines);
         Assert.DoesNotContain(guess, wrong.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(Password, wrong.ToString(), StringComparison.Ordinal);
 
@@ -148,7 +148,7 @@ public sealed class EncryptedCliTests : IDisposable
 
         var pull = await BatonCli.RunAsync(["pull", _temp.Combine("dst"), "--store", _store, "--run", "r", "--password-file", _passwordFile]);
         Assert.Equal(4, pull.ExitCode);
-        Assert.Single(pull.StdErr.Trim().Split('\n'));
+        Assert.Single(pull.ErrorLines);
         var check = await BatonCli.RunAsync(["check", "--store", _store, "--read-data", "--password-file", _passwordFile]);
         Assert.Equal(4, check.ExitCode);
     }

@@ -1,4 +1,5 @@
 using Baton.Cli.Rendering;
+using Baton.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Tests.Progress;
@@ -37,5 +38,16 @@ public sealed class PlainProgressLinesTests
         var reading = new TransferReading(new TransferProgress(512, 1024, 0, 0), TimeSpan.Zero, null, null);
 
         Assert.Equal("check  50.0%  512 B / 1.0 KiB", PlainProgressLines.Line("check", reading));
+    }
+
+    [Fact]
+    public void A_failure_after_progress_lines_is_still_the_one_error_line_tests_read()
+    {
+        var reading = new TransferReading(new TransferProgress(10 * MiB, 16 * MiB, 1, 2), TimeSpan.FromSeconds(6), 2.0 * MiB, TimeSpan.FromSeconds(3));
+        var stderr = $"{PlainProgressLines.Line("pull", reading)}\nbaton: snapshot 1 (run 'r', #2): pack 'x' is missing\n";
+
+        var result = new CliResult(4, "", stderr);
+
+        Assert.Equal(["baton: snapshot 1 (run 'r', #2): pack 'x' is missing"], result.ErrorLines);
     }
 }

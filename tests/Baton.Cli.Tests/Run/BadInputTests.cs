@@ -34,7 +34,7 @@ public sealed class BadInputTests : IDisposable
         var result = await BatonCli.RunAsync(["run", "--store", store, "--run", "r", "--dir", dir, .. options, "--", .. trainer]);
 
         Assert.True(result.ExitCode == 2, $"{what}: {result}");
-        var line = Assert.Single(result.StdErr.Trim().Split('\n'));
+        var line = Assert.Single(result.ErrorLines);
         Assert.Contains(message, line, StringComparison.Ordinal);
         Assert.StartsWith("baton: ", line, StringComparison.Ordinal);
         await AssertUntouchedAsync(store, before, dir);
@@ -50,7 +50,7 @@ public sealed class BadInputTests : IDisposable
         var result = await BatonCli.RunAsync(["run", "--store", store, "--run", "r", "--dir", Path.Combine(file, "ckpt"), "--", "sh", "-c", "exit 0"]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Contains("is not writable", Assert.Single(result.StdErr.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Contains("is not writable", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
         await AssertUntouchedAsync(store, before, null);
     }
 

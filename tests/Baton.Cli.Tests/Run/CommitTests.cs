@@ -98,7 +98,7 @@ public sealed partial class CommitTests(ITestOutputHelper output) : IDisposable
         var result = await BatonCli.RunAsync(["commit", "--dir", dir, .. resolved]);
 
         Assert.True(result.ExitCode == 2, $"{what}: {result}");
-        var line = Assert.Single(result.StdErr.Trim().Split('\n'));
+        var line = Assert.Single(result.ErrorLines);
         Assert.Contains(message, line, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(dir, ".baton", "commits")) && Directory.EnumerateFiles(Path.Combine(dir, ".baton", "commits")).Any(), what);
     }

@@ -65,7 +65,7 @@ public sealed class StageCommandTests : IAsyncLifetime
         var refused = await Baton("stage", _server.Url("/private.bin?X-Goog-Signature=SECRETSIG"), _temp.Combine("y"));
         Assert.Equal(3, refused.ExitCode);
         Assert.DoesNotContain("SECRETSIG", refused.StdErr, StringComparison.Ordinal);
-        Assert.Single(refused.StdErr.Trim().Split('\n'));
+        Assert.Single(refused.ErrorLines);
     }
 
     [Fact(Timeout = 120_000)]
