@@ -36,6 +36,20 @@ public sealed class StoreLocationTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_folder_holding_only_the_half_written_config_of_a_machine_lost_while_creating_it_becomes_the_repository()
+    {
+        // A folder store writes each object to ".tmp-" and a GUID, then renames it: a kill before the rename leaves this.
+        var folder = _temp.Combine("drive");
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, ".tmp-" + Guid.NewGuid().ToString("N")), "{\"format\": \"baton-rep");
+
+        await Cli.SucceedAsync("push", _source, "--store", folder, "--run", "r", "--quiet");
+        await Cli.SucceedAsync("pull", _temp.Combine("back"), "--store", folder, "--run", "r", "--quiet");
+
+        TestData.AssertSameTree(_source, _temp.Combine("back"));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_store_path_that_is_a_file_is_a_store_error_and_the_file_is_kept()
     {
         var file = _temp.Combine("notes.txt");

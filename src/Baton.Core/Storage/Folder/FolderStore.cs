@@ -164,8 +164,10 @@ public sealed class FolderStore : IObjectStore
     }
 
     /// <summary>
-    /// The first entry of the folder that a listing does not show: an empty folder, a temporary file of an unfinished
-    /// write, or anything that is not a regular file. Any of them means someone else's things may be here.
+    /// The first entry of the folder that a listing does not show: an empty folder, a temporary file that is not one of
+    /// this store's, or anything that is not a regular file. Any of them means someone else's things may be here. This
+    /// store's own temporary files are not named: a machine lost while it created the repository leaves one, and the
+    /// next machine must be able to create it again.
     /// </summary>
     public Task<string?> FindUnlistedEntryAsync(CancellationToken cancellationToken = default)
     {
@@ -193,6 +195,10 @@ public sealed class FolderStore : IObjectStore
                 if (entry is DirectoryInfo)
                 {
                     pending.Push(entry.FullName);
+                }
+                else if (IsOwnTemporaryFile(entry.Name))
+                {
+                    continue; // what a put killed before its rename leaves: an interrupted creation of this very repository
                 }
                 else if (entry.Name.StartsWith(TempPrefix, StringComparison.Ordinal))
                 {
@@ -234,6 +240,11 @@ public sealed class FolderStore : IObjectStore
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    // The temporary name PutAsync gives a write: the prefix and a GUID in 32 lowercase hex digits.
+    private static bool IsOwnTemporaryFile(string name) =>
+        name.Length == TempPrefix.Length + 32 && name.StartsWith(TempPrefix, StringComparison.Ordinal)
+        && name.AsSpan(TempPrefix.Length).IndexOfAnyExcept("0123456789abcdef") < 0;
 
     // The version tag is the inode and the modification time in ticks. An overwrite renames a new temporary file into
     // place, and that file existed beside the one it replaces, so its inode differs: the tag changes on every
