@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Baton.Tests.Chaos;
 
 /// <summary>
-/// Kills <c>baton run</c> as a lost machine dies (the supervisor and its trainer's process group, SIGKILL) at 50
+/// Kills <c>baton run</c> as a lost machine dies (the supervisor and its trainer's process group, SIGKILL) at 30
 /// random moments (seeded; set BATON_CHAOS_SEED to repeat a run): during start-up, lease, restore, trainer launch,
 /// pushes and the retention prunes that follow them. The next machine (a fresh disk, or the same disk as a restarted
 /// VM would have) must always take the run over; every ten kills, and at the end, <c>check --read-data</c> passes and
@@ -16,7 +16,7 @@ namespace Baton.Tests.Chaos;
 /// </summary>
 public sealed class RunCrashTests(ITestOutputHelper output) : IDisposable
 {
-    private const int Kills = 50;
+    private const int Kills = 30;
     private const int CheckEvery = 10;
     private const int Features = 8192;
     private static readonly TimeSpan LineTimeout = TimeSpan.FromSeconds(120);
