@@ -42,7 +42,7 @@ internal sealed record StopSettings
 /// <param name="Killed">Whether something of its group was still running at the end of the grace period and was killed.</param>
 /// <param name="Trusted">
 /// Whether what the trainer wrote is whole: its group ended by itself, and the trainer exited with a code (it handled
-/// the signal) or was a wrapper whose children outlived it.
+/// the signal) or was a wrapper with a child that had a handler for it.
 /// </param>
 internal sealed record StopResult(ChildExit Exit, bool Killed, bool Trusted);
 
@@ -54,7 +54,7 @@ internal sealed record StopResult(ChildExit Exit, bool Killed, bool Trusted);
 /// </summary>
 internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, ISupervisorLog log, TimeProvider time)
 {
-    private bool _outlived;
+    private bool _childrenHandleStop;
 
     /// <summary>Runs the sequence.</summary>
     /// <param name="askForCheckpoint">Whether to send the checkpoint signal first (deadline, preemption).</param>
@@ -78,14 +78,14 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
         if (!trainer.GroupGone && !abort.IsCancellationRequested)
         {
             log.Info($"sending {SignalNames.Name(settings.StopSignal)} to the trainer; waiting up to {Durations.Format(settings.Grace)} for it to save and exit");
+            // A wrapper dies of the signal at once; its children that handle it save and exit. Whether they outlived it
+            // is a race (a child without a handler takes a moment to die too; one with a handler may be done before
+            // any look at the group), so the trainer behind the wrapper is recognised before the signal is sent: a
+            // child with a handler for it (helpers without one, such as a loader worker or a sleep, write no checkpoint).
+            var others = trainer.GroupMembers().Where(pid => pid != trainer.Id).ToList();
+            _childrenHandleStop = others.Any(pid => ProcessTable.Catches(pid, settings.StopSignal) == true);
             trainer.SignalGroup(settings.StopSignal);
-            await WaitAsync(() =>
-            {
-                var members = trainer.GroupMembers();
-                // Not the trainer itself: listed alive just before it exited, it did not outlive itself.
-                _outlived |= trainer.Exited.IsCompleted && members.Any(pid => pid != trainer.Id);
-                return trainer.Exited.IsCompleted && members.Count == 0;
-            }, abort).ConfigureAwait(false);
+            await WaitAsync(() => trainer.Exited.IsCompleted && trainer.GroupMembers().Count == 0, abort).ConfigureAwait(false);
         }
 
         var killed = false;
@@ -108,9 +108,9 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
         trainer.KillGroup();
         log.Info($"trainer {exit.Describe()}");
         // Exiting with a code means the trainer handled the signal and finished what it wrote; dying of the signal
-        // means it may have been cut off mid-write, unless it was a wrapper whose children outlived it and then
-        // exited by themselves.
-        var trusted = !killed && !abort.IsCancellationRequested && (exit.Code is not null || _outlived);
+        // means it may have been cut off mid-write, unless it was a wrapper whose child had a handler for the signal (so
+        // could not die of it) and the group then ended by itself.
+        var trusted = !killed && !abort.IsCancellationRequested && (exit.Code is not null || _childrenHandleStop);
         await pushFinal(exit, trusted).ConfigureAwait(false);
         return new StopResult(exit, killed, trusted);
     }

@@ -32,6 +32,29 @@ public sealed class StopSequenceTests : IDisposable
         Assert.Empty(child.GroupMembers());
     }
 
+    [Theory(Timeout = 120_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_wrapper_child_that_handles_the_stop_signal_is_trusted_however_fast_it_exits_and_one_without_a_handler_is_not(bool handles)
+    {
+        // Debian's /usr/bin/python3 behind a shell that does not exec it; with a handler it saves and exits at once,
+        // well within the time between two looks at the group (it used to be missed, and its save thrown away).
+        var ready = _temp.Combine("ready");
+        var handler = handles ? "import signal, sys; signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); " : "";
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            File.Delete(ready);
+            var child = Start($"/usr/bin/python3 -c \"{handler}import time; open('{ready}', 'w').close(); time.sleep(600)\"; echo unreachable");
+            await WaitForAsync(() => File.Exists(ready));
+
+            var result = await Sequence(child, TimeSpan.FromMinutes(1)).RunAsync(false, () => false, (_, _) => Task.CompletedTask, CancellationToken.None);
+
+            Assert.Equal(SignalNames.Term, result.Exit.Signal);
+            Assert.False(result.Killed);
+            Assert.Equal(handles, result.Trusted);
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task What_a_trainer_killed_by_the_stop_signal_itself_wrote_is_not_trusted()
     {
