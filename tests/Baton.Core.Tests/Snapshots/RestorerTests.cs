@@ -356,14 +356,9 @@ public sealed class RestorerTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task Chunks_that_lie_back_to_back_in_a_pack_are_read_with_one_request_per_pack()
     {
-        var counting = new CountingReads(new FolderStore(_temp.Combine("store")), truncateFirst: false);
-        var repository = await TestRepositories.CreateAsync(counting);
-        var source = _temp.Combine("src");
-        TestData.WriteRandomFile(Path.Combine(source, "weights.bin"), 3_000_000, 11);
-        var snapshot = await repository.PushAsync(source, "r");
+        var (counting, repository, source, snapshot) = await PushThroughCountingReadsAsync(truncateFirst: false, seed: 11);
         var chunks = snapshot.Manifest.Entries.Single(e => e.Kind == EntryKind.File).Chunks!.Count;
         var packs = (await repository.Store.ListAllAsync("data/")).Count;
-        counting.Reset();
 
         await repository.RestoreAsync(snapshot, _temp.Combine("target"));
 
@@ -375,17 +370,24 @@ public sealed class RestorerTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_read_of_a_run_that_ends_early_is_an_integrity_error_and_the_target_is_left_alone()
     {
-        var counting = new CountingReads(new FolderStore(_temp.Combine("store")), truncateFirst: true);
-        var repository = await TestRepositories.CreateAsync(counting);
-        var source = _temp.Combine("src");
-        TestData.WriteRandomFile(Path.Combine(source, "weights.bin"), 3_000_000, 12);
-        var snapshot = await repository.PushAsync(source, "r");
-        counting.Reset();
+        var (_, repository, _, snapshot) = await PushThroughCountingReadsAsync(truncateFirst: true, seed: 12);
 
         var error = await Assert.ThrowsAsync<IntegrityException>(() => repository.RestoreAsync(snapshot, _temp.Combine("target")));
 
         Assert.Contains("missing or short", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_temp.Combine("target"), "weights.bin")), "a failed restore left a file in its target");
+    }
+
+    // A 3 MB file pushed through a store that counts (and may cut) pack reads; the counts start after the push.
+    private async Task<(CountingReads Counting, Repository Repository, string Source, Snapshot Snapshot)> PushThroughCountingReadsAsync(bool truncateFirst, int seed)
+    {
+        var counting = new CountingReads(new FolderStore(_temp.Combine("store")), truncateFirst);
+        var repository = await TestRepositories.CreateAsync(counting);
+        var source = _temp.Combine("src");
+        TestData.WriteRandomFile(Path.Combine(source, "weights.bin"), 3_000_000, seed);
+        var snapshot = await repository.PushAsync(source, "r");
+        counting.Reset();
+        return (counting, repository, source, snapshot);
     }
 
     private static List<string> Tree(string root) => Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
