@@ -88,7 +88,8 @@ public sealed class SupervisorTests : IDisposable
         var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var script = "echo ready >> \"$LOG\"; while :; do sleep 0.05; done";
         var run = RunAsync(Options("m", script) with { Deadline = TimeSpan.FromMinutes(10), Grace = TimeSpan.FromSeconds(20), TimeProvider = clock });
-        await WaitForAsync(() => File.Exists(Log));
+        // The trainer may write its log before the supervisor has logged its start: wait for both.
+        await WaitForAsync(() => File.Exists(Log) && _log.Lines.Any(l => l.Contains("started sh (pid ", StringComparison.Ordinal)));
         var trainer = int.Parse(Regex.Match(string.Join('\n', _log.Lines), @"started sh \(pid (\d+)\)").Groups[1].Value, CultureInfo.InvariantCulture);
         while (!run.IsCompleted && !_log.Lines.Any(l => l.StartsWith("sending SIGTERM", StringComparison.Ordinal)))
         {
