@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Baton.Bench.Generation;
 using Baton.Bench.Reporting;
@@ -99,10 +98,7 @@ internal static class RemoteBench
         var serverData = Path.Combine(scratch, "s3rver");
         Directory.CreateDirectory(serverData);
         var port = GroupBench.FreePort();
-        using var server = Process.Start(new ProcessStartInfo(s3rver, ["--address", "127.0.0.1", "--port", $"{port}", "--directory", serverData, "--silent"])
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-        }) ?? throw new InvalidOperationException("s3rver did not start");
+        using var server = GroupBench.StartS3rver(root, port, serverData);
         var samples = new List<RemoteSample>();
         try
         {
