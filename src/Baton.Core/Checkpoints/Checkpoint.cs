@@ -11,6 +11,13 @@ public sealed record Checkpoint(string Format, long? Step, string Name, IReadOnl
     /// <summary>The state in which each file was found; a push checks that nothing was replaced since.</summary>
     public IReadOnlyDictionary<string, Snapshots.FileStamp> Stamps { get; init; } = new Dictionary<string, Snapshots.FileStamp>();
 
+    /// <summary>
+    /// Small files the detector read to judge the checkpoint (DeepSpeed's <c>latest</c>, Megatron's tracker), as read in
+    /// the states of <see cref="Stamps"/>. Trainers rewrite them in place at the next save, so a push takes these
+    /// bytes: the snapshot then names its own step, and a newer save does not abandon it.
+    /// </summary>
+    internal IReadOnlyDictionary<string, byte[]> Contents { get; init; } = new Dictionary<string, byte[]>();
+
     /// <summary>The commit record that named this checkpoint (its file name), when a trainer committed it explicitly.</summary>
     public string? CommitRecord { get; init; }
 

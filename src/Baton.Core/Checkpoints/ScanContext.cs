@@ -8,6 +8,7 @@ namespace Baton.Checkpoints;
 internal sealed class ScanContext(string root, DetectionMode mode, FileStability stability, DetectorOptions options)
 {
     private readonly Dictionary<string, (long Size, long MTime)> _states = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Size, long MTime, byte[] Bytes)> _read = new(StringComparer.Ordinal);
 
     public string Root { get; } = root;
 
@@ -170,10 +171,23 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
             stamps[file] = new FileStamp(state.Size, state.MTime - DateTime.UnixEpoch.Ticks);
         }
 
-        return new Checkpoint(format, step, name, sorted, Convert.ToHexStringLower(hash.AsSpan(0, 12))) { Stamps = stamps };
+        // A file read whole in the state it is stamped with goes into the snapshot as read (see Checkpoint.Contents).
+        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var file in sorted)
+        {
+            if (_read.TryGetValue(file, out var read) && _states.TryGetValue(file, out var state) && state == (read.Size, read.MTime))
+            {
+                contents[file] = read.Bytes;
+            }
+        }
+
+        return new Checkpoint(format, step, name, sorted, Convert.ToHexStringLower(hash.AsSpan(0, 12))) { Stamps = stamps, Contents = contents };
     }
 
-    /// <summary>Reads a small file and records the state of exactly the file it read (it may be replaced right after).</summary>
+    /// <summary>
+    /// Reads a small file and records the state of exactly the file it read (it may be replaced right after), and its
+    /// bytes when it did not change while read.
+    /// </summary>
     public string? ReadText(string relative)
     {
         try
@@ -184,6 +198,11 @@ internal sealed class ScanContext(string root, DetectionMode mode, FileStability
             var buffer = new byte[Math.Min(length, 1 << 20)];
             var read = RandomAccess.Read(handle, buffer, 0);
             _states[relative] = (length, modified.Ticks);
+            if (read == length && RandomAccess.GetLength(handle) == length && File.GetLastWriteTimeUtc(handle) == modified)
+            {
+                _read[relative] = (length, modified.Ticks, buffer);
+            }
+
             return Encoding.UTF8.GetString(buffer, 0, read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

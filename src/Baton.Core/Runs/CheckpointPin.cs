@@ -7,7 +7,9 @@ namespace Baton.Runs;
 /// Hard links of one checkpoint's files in a private folder beside the checkpoint directory, held while the
 /// checkpoint is pushed. A trainer that keeps only its last N checkpoints may delete this one before a slow upload
 /// ends; through the links its bytes stay readable, so the push still completes instead of being abandoned. A file
-/// rewritten in place shares its inode with the link and is still caught by the push's stamps. Where links cannot be
+/// rewritten in place shares its inode with the link and is still caught by the push's stamps, except the small files
+/// the detector read (<see cref="Checkpoint.Contents"/>: a pointer such as DeepSpeed's <c>latest</c>, rewritten at
+/// every save), which the pin holds as copies of what was read. Where links cannot be
 /// made (another file system, a mount without hard links), there is no pin and the checkpoint is pushed from its own
 /// folder.
 /// </summary>
@@ -50,7 +52,11 @@ internal sealed class CheckpointPin : IDisposable
             {
                 var target = System.IO.Path.Combine(pin.Path, file);
                 Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
-                if (!PosixFile.TryHardLink(System.IO.Path.Combine(directory, file), target))
+                if (checkpoint.Contents.TryGetValue(file, out var bytes) && checkpoint.Stamps.TryGetValue(file, out var stamp))
+                {
+                    WriteAsFound(System.IO.Path.Combine(directory, file), target, bytes, stamp);
+                }
+                else if (!PosixFile.TryHardLink(System.IO.Path.Combine(directory, file), target))
                 {
                     pin.Dispose();
                     return null;
@@ -64,6 +70,18 @@ internal sealed class CheckpointPin : IDisposable
             pin.Dispose();
             return null;
         }
+    }
+
+    // A copy of what the detector read, stamped as it was found, so the push's checks see the file it judged.
+    private static void WriteAsFound(string source, string target, byte[] bytes, Snapshots.FileStamp stamp)
+    {
+        File.WriteAllBytes(target, bytes);
+        if (!OperatingSystem.IsWindows() && File.Exists(source))
+        {
+            File.SetUnixFileMode(target, File.GetUnixFileMode(source));
+        }
+
+        File.SetLastWriteTimeUtc(target, new DateTime(DateTime.UnixEpoch.Ticks + stamp.MTime, DateTimeKind.Utc));
     }
 
     /// <summary>Removes the links (the checkpoint's own files are untouched).</summary>

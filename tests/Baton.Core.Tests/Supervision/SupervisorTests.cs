@@ -137,6 +137,36 @@ public sealed class SupervisorTests : IDisposable
         Assert.False(Directory.Exists(CheckpointPin.RootFor(ckpt)), "the pinned links are removed after the push");
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_pointer_file_rewritten_in_place_by_the_next_save_does_not_abandon_the_push_and_names_its_own_step()
+    {
+        // DeepSpeed rewrites 'latest' in place at every save. The push of step 1 is held just before it reads the
+        // files until the trainer has saved step 2 and pointed 'latest' at it: a push slower than the save interval.
+        var go = _temp.Combine("go");
+        var ckpt = _temp.Combine("m", "ckpt");
+        var script = "mkdir -p \"$BATON_CKPT_DIR/global_step1\"; printf 'weights one' > \"$BATON_CKPT_DIR/global_step1/mp_rank_00_model_states.pt\"; " +
+            $"printf global_step1 > \"$BATON_CKPT_DIR/latest\"; while [ ! -f '{go}' ]; do sleep 0.05; done; " +
+            "mkdir -p \"$BATON_CKPT_DIR/global_step2\"; printf 'weights two' > \"$BATON_CKPT_DIR/global_step2/mp_rank_00_model_states.pt\"; " +
+            "printf global_step2 > \"$BATON_CKPT_DIR/latest\"";
+        await using var store = new HeldFirstPush(new FolderStore(Store), async () =>
+        {
+            File.WriteAllBytes(go, []);
+            await WaitForAsync(() => File.Exists(Path.Combine(ckpt, "global_step2", "mp_rank_00_model_states.pt"))
+                && File.ReadAllText(Path.Combine(ckpt, "latest")) == "global_step2");
+        });
+
+        var result = await Supervisor.RunAsync(store, Options("m", script) with { Format = "deepspeed" }, _log);
+
+        Assert.Equal(SupervisorOutcome.Finished, result.Outcome);
+        var repository = await Repository.OpenAsync(store);
+        var snapshots = await repository.ListSnapshotsAsync("r1");
+        Assert.True(snapshots.Select(s => s.Manifest.Step!.Value).SequenceEqual([1L, 2L]), string.Join('\n', _log.Lines));
+        await repository.RestoreAsync(snapshots[0], _temp.Combine("restored"));
+        Assert.Equal("global_step1", File.ReadAllText(_temp.Combine("restored", "latest")));
+        Assert.Equal("weights one", File.ReadAllText(_temp.Combine("restored", "global_step1", "mp_rank_00_model_states.pt")));
+        Assert.Equal("global_step2", File.ReadAllText(Path.Combine(ckpt, "latest")));
+    }
+
     public void Dispose() => _temp.Dispose();
 
     private SupervisorOptions Options(string machine, string script) => new()
