@@ -10,9 +10,7 @@ namespace Baton.Bench.Measuring;
 /// What the push stores for consecutive checkpoints of one run, with and without deltas against the previous snapshot
 /// (codec 5), under <c>--compression small</c>: each file of a series is copied in turn over one checkpoint file and
 /// pushed through the library into a folder repository, as <c>baton run</c> pushes a checkpoint rewritten in place.
-/// A third series saves each file under its own name beside the previous one (a trainer keeping its last two) and
-/// pushes only the new file, so each delta's base is read from the previous file on disk rather than from the store.
-/// All three run in the same process, one series after the other, so their CPU and wall ratios hold on a loaded
+/// Both settings run in the same process, one series after the other, so their CPU and wall ratios hold on a loaded
 /// machine. Usage: <c>baton-bench pushes NAME=FOLDER...</c>, each folder's files in name order.
 /// </summary>
 internal static class DeltaPushes
@@ -24,18 +22,14 @@ internal static class DeltaPushes
         {
             var (name, folder) = argument.Split('=', 2) is [var n, var p] ? (n, p) : (Path.GetFileName(argument), argument);
             var files = Directory.GetFiles(folder).Order(StringComparer.Ordinal).ToArray();
-            var plain = await PushSeriesAsync(files, deltas: false, kept: false);
-            var delta = await PushSeriesAsync(files, deltas: true, kept: false);
-            var kept = await PushSeriesAsync(files, deltas: true, kept: true);
+            var plain = await PushSeriesAsync(files, deltas: false);
+            var delta = await PushSeriesAsync(files, deltas: true);
             var raw = files.Sum(f => new FileInfo(f).Length);
             await output.WriteLineAsync(
                 $"{name,-12} {files.Length,6} {raw / 1e6,8:F1} | {plain.Stored / 1e6,9:F1} {delta.Stored / 1e6,9:F1} {Saved(plain.Stored, delta.Stored),6} | " +
                 $"{plain.Later / 1e6,11:F1} {delta.Later / 1e6,11:F1} {Saved(plain.Later, delta.Later),6} | " +
                 $"{plain.Cpu.TotalSeconds,11:F1} {delta.Cpu.TotalSeconds,11:F1} {plain.Wall.TotalSeconds,12:F1} {delta.Wall.TotalSeconds,12:F1}");
             await output.WriteLineAsync($"{"",-12} delta blobs: {delta.DeltaBlobs} of {delta.Blobs}; pushes after the first: stored/raw {Ratio(plain.Later, delta.LaterRaw)} plain, {Ratio(delta.Later, delta.LaterRaw)} delta");
-            await output.WriteLineAsync(
-                $"{"",-12} previous file kept, bases read from it: later {kept.Later / 1e6:F1} MB, cpu s {kept.Cpu.TotalSeconds:F1}, wall s {kept.Wall.TotalSeconds:F1} " +
-                $"(bases read back from the store: cpu s {delta.Cpu.TotalSeconds:F1}, wall s {delta.Wall.TotalSeconds:F1})");
         }
 
         return 0;
@@ -45,7 +39,7 @@ internal static class DeltaPushes
 
     private static string Ratio(long stored, long raw) => raw == 0 ? "-" : $"{(double)stored / raw:F3}";
 
-    private static async Task<SeriesResult> PushSeriesAsync(string[] files, bool deltas, bool kept)
+    private static async Task<SeriesResult> PushSeriesAsync(string[] files, bool deltas)
     {
         var work = Path.Combine(Path.GetTempPath(), $"baton-bench-deltas-{Guid.NewGuid():N}");
         var store = Path.Combine(work, "store");
@@ -59,19 +53,12 @@ internal static class DeltaPushes
             var process = Process.GetCurrentProcess();
             for (var i = 0; i < files.Length; i++)
             {
-                // Rewritten in place, as a trainer rewrites its checkpoint file; or saved under the step's name, the
-                // one before kept and the one before that deleted.
-                var name = kept ? $"ckpt-{i + 1:D3}.pt" : "model.pt";
+                // Rewritten in place, as a trainer rewrites its checkpoint file.
                 await using (var source = File.OpenRead(files[i]))
-                await using (var target = new FileStream(Path.Combine(checkpoint, name), FileMode.OpenOrCreate, FileAccess.Write))
+                await using (var target = new FileStream(Path.Combine(checkpoint, "model.pt"), FileMode.OpenOrCreate, FileAccess.Write))
                 {
                     target.SetLength(0);
                     await source.CopyToAsync(target);
-                }
-
-                if (kept && i >= 2)
-                {
-                    File.Delete(Path.Combine(checkpoint, $"ckpt-{i - 1:D3}.pt"));
                 }
 
                 process.Refresh();
@@ -82,7 +69,6 @@ internal static class DeltaPushes
                     Step = i + 1,
                     Compression = CompressionChoice.Small,
                     Deltas = deltas,
-                    Include = kept ? [name] : null,
                 });
                 var wall = clock.Elapsed;
                 process.Refresh();

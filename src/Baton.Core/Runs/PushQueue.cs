@@ -4,11 +4,8 @@ using Baton.Snapshots;
 
 namespace Baton.Runs;
 
-/// <summary>
-/// Pushes one checkpoint of <paramref name="directory"/>: reads its files from <paramref name="source"/> (the directory
-/// itself, or a pin of it).
-/// </summary>
-internal delegate Task<Snapshot> CheckpointPush(string source, string directory, Checkpoint checkpoint, CancellationToken cancellationToken);
+/// <summary>Pushes one checkpoint: reads its files from <paramref name="source"/> (the checkpoint's directory, or a pin of it).</summary>
+internal delegate Task<Snapshot> CheckpointPush(string source, Checkpoint checkpoint, CancellationToken cancellationToken);
 
 /// <summary>What became of a checkpoint offered to a <see cref="PushQueue"/>.</summary>
 internal enum PushStatus
@@ -411,7 +408,7 @@ internal sealed class PushQueue
     {
         // Read through hard links, so that the trainer may delete the checkpoint (keeping its last N) meanwhile.
         using var pin = CheckpointPin.TryCreate(request.Directory, request.Checkpoint);
-        return await _push(pin?.Path ?? request.Directory, request.Directory, request.Checkpoint, _abort.Token).ConfigureAwait(false);
+        return await _push(pin?.Path ?? request.Directory, request.Checkpoint, _abort.Token).ConfigureAwait(false);
     }
 
     // Waits before a retry (cut short by a drain); leaves the failed checkpoint waiting unless a newer one is there.

@@ -178,10 +178,9 @@ public sealed class TrainingRun : IAsyncDisposable
         };
     }
 
-    private Task<Snapshot> PushAsync(string source, string directory, Checkpoint checkpoint, CancellationToken cancellationToken) =>
+    private Task<Snapshot> PushAsync(string source, Checkpoint checkpoint, CancellationToken cancellationToken) =>
         _repository.PushAsync(source, Name, new PushOptions
         {
-            LocalBaseDirectory = directory,
             Step = checkpoint.Step,
             Include = checkpoint.Files,
             Expected = checkpoint.Stamps,

@@ -106,9 +106,7 @@ internal sealed partial class Archiver
                 // on: with no file at its path, the parent's newest file whose path differs only in its digits, at
                 // the same size, is its predecessor.
                 var predecessor = old ?? renamed?[(StepFree(file.RelativePath), file.Size)].MaxBy(e => e.MTime);
-                var layout = _deltas && predecessor is not null && predecessor.Size == file.Size
-                    ? LayoutOf(predecessor, index, old is null ? LocalCopy(root, predecessor) : null)
-                    : null;
+                var layout = _deltas && predecessor is not null && predecessor.Size == file.Size ? LayoutOf(predecessor, index) : null;
                 work.Add(new FileWork(file, layout));
             }
         }
@@ -314,28 +312,11 @@ internal sealed partial class Archiver
     [System.Text.RegularExpressions.GeneratedRegex("[0-9]+")]
     private static partial System.Text.RegularExpressions.Regex StepDigits();
 
-    // Where a renamed predecessor (ckpt-100.pt, when ckpt-200.pt is pushed) may still lie at its full size: the
-    // trainer keeps its last N checkpoints. Its chunks can then be read there instead of back from the store.
-    private string? LocalCopy(string root, SnapshotEntry predecessor)
-    {
-        var path = Path.Combine(_options.LocalBaseDirectory ?? root, predecessor.Path.Replace('/', Path.DirectorySeparatorChar));
-        try
-        {
-            var info = new FileInfo(path);
-            return info.Exists && info.Length == predecessor.Size ? path : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return null;
-        }
-    }
-
     // A file the parent snapshot holds at the same size is cut where the parent's version was cut (a checkpoint
     // rewritten in place keeps its layout, and unchanged ranges still dedup), each chunk with the parent's chunk at
     // its place as the base for a delta: that chunk itself when it is stored plain, else its own base (one level).
-    // A base that is the parent's own chunk may be read from the parent's file, when it is still on disk.
     // Null when the parent's chunks are not all indexed: the file is cut by content as any other.
-    private List<LaidOutChunk>? LayoutOf(SnapshotEntry old, MasterIndex index, string? localCopy)
+    private List<LaidOutChunk>? LayoutOf(SnapshotEntry old, MasterIndex index)
     {
         if (old.Chunks is null || old.Chunks.Count == 0)
         {
@@ -355,8 +336,7 @@ internal sealed partial class Archiver
             var candidate = location.Entry.Codec == BlobCodec.Delta ? location.Entry.Base : id;
             ContentId? usable = candidate is { } b && index.IsStored(b) && index.TryGet(b, out var at)
                 && at.Entry.Codec != BlobCodec.Delta && at.Entry.RawLength == location.Entry.RawLength ? b : null;
-            var local = localCopy is not null && usable == id ? new LocalBase(localCopy, total) : (LocalBase?)null;
-            layout.Add(new LaidOutChunk(location.Entry.RawLength, usable, local));
+            layout.Add(new LaidOutChunk(location.Entry.RawLength, usable));
             total += location.Entry.RawLength;
         }
 
@@ -518,7 +498,7 @@ internal sealed partial class Archiver
 
             var slot = new ChunkSlot();
             file.Chunks.Add(slot);
-            await output.WriteAsync(new ChunkJob(slot, buffer, chunk.Length, chunk.Base, chunk.Local), cancellationToken).ConfigureAwait(true);
+            await output.WriteAsync(new ChunkJob(slot, buffer, chunk.Length, chunk.Base), cancellationToken).ConfigureAwait(true);
             Interlocked.Add(ref _bytesRead, chunk.Length);
             Report();
         }
@@ -577,7 +557,7 @@ internal sealed partial class Archiver
             Buffer.BlockCopy(window, start, buffer, 0, length);
             var slot = new ChunkSlot();
             file.Chunks.Add(slot);
-            await output.WriteAsync(new ChunkJob(slot, buffer, length, null, null), cancellationToken).ConfigureAwait(true);
+            await output.WriteAsync(new ChunkJob(slot, buffer, length, null), cancellationToken).ConfigureAwait(true);
             start += length;
             Interlocked.Add(ref _bytesRead, length);
             Report();
@@ -620,10 +600,10 @@ internal sealed partial class Archiver
     private async Task<(byte[] Target, BlobCodec Codec, int Length)> SmallerWithDeltaAsync(ContentId id, ChunkJob job, ContentId baseId, MasterIndex index,
         byte[] plain, BlobCodec plainCodec, int plainLength, CancellationToken cancellationToken)
     {
-        var baseRaw = job.Local is { } local ? ReadLocalBase(local, baseId, job.Length) : null;
+        byte[] baseRaw;
         try
         {
-            baseRaw ??= await DeltaBlobs.ReadBaseAsync(_repository, index, baseId, job.Length, $"chunk {id.ToShortString()}", cancellationToken).ConfigureAwait(true);
+            baseRaw = await DeltaBlobs.ReadBaseAsync(_repository, index, baseId, job.Length, $"chunk {id.ToShortString()}", cancellationToken).ConfigureAwait(true);
         }
         catch (Exception e) when (e is IntegrityException or StoreException { Reason: StoreErrorReason.NotFound or StoreErrorReason.Corrupt })
         {
@@ -651,27 +631,6 @@ internal sealed partial class Archiver
             _buffers.Return(scratch);
             System.Buffers.ArrayPool<byte>.Shared.Return(baseRaw);
         }
-    }
-
-    // The base's bytes from a file on disk, only when they hash to the base's id (the trainer may have changed the
-    // file since); null sends the caller to the store. Pooled, as the store's read is.
-    private byte[]? ReadLocalBase(LocalBase local, ContentId baseId, int length)
-    {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            using var handle = File.OpenHandle(local.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (RandomAccess.Read(handle, buffer.AsSpan(0, length), local.Offset) == length && _repository.Cipher.ChunkId(buffer.AsSpan(0, length)) == baseId)
-            {
-                return buffer;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-
-        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        return null;
     }
 
     private async Task PackAsync(ChannelReader<EncodedBlob> input, CancellationToken cancellationToken)
@@ -774,12 +733,9 @@ internal sealed partial class Archiver
         public ContentId Id { get; set; }
     }
 
-    private readonly record struct LaidOutChunk(int Length, ContentId? Base, LocalBase? Local);
+    private readonly record struct LaidOutChunk(int Length, ContentId? Base);
 
-    // The base chunk's bytes in a file on disk: the parent's copy of the file, still there.
-    private readonly record struct LocalBase(string Path, long Offset);
-
-    private readonly record struct ChunkJob(ChunkSlot Slot, byte[] Buffer, int Length, ContentId? Base, LocalBase? Local);
+    private readonly record struct ChunkJob(ChunkSlot Slot, byte[] Buffer, int Length, ContentId? Base);
 
     private readonly record struct EncodedBlob(ContentId Id, BlobCodec Codec, byte[] Buffer, int Length, int RawLength);
 

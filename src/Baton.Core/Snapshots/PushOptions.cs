@@ -32,14 +32,6 @@ public sealed record PushOptions
     /// <summary>The codec for float data; <see cref="Compression.CompressionChoice.Auto"/> decides by the store (<see cref="Storage.StoreCapabilities.Local"/>).</summary>
     public Compression.CompressionChoice Compression { get; init; }
 
-    /// <summary>
-    /// The directory where the parent snapshot's files may still lie: the checkpoint directory, when the push reads a
-    /// pin of it (a trainer keeping its last N checkpoints leaves <c>ckpt-100.pt</c> beside <c>ckpt-200.pt</c>). A
-    /// delta's base is read there, and used only when it hashes to the base's id, instead of back from the store.
-    /// Null: the pushed directory.
-    /// </summary>
-    public string? LocalBaseDirectory { get; init; }
-
     // Deltas against the parent snapshot under the small setting (codec 5); off only to measure what they save.
     internal bool Deltas { get; init; } = true;
 

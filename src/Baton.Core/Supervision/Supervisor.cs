@@ -341,9 +341,8 @@ public sealed partial class Supervisor
         });
     }
 
-    // Reads from source: the queue's pin of the checkpoint's files, or the checkpoint directory itself; earlier checkpoints
-    // still in the directory serve as local delta bases.
-    private async Task<Snapshot> PushAsync(string source, string directory, Checkpoint checkpoint, CancellationToken cancellationToken)
+    // Reads from source: the queue's pin of the checkpoint's files, or the checkpoint directory itself.
+    private async Task<Snapshot> PushAsync(string source, Checkpoint checkpoint, CancellationToken cancellationToken)
     {
         if (checkpoint.RecordedAt is { } recorded)
         {
@@ -356,7 +355,6 @@ public sealed partial class Supervisor
             Include = _committer?.ShareOf(checkpoint.Files) ?? checkpoint.Files,
             Commit = _committer is null ? null : _committer.CommitPartAsync,
             Expected = checkpoint.Stamps,
-            LocalBaseDirectory = directory,
             Lease = _lease,
             Labels = new Dictionary<string, string>(StringComparer.Ordinal)
             {

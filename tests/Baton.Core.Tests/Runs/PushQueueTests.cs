@@ -329,7 +329,7 @@ public sealed class PushQueueTests : IDisposable
     }
 
     // Two encoders: what the pipeline reads ahead of a held pack upload stays a few MB, whatever the machine.
-    private static CheckpointPush RealPush(Repository repository, WriterLease lease) => (source, _, c, ct) =>
+    private static CheckpointPush RealPush(Repository repository, WriterLease lease) => (source, c, ct) =>
         repository.PushAsync(source, "r", new PushOptions { Step = c.Step, Include = c.Files, Expected = c.Stamps, Lease = lease, Workers = 2 }, ct);
 
     private string WriteCheckpoint(string name, long size, int seed)
@@ -357,7 +357,7 @@ public sealed class PushQueueTests : IDisposable
         TestData.AssertSameTree(expected, restored);
     }
 
-    private PushQueue Queue(Func<Checkpoint, CancellationToken, Task<Snapshot>> push) => new((_, _, c, ct) => push(c, ct), Options(TimeProvider.System));
+    private PushQueue Queue(Func<Checkpoint, CancellationToken, Task<Snapshot>> push) => new((_, c, ct) => push(c, ct), Options(TimeProvider.System));
 
     private bool Offer(PushQueue queue, Checkpoint checkpoint) => queue.Offer(_temp.Path, checkpoint).Accepted;
 
