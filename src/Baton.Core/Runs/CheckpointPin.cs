@@ -9,9 +9,8 @@ namespace Baton.Runs;
 /// ends; through the links its bytes stay readable, so the push still completes instead of being abandoned. A file
 /// rewritten in place shares its inode with the link and is still caught by the push's stamps, except the small files
 /// the detector read (<see cref="Checkpoint.Contents"/>: a pointer such as DeepSpeed's <c>latest</c>, rewritten at
-/// every save), which the pin holds as copies of what was read. Where links cannot be
-/// made (another file system, a mount without hard links), there is no pin and the checkpoint is pushed from its own
-/// folder.
+/// every save), which the pin holds as copies of what was read. Where links cannot be made (another file system, a
+/// mount without hard links), there is no pin and the checkpoint is pushed from its own folder.
 /// </summary>
 internal sealed class CheckpointPin : IDisposable
 {
