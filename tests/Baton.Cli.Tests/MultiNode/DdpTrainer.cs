@@ -21,9 +21,11 @@ internal static partial class DdpTrainer
     {
         var port = FreePort.Next().ToString(CultureInfo.InvariantCulture);
         var output = Path.Combine(folder, "final.bin");
+        Directory.CreateDirectory(folder);
         var nodes = Enumerable.Range(0, 2).Select(rank =>
         {
             var info = new ProcessStartInfo("torchrun") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            info.Environment["TMPDIR"] = folder; // torchelastic's own temporary folders go with the test's
             foreach (var argument in (string[])["--redirects", "1:0", "--tee", "1:0", "--nnodes", "2", "--node_rank", $"{rank}", "--nproc_per_node", "1",
                 "--master_addr", "127.0.0.1", "--master_port", port, Script, "--dir", Path.Combine(folder, $"node-{rank}"),
                 "--steps", $"{steps}", "--every", "5", "--out", output])

@@ -46,6 +46,7 @@ public sealed partial class TorchrunTests : IDisposable
                 ["MASTER_PORT"] = port,
                 ["NODE_DIR"] = _temp.Combine($"attempt-{attempt}", $"node-{rank}", "ckpt"),   // fresh: node-local disks of new machines
                 ["OUT"] = _temp.Combine($"final-{attempt}.bin"),
+                ["TMPDIR"] = _temp.Path, // torchelastic's own temporary folders go with the test's
             }), rank)).ToList();
             try
             {
