@@ -20,12 +20,6 @@ public sealed class S3rver : IAsyncDisposable
         _server = server;
     }
 
-    /// <summary>
-    /// Starts s3rver with its one crash mended (a put racing the delete of the last object in its folder kills plain
-    /// s3rver 3.7.1; see the script).
-    /// </summary>
-    public static string Launcher => Path.Combine(RepositoryRoot.Path, "eng", "s3rver.cjs");
-
     /// <summary>The server's address.</summary>
     public Uri Endpoint => new($"http://127.0.0.1:{_server.Port}");
 
@@ -39,9 +33,12 @@ public sealed class S3rver : IAsyncDisposable
         try
         {
             var port = FreePort.Next();
-            RepositoryRoot.NodeTool("s3rver");
+            _ = RepositoryRoot.NodeTool("s3rver"); // installed, or an error naming the install script
+            // Through the launcher that mends s3rver 3.7.1's one crash (a put racing the delete of the last object in
+            // its folder); see the script.
+            var launcher = Path.Combine(RepositoryRoot.Path, "eng", "s3rver.cjs");
             var server = await ServerProcess.StartAsync("s3rver", "node",
-                [Launcher, "--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--directory", data.Path, "--silent"],
+                [launcher, "--address", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--directory", data.Path, "--silent"],
                 port);
             return new S3rver(data, server);
         }

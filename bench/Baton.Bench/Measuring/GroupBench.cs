@@ -237,7 +237,6 @@ internal static class GroupBench
     /// <summary>The 1, 5 and 15 minute load averages.</summary>
     internal static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
-    /// <summary>A loopback port nothing listens on.</summary>
     /// <summary>Starts s3rver through <c>eng/s3rver.cjs</c> (which mends its put-and-delete crash) on <paramref name="port"/>.</summary>
     internal static Process StartS3rver(string root, int port, string data) =>
         Process.Start(new ProcessStartInfo("node", [Path.Combine(root, "eng", "s3rver.cjs"), "--address", "127.0.0.1", "--port", $"{port}", "--directory", data, "--silent"])
@@ -245,6 +244,7 @@ internal static class GroupBench
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
         }) ?? throw new InvalidOperationException("s3rver did not start");
 
+    /// <summary>A loopback port nothing listens on.</summary>
     internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -54,8 +54,6 @@ internal sealed record StopResult(ChildExit Exit, bool Killed, bool Trusted);
 /// </summary>
 internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, ISupervisorLog log, TimeProvider time)
 {
-    private bool _childHandlesStop;
-
     /// <summary>Runs the sequence.</summary>
     /// <param name="askForCheckpoint">Whether to send the checkpoint signal first (deadline, preemption).</param>
     /// <param name="checkpointCommitted">Whether a checkpoint was committed since the sequence began.</param>
@@ -75,6 +73,7 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
             }
         }
 
+        var childHandlesStop = false;
         if (!trainer.GroupGone && !abort.IsCancellationRequested)
         {
             log.Info($"sending {SignalNames.Name(settings.StopSignal)} to the trainer; waiting up to {Durations.Format(settings.Grace)} for it to save and exit");
@@ -83,7 +82,7 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
             // any look at the group), so the trainer behind the wrapper is recognised before the signal is sent: a
             // child with a handler for it (helpers without one, such as a loader worker or a sleep, write no checkpoint).
             var others = trainer.GroupMembers().Where(pid => pid != trainer.Id).ToList();
-            _childHandlesStop = others.Any(pid => ProcessTable.Catches(pid, settings.StopSignal) == true);
+            childHandlesStop = others.Any(pid => ProcessTable.Catches(pid, settings.StopSignal) == true);
             trainer.SignalGroup(settings.StopSignal);
             await WaitAsync(() => trainer.Exited.IsCompleted && trainer.GroupMembers().Count == 0, abort).ConfigureAwait(false);
         }
@@ -110,7 +109,7 @@ internal sealed class StopSequence(ChildProcess trainer, StopSettings settings, 
         // Exiting with a code means the trainer handled the signal and finished what it wrote; dying of the signal
         // means it may have been cut off mid-write, unless it was a wrapper whose child had a handler for the signal (so
         // could not die of it) and the group then ended by itself.
-        var trusted = !killed && !abort.IsCancellationRequested && (exit.Code is not null || _childHandlesStop);
+        var trusted = !killed && !abort.IsCancellationRequested && (exit.Code is not null || childHandlesStop);
         await pushFinal(exit, trusted).ConfigureAwait(false);
         return new StopResult(exit, killed, trusted);
     }
