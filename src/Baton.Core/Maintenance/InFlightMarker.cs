@@ -174,18 +174,20 @@ public sealed class InFlightMarker : IAsyncDisposable
         try
         {
             // A collection that went unheard for too long, or whose marker was removed as stale, must not bring the
-            // marker back: others may already have acted on its absence.
-            if (IsCollection && (_expired || _time.GetElapsedTime(Interlocked.Read(ref _lastBeat)) >= TimeoutOf(_record) / 2
+            // marker back: others may already have acted on its absence. The beat counts from before these checks: a
+            // pause after them (a push meanwhile removes the marker, and the write below brings it back) then shows as
+            // a beat that long ago, and EnsureAliveAsync stops the collection.
+            var checkedAt = _time.GetTimestamp();
+            if (IsCollection && (_expired || _time.GetElapsedTime(Interlocked.Read(ref _lastBeat), checkedAt) >= TimeoutOf(_record) / 2
                 || await _repository.Store.StatAsync(Key, cancellationToken).ConfigureAwait(false) is null))
             {
                 _expired = true;
                 throw Expired("it was paused");
             }
 
-            var before = _time.GetTimestamp();
             _record = _record with { Heartbeat = _time.GetUtcNow() };
             await MetadataStore.WriteAsync(_repository, Key, _record, MaintenanceJson.Default.InFlightRecord, PutMode.Overwrite, cancellationToken).ConfigureAwait(false);
-            Interlocked.Exchange(ref _lastBeat, before);
+            Interlocked.Exchange(ref _lastBeat, checkedAt);
         }
         finally
         {
