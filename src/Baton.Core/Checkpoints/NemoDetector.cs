@@ -14,7 +14,8 @@ namespace Baton.Checkpoints;
 /// is in progress (a marker is there) or one finished a moment ago (not settled yet) the snapshot waits for it, so it
 /// never goes without the <c>-last</c> checkpoint saved right after a top-k one; a marker left behind by a trainer that died holds nothing back (its checkpoint is left out; NeMo
 /// removes such leftovers when it starts again). The step is the highest <c>step=N</c> among the names, or from
-/// <c>--step-from</c>.
+/// <c>--step-from</c>; where the trainer saves <c>-last</c> checkpoints, among the complete <c>-last</c> ones only (NeMo
+/// resumes from nothing else), and with none complete there is no checkpoint.
 /// </para>
 /// </summary>
 /// <param name="options">Settings shared by the detectors: quiet period, step pattern, node rank and count, clock.</param>
@@ -88,8 +89,7 @@ public sealed partial class NemoDetector(DetectorOptions options) : CheckpointDe
             }
         }
 
-        var complete = new List<(string Key, long? Step)>();
-        var files = new List<string>();
+        var complete = new List<(string Key, long? Step, List<string> Files)>();
         string? settling = null;
         var settle = context.Options.SettlePeriod;
         foreach (var (key, unitFiles) in units)
@@ -102,8 +102,7 @@ public sealed partial class NemoDetector(DetectorOptions options) : CheckpointDe
 
             if (settled)
             {
-                complete.Add((key, StepOf(key, StepNumbers.FromFileName)));
-                files.AddRange(unitFiles);
+                complete.Add((key, StepOf(key, StepNumbers.FromFileName), unitFiles));
             }
             else if (unitFiles.All(f => context.StableFor(f, settle) is not null))
             {
@@ -120,14 +119,21 @@ public sealed partial class NemoDetector(DetectorOptions options) : CheckpointDe
             return null;
         }
 
-        if (complete.Count == 0)
+        // A trainer that saves -last checkpoints resumes only from one: without a complete one (a kill cut off the
+        // newest, and the one before was deleted when it was written) nothing here is resumable yet.
+        var resumable = units.Keys.Concat(unfinished).Any(IsLast) ? complete.Where(c => IsLast(c.Key)).ToList() : complete;
+        if (resumable.Count == 0)
         {
             return null;
         }
 
-        var newest = complete.Any(c => c.Step is not null) ? complete.Where(c => c.Step is not null).MaxBy(c => c.Step!.Value) : complete[0];
+        var newest = resumable.Any(c => c.Step is not null) ? resumable.Where(c => c.Step is not null).MaxBy(c => c.Step!.Value) : resumable[0];
+        // Every complete checkpoint up to that step goes along; a newer top-k one belongs to a later snapshot.
+        var files = complete.Where(c => newest.Step is null || c.Step is null || c.Step <= newest.Step).SelectMany(c => c.Files);
         return context.Found(Name, newest.Step, newest.Key, files);
     }
+
+    private static bool IsLast(string key) => key.EndsWith("-last", StringComparison.Ordinal);
 
     /// <summary>
     /// The checkpoint a file belongs to, as its marker names it (path without <c>.ckpt</c>/<c>.nemo</c> and without a

@@ -273,10 +273,16 @@ public sealed class DistributedFormatTests : DetectorTestBase
         var settled = detector.Detect(Directory, DetectionMode.Settled).Newest;
         Assert.Equal(["checkpoints/m--step=10-last.ckpt", "checkpoints/m--step=10.ckpt"], settled?.Files);
 
+        // Step 20's top-k file is whole, its -last twin not written yet: a resume would start from step 10.
         File.Delete(PathOf("checkpoints/m--step=20-unfinished"));
         var found = Settle(detector);
+        Assert.Equal(10, found?.Step);
+        Assert.Equal(["checkpoints/m--step=10-last.ckpt", "checkpoints/m--step=10.ckpt"], found!.Files);
+
+        CheckpointFiles.Write(PathOf("checkpoints/m--step=20-last.ckpt"), 1000);
+        found = Settle(detector);
         Assert.Equal(20, found?.Step);
-        Assert.Equal(["checkpoints/m--step=10-last.ckpt", "checkpoints/m--step=10.ckpt", "checkpoints/m--step=20.ckpt"], found!.Files);
+        Assert.Equal(["checkpoints/m--step=10-last.ckpt", "checkpoints/m--step=10.ckpt", "checkpoints/m--step=20-last.ckpt", "checkpoints/m--step=20.ckpt"], found!.Files);
     }
 
     [Fact]
@@ -303,6 +309,8 @@ public sealed class DistributedFormatTests : DetectorTestBase
     {
         CheckpointFiles.Write(PathOf("mp_rank_00/m--step=5.ckpt"), 1000);
         CheckpointFiles.Write(PathOf("mp_rank_01/m--step=5.ckpt"), 1000);
+        CheckpointFiles.Write(PathOf("mp_rank_00/m--step=5-last.ckpt"), 1000);
+        CheckpointFiles.Write(PathOf("mp_rank_01/m--step=5-last.ckpt"), 1000);
         CheckpointFiles.Write(PathOf("m--step=7-last/weights/__0_0.distcp"), 1000);
         CheckpointFiles.Text(PathOf("m--step=7-last-unfinished"), "");
         var detector = new NemoDetector(Options);
@@ -310,7 +318,28 @@ public sealed class DistributedFormatTests : DetectorTestBase
         var found = detector.Detect(Directory, DetectionMode.Settled).Newest;
 
         Assert.Equal(5, found?.Step);
-        Assert.Equal(["mp_rank_00/m--step=5.ckpt", "mp_rank_01/m--step=5.ckpt"], found!.Files);
+        Assert.Equal(["mp_rank_00/m--step=5-last.ckpt", "mp_rank_00/m--step=5.ckpt", "mp_rank_01/m--step=5-last.ckpt", "mp_rank_01/m--step=5.ckpt"], found!.Files);
+    }
+
+    [Fact]
+    public void A_nemo_directory_whose_last_checkpoint_a_kill_cut_off_holds_no_checkpoint_until_a_last_one_is_whole()
+    {
+        // Step 10's -last twin was deleted when step 15's was written; the trainer died before step 15's files settled.
+        CheckpointFiles.Write(PathOf("checkpoints/m--step=10.ckpt"), 1000);
+        var detector = new NemoDetector(Options);
+        Settle(detector);
+        CheckpointFiles.Write(PathOf("checkpoints/m--step=15.ckpt"), 1000);
+        CheckpointFiles.Write(PathOf("checkpoints/m--step=15-last.ckpt"), 1000);
+        detector.Detect(Directory);
+        detector.OnWriterDied();
+
+        Assert.Null(Settle(detector)); // step 10 alone: NeMo resumes only from a -last checkpoint
+
+        CheckpointFiles.Write(PathOf("checkpoints/m--step=20.ckpt"), 1000);
+        CheckpointFiles.Write(PathOf("checkpoints/m--step=20-last.ckpt"), 1000);
+        var found = Settle(detector);
+        Assert.Equal(20, found?.Step);
+        Assert.Equal(["checkpoints/m--step=10.ckpt", "checkpoints/m--step=20-last.ckpt", "checkpoints/m--step=20.ckpt"], found!.Files);
     }
 
     [Fact]
